@@ -1,0 +1,72 @@
+"""The ``gazefusion`` command (typer + rich).
+
+Each sub-command lives in its own module of this package and exposes ``register(app)``; modules
+import heavy libraries (torch, diffusers, psychopy) inside the command functions only, so that
+``gazefusion --help`` stays fast.
+
+User mistakes (:class:`~gazefusion.errors.UserInputError`, missing files) are printed as one red
+line and exit with status 2. Set ``GAZEFUSION_DEBUG=1`` to see the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+from gazefusion.cli._common import console, error_console
+from gazefusion.errors import UserInputError
+
+app = typer.Typer(
+    name="gazefusion",
+    help="Saliency-guided image generation (GazeFusion) and its evaluation.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+#: Sub-command modules, in the order ``--help`` lists them.
+_COMMAND_MODULES = (
+    "gazefusion.cli.demo",
+    "gazefusion.cli.generate",
+    "gazefusion.cli.smap",
+    "gazefusion.cli.convert",
+    "gazefusion.cli.saliency",
+    "gazefusion.cli.metrics",
+    "gazefusion.cli.prepare",
+    "gazefusion.cli.train",
+    "gazefusion.cli.bench",
+    "gazefusion.cli.study",
+    "gazefusion.cli.analyze",
+)
+
+for _name in _COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    """Saliency-guided image generation (GazeFusion) and its evaluation."""
+    if version:
+        from gazefusion import __version__
+
+        console.print(f"gazefusion {__version__}")
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning user mistakes into one-line errors (exit status 2)."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except (UserInputError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+        if os.environ.get("GAZEFUSION_DEBUG"):
+            raise
+        msg = str(exc) if isinstance(exc, UserInputError) else f"{exc.strerror or exc}: {exc.filename or ''}"
+        error_console.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        error_console.print("[yellow]interrupted[/] (finished work is kept; re-run to resume)")
+        sys.exit(130)

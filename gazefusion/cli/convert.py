@@ -1,0 +1,7 @@
+"""`gazefusion convert` (placeholder: filled in by its issue)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's command(s) to ``app``."""

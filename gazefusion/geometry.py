@@ -1,0 +1,109 @@
+"""Display geometry: the one place where pixels and degrees of visual angle are converted.
+
+A :class:`DisplayGeometry` describes a screen (resolution in pixels, physical width in cm) viewed
+from ``distance_cm``. Conventions:
+
+- Pixels are assumed square; the physical height follows from the resolution unless given.
+- ``px_per_deg`` is the number of pixels subtended by 1 degree of visual angle *at the screen
+  centre*: ``px_per_cm * 2 * d * tan(0.5 deg)``. This is the convention of PsychoPy's
+  ``deg2pix`` with ``useCentreDeg`` / the field's usual "pixels per degree" figure.
+- ``deg_to_px`` / ``px_to_deg`` convert *sizes* (e.g. a Gaussian sigma) with the centre value.
+- ``pos_px_to_deg`` / ``pos_deg_to_px`` convert *positions* relative to the screen centre exactly,
+  through the arctangent (eccentricity is not linear in pixels far from the centre).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from gazefusion.errors import UserInputError
+
+
+@dataclass(frozen=True)
+class DisplayGeometry:
+    """A display and viewing distance. Lengths in cm, resolution in pixels, refresh in Hz."""
+
+    width_px: int
+    height_px: int
+    width_cm: float
+    distance_cm: float
+    height_cm: float | None = None
+    refresh_hz: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("width_px", "height_px"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise UserInputError(f"{name} must be a positive integer number of pixels, got {v!r}")
+        for name in ("width_cm", "distance_cm", "refresh_hz"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise UserInputError(f"{name} must be a positive number, got {v!r}")
+        if self.height_cm is not None and not (math.isfinite(self.height_cm) and self.height_cm > 0):
+            raise UserInputError(f"height_cm must be a positive number, got {self.height_cm!r}")
+        if not 5.0 <= self.distance_cm <= 2000.0:
+            raise UserInputError(f"distance_cm={self.distance_cm} is implausible (expected 5..2000 cm)")
+        px_cm = self.width_px / self.width_cm
+        if not 5.0 <= px_cm <= 2000.0:
+            raise UserInputError(
+                f"{self.width_px} px over {self.width_cm} cm is {px_cm:.1f} px/cm, implausible "
+                "(expected 5..2000 px/cm); check width_cm")
+
+    @property
+    def px_per_cm(self) -> float:
+        """Horizontal pixel density (pixels per cm)."""
+        return self.width_px / self.width_cm
+
+    @property
+    def px_per_deg(self) -> float:
+        """Pixels per degree of visual angle at the screen centre."""
+        return self.px_per_cm * 2.0 * self.distance_cm * math.tan(math.radians(0.5))
+
+    @property
+    def size_deg(self) -> tuple[float, float]:
+        """Full (width, height) of the screen in degrees of visual angle."""
+        h_cm = self.height_cm if self.height_cm is not None else self.height_px / self.px_per_cm
+        w = 2 * math.degrees(math.atan(self.width_cm / 2 / self.distance_cm))
+        h = 2 * math.degrees(math.atan(h_cm / 2 / self.distance_cm))
+        return w, h
+
+    def deg_to_px(self, deg: float | np.ndarray) -> float | np.ndarray:
+        """Convert a *size* in degrees to pixels (centre pixels-per-degree)."""
+        return np.asarray(deg) * self.px_per_deg if isinstance(deg, np.ndarray) else deg * self.px_per_deg
+
+    def px_to_deg(self, px: float | np.ndarray) -> float | np.ndarray:
+        """Convert a *size* in pixels to degrees (centre pixels-per-degree)."""
+        return np.asarray(px) / self.px_per_deg if isinstance(px, np.ndarray) else px / self.px_per_deg
+
+    def pos_px_to_deg(self, x_px: np.ndarray, y_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Screen positions (pixels, origin top-left, y down) -> degrees from the centre (y up)."""
+        x_cm = (np.asarray(x_px, dtype=np.float64) - self.width_px / 2) / self.px_per_cm
+        y_cm = (self.height_px / 2 - np.asarray(y_px, dtype=np.float64)) / self.px_per_cm
+        return (np.degrees(np.arctan2(x_cm, self.distance_cm)),
+                np.degrees(np.arctan2(y_cm, self.distance_cm)))
+
+    def pos_deg_to_px(self, x_deg: np.ndarray, y_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Inverse of :meth:`pos_px_to_deg`."""
+        x_cm = np.tan(np.radians(np.asarray(x_deg, dtype=np.float64))) * self.distance_cm
+        y_cm = np.tan(np.radians(np.asarray(y_deg, dtype=np.float64))) * self.distance_cm
+        return x_cm * self.px_per_cm + self.width_px / 2, self.height_px / 2 - y_cm * self.px_per_cm
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DisplayGeometry:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise UserInputError(f"unknown display geometry keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**d)
+
+
+#: A typical lab setup (documented default, not the paper's, which is unknown): 24" 1920x1080
+#: monitor 53.1 cm wide at 60 cm, about 35 px/deg.
+DEFAULT_LAB_DISPLAY = DisplayGeometry(width_px=1920, height_px=1080, width_cm=53.1, distance_cm=60.0,
+                                      refresh_hz=60.0)
