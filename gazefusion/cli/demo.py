@@ -1,4 +1,10 @@
-"""``gazefusion demo``: the main job on an embedded default (no downloads)."""
+"""``gazefusion demo``: the README's main job, a small benchmark that ends with its report.
+
+It runs ``gazefusion bench run`` on the tiny random model (or real weights with ``--model``)
+with 4 prompts x 3 built-in smaps x 1 seed at 64x64 px and few steps, scores the images with the
+classical saliency models (no weights needed), writes the report and prints its path. Everything
+is offline; re-running resumes (finished items are skipped).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +12,36 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console
+from gazefusion.cli._common import console, track
+
+#: Classical scorers of the demo (no weights); those not usable here are left out.
+DEMO_SCORERS = ("spectral-residual", "fine-grained", "itti-koch", "centre-bias")
+DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "assets" / "prompts" / "demo_4.txt"
 
 
-def demo(out: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Output folder.")) -> None:
-    """Run the main job on the embedded default: a small metrics demonstration for now."""
-    import numpy as np
+def demo(
+    out: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Output folder (bench results and report)."),
+    model: str = typer.Option(None, "--model", help="Model folder or checkpoint [default: tiny random model "
+                              "unless default weights are present]."),
+    size: int = typer.Option(64, "--size", help="Image side in pixels (multiple of 8)."),
+    steps: int = typer.Option(4, "--steps", help="DDIM steps."),
+    n_smaps: int = typer.Option(3, "--smaps", help="Number of built-in smaps used."),
+) -> None:
+    """Run a small benchmark (4 prompts x 3 smaps, classical scorers) and print the report's path."""
+    from analysis.bench_report import write_bench_report
+    from gazefusion.bench.session import run_benchmark
+    from gazefusion.saliency import available_saliency_models
+    from gazefusion.smaps import builtin_names
 
-    from metrics import cc, kld, nss, sim
-
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:480, 0:640]
-    target = np.exp(-((xx - 400) ** 2 + (yy - 240) ** 2) / (2 * 60.0**2))
-    pred = np.exp(-((xx - 380) ** 2 + (yy - 250) ** 2) / (2 * 80.0**2)) + 0.05 * rng.random((480, 640))
-    fix = np.zeros((480, 640))
-    pts = rng.multivariate_normal([240, 400], np.diag([60.0**2, 60.0**2]), size=50).round().astype(int)
-    pts = pts[(pts[:, 0] >= 0) & (pts[:, 0] < 480) & (pts[:, 1] >= 0) & (pts[:, 1] < 640)]
-    fix[pts[:, 0], pts[:, 1]] = 1
-    console.print(f"cc={cc(pred, target):.4f} kld={kld(pred, target):.4f} "
-                  f"sim={sim(pred, target):.4f} nss={nss(pred, fix):.4f}")
-    out.mkdir(parents=True, exist_ok=True)
+    usable = set(available_saliency_models(usable_only=True))
+    scorers = [s for s in DEMO_SCORERS if s in usable]
+    bench_dir = out / "bench"
+    run_benchmark(bench_dir, prompts=DEMO_PROMPTS, smaps=builtin_names()[:n_smaps], seeds=(0,), model=model,
+                  scorers=scorers, steps=steps, size=(size, size), progress=track, log=console.print)
+    report = write_bench_report(bench_dir, out / "report")
+    console.print(f"report: {report}")
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``gazefusion demo``."""
     app.command("demo")(demo)

@@ -1,0 +1,130 @@
+"""One call that runs a whole benchmark: resolve inputs, load models, shard, run, merge.
+
+:func:`run_benchmark` is what ``gazefusion bench run`` and ``gazefusion demo`` call. Under
+``accelerate launch`` every process runs it; accelerate's ``PartialState`` gives each its rank,
+world size and device; process 0 writes the config and merges the part-files at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gazefusion.bench.generators import Generator, PipelineGenerator
+from gazefusion.bench.plan import DEFAULT_METRICS, BenchConfig
+from gazefusion.bench.prompts import DEFAULT_PROMPTS, load_prompts
+from gazefusion.bench.results import merge_results
+from gazefusion.bench.runner import Progress, RunSummary, prepare_output, run_bench
+from gazefusion.bench.smapset import DEFAULT_SMAP_DIR, load_smap_set
+from gazefusion.bench.targets import DEFAULT_N_FIXATIONS, DEFAULT_N_OTHER, DEFAULT_TARGET_SEED
+from gazefusion.errors import UserInputError
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """Outcome of :func:`run_benchmark` in this process; ``results`` is set on the main process."""
+
+    out_dir: Path
+    config: BenchConfig
+    summary: RunSummary
+    results: Path | None
+
+
+def resolve_metrics(names: Sequence[str]) -> tuple[str, ...]:
+    """Check metric names against :data:`metrics.METRICS` (an unknown name lists the known ones)."""
+    from metrics import METRICS
+
+    for name in names:
+        if name not in METRICS:
+            raise UserInputError(f"--metrics: unknown metric {name!r}; known metrics: {', '.join(sorted(METRICS))}")
+    if len(set(names)) != len(names):
+        raise UserInputError(f"--metrics: expected distinct names, found {list(names)}")
+    return tuple(names)
+
+
+def resolve_scorers(names: Sequence[str] | None, device: str = "cpu") -> dict[str, object]:
+    """Build the scorer saliency models (``None``: every model usable on this machine)."""
+    from gazefusion.saliency import available_saliency_models, get_saliency_model
+
+    if names is None:
+        names = available_saliency_models(usable_only=True)
+    scorers = {}
+    for name in names:
+        try:
+            model = get_saliency_model(name, device=device)
+        except UserInputError as exc:
+            raise UserInputError(f"--scorers: {exc}") from None
+        if not model.is_available():
+            raise UserInputError(f"--scorers: saliency model {name!r} cannot run here (weights or libraries "
+                                 f"missing); usable models: {', '.join(available_saliency_models())}")
+        scorers[name] = model
+    if not scorers:
+        raise UserInputError("--scorers: expected at least one saliency model, found none usable on this machine")
+    return scorers
+
+
+def run_benchmark(out_dir: str | os.PathLike, *, prompts: str | os.PathLike = DEFAULT_PROMPTS,
+                  smaps: Sequence[str | os.PathLike] = (DEFAULT_SMAP_DIR,), seeds: Sequence[int] = (0,),
+                  model: str | None = None, scorers: Sequence[str] | None = None,
+                  metrics: Sequence[str] = DEFAULT_METRICS, control_scales: Sequence[float] = (1.0,),
+                  steps: int = 50, guidance_scale: float = 9.0, size: tuple[int, int] | None = None,
+                  baseline: bool = True, shuffled: bool = True, n_fixations: int = DEFAULT_N_FIXATIONS,
+                  n_other: int = DEFAULT_N_OTHER, target_seed: int = DEFAULT_TARGET_SEED, shuffle_seed: int = 0,
+                  limit: int | None = None, device: str | None = None, dtype: str | None = None,
+                  generator: Generator | None = None, progress: Progress | None = None,
+                  log: Callable[[str], None] = print) -> BenchRun:
+    """Run (or resume) a benchmark into ``out_dir``; arguments as ``gazefusion bench run --help``.
+
+    ``generator`` replaces the model under test (``model``, ``steps``, ``dtype`` are then unused);
+    ``progress`` wraps the item loop (e.g. :func:`gazefusion.cli._common.track`); ``log`` gets
+    one-line messages (main process only).
+    """
+    from accelerate import PartialState
+
+    from gazefusion.pipeline.provenance import array_sha256
+
+    # cheap validation first: a typo fails before any model is loaded
+    prompt_list = load_prompts(prompts)
+    smap_set = load_smap_set(smaps, size)
+    metric_names = resolve_metrics(metrics)
+    state = PartialState()
+    run_device = device or str(state.device)
+    scorer_models = resolve_scorers(scorers, device=run_device)
+    main = state.is_main_process
+    if generator is None:
+        generator = PipelineGenerator.load(model, steps=steps, guidance_scale=guidance_scale, device=run_device,
+                                           dtype=dtype)
+        multiple = generator.pipeline.size_multiple
+        h, w = smap_set[0].smap.shape
+        if h % multiple or w % multiple:
+            raise UserInputError(f"--size: image sides must be multiples of {multiple}, found {w}x{h} "
+                                 "(pass --size)")
+    if main:
+        log(f"model: {generator.description}")
+        if "tiny" in generator.description.lower():
+            log("note: no model weights given or found, so this runs the tiny random model "
+                "(its numbers test the toolkit, not GazeFusion); pass --model PATH for real weights")
+    config = BenchConfig(
+        prompts=tuple(prompt_list), smap_ids=tuple(s.smap_id for s in smap_set),
+        smap_sha256=tuple(array_sha256(s.smap) for s in smap_set),
+        size=(smap_set[0].smap.shape[1], smap_set[0].smap.shape[0]), seeds=tuple(int(s) for s in seeds),
+        model=generator.description, scorers=tuple(scorer_models), metrics=metric_names,
+        control_scales=tuple(float(c) for c in control_scales), steps=steps, guidance_scale=guidance_scale,
+        baseline=baseline, shuffled=shuffled, n_fixations=n_fixations, n_other=n_other,
+        target_seed=target_seed, shuffle_seed=shuffle_seed,
+    )
+    out = Path(out_dir)
+    if main:
+        prepare_output(out, config, [s.smap for s in smap_set])
+    state.wait_for_everyone()
+    summary = run_bench(config, out, generator, scorer_models, [s.smap for s in smap_set], limit=limit,
+                        rank=state.process_index, world=state.num_processes,
+                        progress=progress if main else None)
+    state.wait_for_everyone()
+    results = None
+    if main:
+        results = merge_results(out)
+        log(f"{summary.done} items generated and scored, {summary.skipped} already done; results: {results}")
+    return BenchRun(out, config, summary, results)

@@ -1,0 +1,103 @@
+"""The SD2.1 text tokenizer (OpenCLIP's BPE as a transformers ``CLIPTokenizer``), built offline.
+
+OpenCLIP ships its byte-pair-encoding table as ``bpe_simple_vocab_16e6.txt.gz`` inside the
+``open_clip_torch`` wheel. :func:`write_tokenizer_files` turns it into the ``vocab.json`` /
+``merges.txt`` pair that ``CLIPTokenizer`` reads (the same files as the SD2.1 repositories' ``tokenizer/``
+folder); the result is shipped in ``configs/sd21-base/tokenizer``. Padding uses ``"!"`` (id 0), as
+``open_clip.tokenize`` pads with zeros, and every prompt becomes exactly 77 ids.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gazefusion.utils.atomic import atomic_write_json, atomic_write_text
+
+if TYPE_CHECKING:
+    from transformers import CLIPTokenizer
+
+#: Tokens per prompt (OpenCLIP's context length).
+CONTEXT_LENGTH = 77
+#: Size of the OpenCLIP/CLIP vocabulary: 256 bytes, 256 word-final bytes, 48,894 merges, 2 specials.
+VOCAB_SIZE = 49408
+_N_MERGES = 49152 - 256 - 2
+
+#: The SD2.1-base tokenizer folder shipped with the package.
+TOKENIZER_DIR = Path(__file__).parent / "configs" / "sd21-base" / "tokenizer"
+
+_TOKENIZER_CONFIG = {
+    "tokenizer_class": "CLIPTokenizer",
+    "model_max_length": CONTEXT_LENGTH,
+    "bos_token": "<|startoftext|>",
+    "eos_token": "<|endoftext|>",
+    "unk_token": "<|endoftext|>",
+    "pad_token": "!",
+    "do_lower_case": True,
+    "errors": "replace",
+    "add_prefix_space": False,
+}
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2/CLIP's reversible map from the 256 byte values to printable unicode characters."""
+    printable = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
+    chars = printable[:]
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            chars.append(256 + extra)
+            extra += 1
+    return dict(zip(printable, map(chr, chars), strict=True))
+
+
+def openclip_bpe_path() -> Path:
+    """Path of the BPE table bundled in ``open_clip_torch``."""
+    from open_clip.tokenizer import default_bpe
+
+    return Path(default_bpe())
+
+
+def write_tokenizer_files(out_dir: str | Path, bpe_path: str | Path | None = None) -> Path:
+    """Write ``vocab.json``, ``merges.txt`` and the tokenizer configs built from OpenCLIP's BPE table.
+
+    The vocabulary order is OpenCLIP's: byte symbols, the same with ``</w>``, the merges in rank
+    order, then ``<|startoftext|>`` (49406) and ``<|endoftext|>`` (49407).
+    """
+    out = Path(out_dir)
+    lines = gzip.open(bpe_path or openclip_bpe_path()).read().decode("utf-8").split("\n")
+    merges = lines[1 : _N_MERGES + 1]
+    symbols = list(_bytes_to_unicode().values())
+    vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m.split()) for m in merges]
+    vocab += ["<|startoftext|>", "<|endoftext|>"]
+    if len(vocab) != VOCAB_SIZE:
+        raise ValueError(
+            f"BPE table {bpe_path}: expected a {VOCAB_SIZE}-token vocabulary, built {len(vocab)}"
+        )
+    atomic_write_text(out / "vocab.json", json.dumps({t: i for i, t in enumerate(vocab)}, ensure_ascii=False))
+    atomic_write_text(out / "merges.txt", "#version: 0.2\n" + "\n".join(merges) + "\n")
+    atomic_write_json(out / "tokenizer_config.json", _TOKENIZER_CONFIG)
+    atomic_write_json(
+        out / "special_tokens_map.json",
+        {k: _TOKENIZER_CONFIG[k] for k in ("bos_token", "eos_token", "unk_token", "pad_token")},
+    )
+    return out
+
+
+def build_tokenizer(path: str | Path | None = None) -> CLIPTokenizer:
+    """The SD2.1 ``CLIPTokenizer`` (77 tokens, pad ``"!"`` = id 0), from the shipped files, offline.
+
+    ``path`` may name another tokenizer folder; by default the one in ``configs/sd21-base``.
+    Its ids equal ``open_clip.tokenize`` for ordinary prompts (``tokenizer(text, padding="max_length",
+    max_length=77, truncation=True)``).
+    """
+    from transformers import CLIPTokenizer
+
+    return CLIPTokenizer.from_pretrained(str(path or TOKENIZER_DIR), local_files_only=True)

@@ -1,0 +1,100 @@
+"""Saliency models that need no weights: OpenCV's static saliency and a centre-bias baseline.
+
+- ``spectral-residual``: Hou & Zhang (CVPR 2007), ``cv2.saliency.StaticSaliencySpectralResidual``.
+- ``fine-grained``: Montabone & Soto (2010), ``cv2.saliency.StaticSaliencyFineGrained``.
+- ``centre-bias``: an image-independent Gaussian centred on the image (the usual baseline).
+
+Both OpenCV models need ``opencv-contrib`` (the ``cv2.saliency`` module); they work on the grey
+image (OpenCV's BGR luma, so the RGB input is passed as BGR) and are min-max normalised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gazefusion.errors import UserInputError
+from gazefusion.saliency.base import SaliencyModel, minmax_normalize
+from gazefusion.saliency.registry import register_saliency_model
+
+
+def _cv2_saliency():
+    import cv2
+
+    if not hasattr(cv2, "saliency"):
+        raise UserInputError(
+            "cv2.saliency is missing: install opencv-contrib-python-headless "
+            "(a plain opencv-python install shadows it)"
+        )
+    return cv2
+
+
+class _OpenCVStaticSaliency(SaliencyModel):
+    """Shared wrapper of a ``cv2.saliency`` static saliency algorithm."""
+
+    _factory_name: str = ""
+
+    def is_available(self) -> bool:
+        try:
+            _cv2_saliency()
+        except (ImportError, UserInputError):
+            return False
+        return True
+
+    def _predict_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        cv2 = _cv2_saliency()
+        algorithm = getattr(cv2.saliency, self._factory_name)()
+        maps = []
+        for img in images:
+            ok, smap = algorithm.computeSaliency(np.ascontiguousarray(img[..., ::-1]))
+            if not ok:
+                raise RuntimeError(f"{self._factory_name} failed on an image of shape {img.shape}")
+            smap = np.asarray(smap, dtype=np.float32)
+            if smap.shape != img.shape[:2]:  # OpenCV may return its working size
+                smap = cv2.resize(smap, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+            maps.append(minmax_normalize(smap))
+        return maps
+
+
+@register_saliency_model("spectral-residual")
+class SpectralResidual(_OpenCVStaticSaliency):
+    """Spectral residual saliency (Hou & Zhang 2007), computed by OpenCV at 64x64 and resized back."""
+
+    _factory_name = "StaticSaliencySpectralResidual_create"
+
+
+@register_saliency_model("fine-grained")
+class FineGrained(_OpenCVStaticSaliency):
+    """Fine-grained centre-surround saliency (Montabone & Soto 2010) from OpenCV."""
+
+    _factory_name = "StaticSaliencyFineGrained_create"
+
+
+@register_saliency_model("centre-bias")
+class CentreBias(SaliencyModel):
+    """Image-independent centre-bias baseline: ``exp(-(dx²/2σx² + dy²/2σy²))``, peak 1 at the centre.
+
+    Parameters
+    ----------
+    sigma : float, default 0.25
+        Standard deviation as a fraction of each image dimension (σx = sigma·W, σy = sigma·H), so
+        the blob is stretched to the image's aspect ratio (as the MIT benchmark's centre baseline).
+    """
+
+    default_batch_size = 16
+
+    def __init__(self, sigma: float = 0.25, device: str = "cpu", batch_size: int | None = None) -> None:
+        super().__init__(device=device, batch_size=batch_size)
+        if not (isinstance(sigma, int | float) and np.isfinite(sigma) and sigma > 0):
+            raise UserInputError(f"sigma must be a positive fraction of the image size, got {sigma!r}")
+        self.sigma = float(sigma)
+
+    def _predict_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        return [centre_bias_map(img.shape[:2], self.sigma) for img in images]
+
+
+def centre_bias_map(size: tuple[int, int], sigma: float = 0.25) -> np.ndarray:
+    """Gaussian centred at pixel coordinate ((W-1)/2, (H-1)/2), σ = sigma·(W, H); float32 (H, W)."""
+    height, width = size
+    y = (np.arange(height) - (height - 1) / 2) / (sigma * height)
+    x = (np.arange(width) - (width - 1) / 2) / (sigma * width)
+    return np.exp(-0.5 * (y[:, None] ** 2 + x[None, :] ** 2)).astype(np.float32)

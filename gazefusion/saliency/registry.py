@@ -1,0 +1,97 @@
+"""Registry of saliency models by name (filled by a decorator, as pymovements' event detectors).
+
+Examples
+--------
+>>> from gazefusion.saliency import SaliencyModel, register_saliency_model, get_saliency_model
+>>> import numpy as np
+>>> @register_saliency_model("flat-doc-example")
+... class Flat(SaliencyModel):
+...     def _predict_batch(self, images):
+...         return [np.zeros(img.shape[:2], np.float32) for img in images]
+>>> get_saliency_model("flat-doc-example").predict(np.zeros((4, 6, 3), np.uint8))[0].shape
+(4, 6)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from gazefusion.errors import UserInputError
+from gazefusion.saliency.base import SaliencyModel
+
+#: A model class or any callable returning a :class:`SaliencyModel` (keyword arguments only).
+Factory = Callable[..., SaliencyModel]
+F = TypeVar("F", bound=Factory)
+
+_REGISTRY: dict[str, Factory] = {}
+
+
+def register_saliency_model(name: str, *, replace: bool = False) -> Callable[[F], F]:
+    """Decorator registering a :class:`SaliencyModel` subclass (or a factory) under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (what ``--model`` takes).
+    replace : bool, default False
+        Allow replacing an existing entry of that name.
+
+    Raises
+    ------
+    UserInputError
+        If ``name`` is empty or already registered (and ``replace`` is false).
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise UserInputError(f"saliency model name must be a non-empty string, got {name!r}")
+
+    def decorator(factory: F) -> F:
+        if name in _REGISTRY and not replace and _REGISTRY[name] is not factory:
+            raise UserInputError(f"saliency model {name!r} is already registered")
+        _REGISTRY[name] = factory
+        if (
+            isinstance(factory, type)
+            and issubclass(factory, SaliencyModel)
+            and not factory.__dict__.get("name")
+        ):
+            factory.name = name
+        return factory
+
+    return decorator
+
+
+def unregister_saliency_model(name: str) -> None:
+    """Remove ``name`` from the registry (no error if absent)."""
+    _REGISTRY.pop(name, None)
+
+
+def get_saliency_model(name: str, **kwargs) -> SaliencyModel:
+    """Build the model registered as ``name`` with ``kwargs`` (e.g. ``device``, ``batch_size``).
+
+    Raises
+    ------
+    UserInputError
+        If ``name`` is unknown (the message lists the known names) or a keyword is not accepted.
+    """
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        raise UserInputError(
+            f"unknown saliency model {name!r}; known models: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+    try:
+        model = factory(**kwargs)
+    except TypeError as exc:
+        raise UserInputError(
+            f"saliency model {name!r} does not accept these options {sorted(kwargs)}: {exc}"
+        ) from None
+    model.name = name
+    return model
+
+
+def available_saliency_models(usable_only: bool = True) -> list[str]:
+    """Sorted registered names; with ``usable_only``, only models that can run here (weights present)."""
+    names = sorted(_REGISTRY)
+    if not usable_only:
+        return names
+    return [n for n in names if get_saliency_model(n).is_available()]

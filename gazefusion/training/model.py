@@ -1,0 +1,101 @@
+"""The modules of ControlNet training: loading, ControlNet initialisation, what is trained.
+
+- Base model (VAE, text encoder, tokenizer, UNet, scheduler) through
+  :func:`gazefusion.models.loading.load_components` (diffusers folder or cldm checkpoint).
+- ControlNet: copied from the UNet encoder (``ControlNetModel.from_unet``, as ControlNet's
+  ``tool_add_control_sd21.py``: hint encoder random with a zero last conv, zero convolutions), or
+  a diffusers ControlNet folder, or the ControlNet of a cldm checkpoint (the original's
+  "untrained GazeFusion" ``gazefusion-init-sd21.ckpt``, whose SD weights are then used as well).
+- Trained: the ControlNet; with ``unlock_sd`` also the UNet's ``up_blocks`` + ``conv_norm_out`` +
+  ``conv_out`` (the original's ``output_blocks`` + ``out``). Everything else is frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gazefusion.errors import UserInputError
+
+#: UNet parts trained with ``--unlock-sd`` (diffusers names of the original's output_blocks and out).
+UNLOCKED_UNET_MODULES = ("up_blocks", "conv_norm_out", "conv_out")
+_CLDM_SUFFIXES = (".ckpt", ".pt", ".pth", ".safetensors", ".bin")
+
+
+@dataclass
+class TrainingModels:
+    """Everything training needs, on the CPU in float32 until the loop places it."""
+
+    tokenizer: object
+    text_encoder: object
+    vae: object
+    unet: object
+    controlnet: object
+    scheduler: object  # the model's own (inference) scheduler, kept for validation and export
+    noise_scheduler: object  # DDPMScheduler from the same config: the forward process of training
+    description: str
+
+
+def _is_checkpoint_file(ref: str | None) -> bool:
+    return ref is not None and Path(ref).is_file() and Path(ref).suffix.lower() in _CLDM_SUFFIXES
+
+
+def load_training_models(model: str | None, controlnet: str | None) -> TrainingModels:
+    """Load the base model and initialise the ControlNet (see the module docstring)."""
+    import torch
+    from diffusers import ControlNetModel, DDPMScheduler
+
+    from gazefusion.models.loading import load_components
+
+    source = controlnet if _is_checkpoint_file(controlnet) else model
+    comps, description = load_components(source, device="cpu", dtype=torch.float32)
+    if source is None and "tiny" in description.lower():
+        raise UserInputError(
+            "--model: the SD2.1-base weights are not on disk (only the tiny test model is); give --model DIR "
+            "(a diffusers SD2.1-base folder) or --controlnet gazefusion-init-sd21.ckpt"
+        )
+    unet = comps["unet"]
+    if _is_checkpoint_file(controlnet):
+        net = comps.get("controlnet")
+        if net is None:
+            raise UserInputError(f"--controlnet: {controlnet} holds no ControlNet weights (control_model.*)")
+        description = f"{description} (ControlNet from the checkpoint)"
+    elif controlnet is not None:
+        folder = Path(controlnet)
+        if (folder / "controlnet" / "config.json").is_file():
+            folder = folder / "controlnet"
+        if not (folder / "config.json").is_file():
+            raise UserInputError(f"--controlnet: expected a diffusers ControlNet folder or a cldm checkpoint, "
+                                 f"found {controlnet}")
+        net = ControlNetModel.from_pretrained(folder, local_files_only=True, torch_dtype=torch.float32)
+        description = f"{description} + ControlNet {folder}"
+    else:
+        net = ControlNetModel.from_unet(unet)
+        description = f"{description} (ControlNet copied from its UNet)"
+    scheduler = comps["scheduler"]
+    return TrainingModels(
+        tokenizer=comps["tokenizer"], text_encoder=comps["text_encoder"], vae=comps["vae"], unet=unet,
+        controlnet=net.float(), scheduler=scheduler, noise_scheduler=DDPMScheduler.from_config(scheduler.config),
+        description=description,
+    )
+
+
+def set_trainable(models: TrainingModels, unlock_sd: bool) -> list:
+    """Freeze what the original froze; return the trained parameters (ControlNet first)."""
+    models.vae.requires_grad_(False)
+    models.text_encoder.requires_grad_(False)
+    models.unet.requires_grad_(False)
+    models.controlnet.requires_grad_(True)
+    models.controlnet.train()
+    params = list(models.controlnet.parameters())
+    if unlock_sd:
+        for name in UNLOCKED_UNET_MODULES:
+            module = getattr(models.unet, name)
+            module.requires_grad_(True)
+            params += list(module.parameters())
+    return params
+
+
+def unet_trainable_state(unet) -> dict:
+    """The UNet tensors trained with ``--unlock-sd`` (names as in the UNet's state dict)."""
+    return {k: v for k, v in unet.state_dict().items() if k.split(".")[0] in UNLOCKED_UNET_MODULES}

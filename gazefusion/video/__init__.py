@@ -1,0 +1,6 @@
+"""Saliency-guided video (Text2Video-Zero ControlNet mode) and video files."""
+
+from gazefusion.video.t2v_zero import VideoOutput, cross_frame_attention, generate_video
+from gazefusion.video.writer import write_video
+
+__all__ = ["VideoOutput", "cross_frame_attention", "generate_video", "write_video"]

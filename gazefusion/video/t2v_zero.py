@@ -1,0 +1,138 @@
+"""Saliency-guided video in Text2Video-Zero's ControlNet mode (PAPER.md §7.4, §10).
+
+As in Text2Video-Zero's ControlNet video mode: one smap per frame as the control, cross-frame
+attention (every frame's self-attention uses the keys and values of frame 1) in both the UNet and
+the ControlNet, and one shared initial noise latent repeated for all frames (no motion field).
+The attention processor is diffusers' own ``CrossFrameAttnProcessor2_0`` (Text2Video-Zero
+pipeline, under diffusers' deprecated pipelines); it is installed for the call only.
+
+Frames are denoised in chunks of ``chunk_size``; like Text2Video-Zero, each chunk after the first
+also carries frame 1 so that every frame attends to the same anchor frame (its duplicate output is
+dropped). With the same seed, frame 1 equals the still image of the same prompt and smap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gazefusion.errors import UserInputError
+from gazefusion.pipeline.core import (
+    DEFAULT_CONTROL_SCALE,
+    DEFAULT_ETA,
+    DEFAULT_GUIDANCE_SCALE,
+    DEFAULT_SEED,
+    DEFAULT_STEPS,
+    GazeFusionPipeline,
+    to_uint8,
+)
+from gazefusion.pipeline.hint import fit_smap, smaps_to_hint
+
+
+@dataclass
+class VideoOutput:
+    """Frames (uint8 (H, W, 3)), the smaps fed per frame (float32 (H, W)) and the settings."""
+
+    frames: list[np.ndarray]
+    smaps: list[np.ndarray]
+    params: dict[str, Any]
+
+
+def cross_frame_processor_class():
+    """diffusers' Text2Video-Zero cross-frame attention processor (SDPA version)."""
+    try:
+        from diffusers.pipelines.deprecated.text_to_video_synthesis.pipeline_text_to_video_zero import (
+            CrossFrameAttnProcessor2_0,
+        )
+    except ImportError:  # diffusers before the move to "deprecated"
+        from diffusers.pipelines.text_to_video_synthesis.pipeline_text_to_video_zero import (
+            CrossFrameAttnProcessor2_0,
+        )
+    return CrossFrameAttnProcessor2_0
+
+
+def frame_chunks(n_frames: int, chunk_size: int) -> list[list[int]]:
+    """Frame indices per model call: the first ``chunk_size`` frames, then frame 0 + the next ``chunk_size - 1``."""
+    chunks = [list(range(min(chunk_size, n_frames)))]
+    rest = list(range(chunk_size, n_frames))
+    step = chunk_size - 1
+    chunks += [[0, *rest[i:i + step]] for i in range(0, len(rest), step)]
+    return chunks
+
+
+@contextlib.contextmanager
+def cross_frame_attention(pipe: GazeFusionPipeline, batch_size: int) -> Iterator[None]:
+    """Install cross-frame attention on the UNet and the ControlNet; restore the old processors after.
+
+    ``batch_size`` is the number of stacked videos in a model call: 2 with classifier-free guidance
+    (unconditional and conditional halves), else 1.
+    """
+    processor_cls = cross_frame_processor_class()
+    models = [pipe.sd.unet, pipe.sd.controlnet]
+    saved = [m.attn_processors for m in models]
+    try:
+        for m in models:
+            m.set_attn_processor(processor_cls(batch_size=batch_size))
+        yield
+    finally:
+        for m, procs in zip(models, saved, strict=True):
+            m.set_attn_processor(procs)
+
+
+def generate_video(pipe: GazeFusionPipeline, prompt: str, smaps: Sequence[np.ndarray], *,
+                   seed: int = DEFAULT_SEED, steps: int = DEFAULT_STEPS,
+                   guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+                   control_scale: float = DEFAULT_CONTROL_SCALE, negative_prompt: str | None = None,
+                   eta: float = DEFAULT_ETA, height: int | None = None, width: int | None = None,
+                   chunk_size: int = 8) -> VideoOutput:
+    """Generate one frame per smap (float32 (H, W) in [0, 1], all of one size) for ``prompt``.
+
+    Defaults are the still-image defaults (DDIM 50, CFG 9.0, eta 0, strength 1.0); Text2Video-Zero
+    itself used DDIM 20 with an added and a negative prompt in its ControlNet mode.
+    """
+    import torch
+    from diffusers.utils.torch_utils import randn_tensor
+
+    from gazefusion import smaps as smaps_module
+
+    if not isinstance(prompt, str):
+        raise UserInputError(f"prompt: expected one text for the whole video, found {type(prompt).__name__}")
+    if len(smaps) < 1:
+        raise UserInputError("smaps: expected at least one frame's smap, found none")
+    if chunk_size < 2:
+        raise UserInputError(f"chunk_size: expected >= 2, found {chunk_size}")
+    shapes = {np.shape(s) for s in smaps}
+    if len(shapes) != 1:
+        raise UserInputError(f"smaps: expected one size for every frame, found {sorted(shapes)}")
+    validated = [np.asarray(smaps_module.validate_smap(s, name=f"smap of frame {k}"), dtype=np.float32)
+                 for k, s in enumerate(smaps)]
+    first = fit_smap(validated[0], height, width, pipe.size_multiple, name="smaps")
+    fitted = [first] + [fit_smap(s, *first.shape, pipe.size_multiple) for s in validated[1:]]
+    h, w = first.shape
+
+    sd = pipe.sd
+    shape = (1, sd.unet.config.in_channels, h // pipe.size_multiple, w // pipe.size_multiple)
+    noise = randn_tensor(shape, generator=torch.Generator("cpu").manual_seed(seed), device=pipe.device,
+                         dtype=pipe.dtype)  # as the still-image pipeline draws it: frame 1 = still image
+
+    frames: list[np.ndarray] = []
+    with cross_frame_attention(pipe, batch_size=2 if guidance_scale > 1.0 else 1):
+        for n, idx in enumerate(frame_chunks(len(fitted), chunk_size)):
+            out = sd(
+                prompt=[prompt] * len(idx),
+                image=smaps_to_hint([fitted[i] for i in idx]),
+                height=h, width=w, num_inference_steps=steps, guidance_scale=guidance_scale,
+                negative_prompt=None if negative_prompt is None else [negative_prompt] * len(idx),
+                eta=eta, controlnet_conditioning_scale=float(control_scale), guess_mode=False,
+                latents=noise.repeat(len(idx), 1, 1, 1), output_type="np",
+            )
+            images = [to_uint8(im) for im in out.images]
+            frames.extend(images if n == 0 else images[1:])  # later chunks start with the anchor frame
+    params = pipe.params(steps=steps, guidance_scale=guidance_scale, control_scale=control_scale,
+                         negative_prompt=negative_prompt, eta=eta)
+    params.update(seed=int(seed), frames=len(frames), chunk_size=chunk_size, mode="text2video-zero controlnet")
+    return VideoOutput(frames=frames, smaps=fitted, params=params)

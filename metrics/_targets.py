@@ -1,0 +1,119 @@
+"""Pairing a saliency map with its target: density maps, fixation maps or fixation points.
+
+The MIT code always resizes the saliency map to the size of the target (``imresize``, see
+:mod:`metrics.imresize`); fixation points are placed on the saliency map's own grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from metrics._inputs import as_maps, check_batch, check_finite, check_nonnegative, is_points
+from metrics.fixations import fixation_indices
+from metrics.imresize import imresize
+
+
+@dataclass(frozen=True)
+class Fixated:
+    """Fixated pixels of a batch: ``pixel[k]`` (row-major flat index) belongs to map ``owner[k]``.
+
+    Entries are grouped by map in map order; ``count[i]`` is the number of fixated pixels of map
+    ``i`` (each pixel once, as in a binary fixation map).
+    """
+
+    owner: torch.Tensor
+    pixel: torch.Tensor
+    count: torch.Tensor
+
+    def values(self, maps: torch.Tensor) -> torch.Tensor:
+        """Values of (N, H, W) ``maps`` at the fixated pixels, flat (F,)."""
+        return maps.reshape(maps.shape[0], -1)[self.owner, self.pixel]
+
+    def per_map_mean(self, values: torch.Tensor) -> torch.Tensor:
+        """Mean of flat per-fixation ``values`` (F,) within each map -> (N,)."""
+        sums = torch.zeros(self.count.shape[0], dtype=values.dtype).index_add_(0, self.owner, values)
+        return sums / self.count.to(values.dtype)
+
+
+def resize_to(pred: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """The saliency map brought to ``shape`` (H, W) as the MIT code does (no-op when equal)."""
+    return pred if tuple(pred.shape[-2:]) == tuple(shape) else imresize(pred, output_shape=tuple(shape))
+
+
+def density_pair(saliency_map: Any, target: Any, target_name: str = "target", *,
+                 nonnegative: bool = False, resize: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+    """Checked (prediction, target, prediction sums, target sums, batched).
+
+    The prediction is resized to the target's size unless ``resize`` is false. Raises ``ValueError`` for NaN/inf, a batch mismatch, an all-zero target and, with
+    ``nonnegative``, negative values in either map.
+    """
+    pred, pred_batched = as_maps(saliency_map, "saliency_map")
+    tgt, tgt_batched = as_maps(target, target_name)
+    check_batch(pred, pred_batched, tgt, tgt_batched, target_name)
+    if resize:
+        pred = resize_to(pred, tgt.shape[-2:])
+    psum = check_finite(pred, "saliency_map")
+    tsum = check_finite(tgt, target_name)
+    if nonnegative:
+        check_nonnegative(pred.reshape(pred.shape[0], -1).amin(dim=1), "saliency_map")
+        check_nonnegative(tgt.reshape(tgt.shape[0], -1).amin(dim=1), target_name)
+    empty = (tgt.reshape(tgt.shape[0], -1) == 0).all(dim=1) if bool((tsum == 0).any()) else None
+    if empty is not None and bool(empty.any()):
+        raise ValueError(f"{target_name} must not be all zero (no fixation mass), found an empty map at "
+                         f"index {int(torch.nonzero(empty)[0, 0])}")
+    return pred, tgt, psum, tsum, pred_batched
+
+
+def _fixated_from_points(target: Any, pred: torch.Tensor, pred_batched: bool, name: str) -> Fixated:
+    n, h, w = pred.shape
+    if isinstance(target, (list, tuple)):
+        point_sets = list(target)
+        if not pred_batched:
+            raise ValueError(f"{name}: a list of point arrays needs a batch (N, H, W) saliency_map, "
+                             f"got one map of shape {(h, w)}")
+    else:
+        arr = target.detach().cpu().numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
+        point_sets = list(arr) if arr.ndim == 3 else [arr]
+        if (arr.ndim == 3) != pred_batched:
+            raise ValueError(f"{name}: points (K, 2) go with one map (H, W), a list of N point arrays or "
+                             f"(N, K, 2) with a batch (N, H, W); got points {arr.shape} for saliency_map "
+                             f"{tuple(pred.shape) if pred_batched else (h, w)}")
+    if len(point_sets) != n:
+        raise ValueError(f"{name} must hold one point array per map: {n} maps, {len(point_sets)} point arrays")
+    pixels = [fixation_indices(p, (h, w)) for p in point_sets]
+    count = torch.tensor([len(p) for p in pixels], dtype=torch.int64)
+    owner = torch.repeat_interleave(torch.arange(n), count)
+    pixel = torch.from_numpy(np.concatenate(pixels)) if pixels else torch.zeros(0, dtype=torch.int64)
+    return Fixated(owner, pixel.to(torch.int64), count)
+
+
+def fixation_pair(saliency_map: Any, fixations: Any, name: str = "fixation_map"
+                  ) -> tuple[torch.Tensor, Fixated, torch.Tensor, bool]:
+    """Checked (prediction, fixated pixels, prediction sums, batched) of a fixation-based metric.
+
+    ``fixations`` is a fixation map (H, W)/(N, H, W) (any non-zero value marks a fixated pixel;
+    the prediction is resized to its size) or points: ``(K, 2)`` (x, y) for one map, a list of
+    ``(K_i, 2)`` arrays or an ``(N, K, 2)`` array for a batch (placed on the prediction's grid).
+    Raises ``ValueError`` for an empty fixation set, negative or non-finite fixation maps.
+    """
+    pred, pred_batched = as_maps(saliency_map, "saliency_map")
+    if is_points(fixations, tuple(pred.shape) if pred_batched else tuple(pred.shape[1:])):
+        fix = _fixated_from_points(fixations, pred, pred_batched, name)
+    else:
+        fmap, fmap_batched = as_maps(fixations, name, allow_bool=True)
+        check_batch(pred, pred_batched, fmap, fmap_batched, name)
+        check_finite(fmap, name)
+        check_nonnegative(fmap.reshape(fmap.shape[0], -1).amin(dim=1), name, "a fixation map")
+        pred = resize_to(pred, fmap.shape[-2:])
+        owner, pixel = torch.nonzero(fmap.reshape(fmap.shape[0], -1), as_tuple=True)
+        count = torch.bincount(owner, minlength=fmap.shape[0])
+        fix = Fixated(owner, pixel, count)
+    if bool((fix.count == 0).any()):
+        raise ValueError(f"{name} must contain at least one fixation per map, found an empty map at index "
+                         f"{int(torch.nonzero(fix.count == 0)[0, 0])}")
+    psum = check_finite(pred, "saliency_map")
+    return pred, fix, psum, pred_batched

@@ -1,0 +1,241 @@
+"""ROC-area metrics (MIT conventions): AUC-Judd, AUC-Borji and shuffled AUC.
+
+All three min-max normalise the (resized) saliency map to [0, 1], use the values at the fixated
+pixels as positives and integrate the ROC curve with the trapezoidal rule (MATLAB ``trapz``),
+from (0, 0) to (1, 1). They differ in the negatives and the thresholds:
+
+- AUC-Judd: negatives are all other pixels; the thresholds are the fixated values.
+- AUC-Borji: negatives are as many pixels as fixations drawn uniformly (with replacement) from
+  the whole map, 100 times; thresholds ``0:0.1:max`` (MATLAB colon); mean over the splits.
+- shuffled AUC: as AUC-Borji, but the negatives are fixated pixels of *other* images.
+
+The random draws use NumPy's ``default_rng(seed)``, consumed map by map in batch order, so a
+result is reproducible from its seed (the draws cannot equal MATLAB's ``rand``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from metrics._inputs import EPS, as_maps, check_batch, check_finite, check_nonnegative, is_points, output
+from metrics._targets import Fixated, fixation_pair
+from metrics.fixations import fixation_indices
+
+__all__ = ["auc_judd", "auc_borji", "auc_shuffled", "matlab_colon"]
+
+#: Bins of the exact threshold counting in :func:`_count_at_least` (a power of two: exact scaling).
+_GRID = 1 << 16
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _normalise(values: torch.Tensor) -> torch.Tensor | None:
+    """MIT min-max normalisation ``(s - min) / (max - min)`` of one flat map; ``None`` if constant."""
+    lo, hi = torch.aminmax(values)
+    if hi == lo:
+        return None
+    return (values - lo) / (hi - lo)
+
+
+def _count_at_least(values: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
+    """``count(values >= t)`` for every ``t`` of ``thresholds``; ``values`` and ``thresholds`` in [0, 1].
+
+    Exact: pixels are binned on a 2**16 grid (``floor(v * 2**16)`` is exact and monotone), whole
+    bins above a threshold's bin are counted from the histogram, and only the pixels sharing a
+    bin with some threshold are compared one by one.
+    """
+    vbin = (values * _GRID).to(torch.int64).clamp_(max=_GRID - 1)
+    tbin = (thresholds * _GRID).to(torch.int64).clamp_(max=_GRID - 1)
+    hist = torch.bincount(vbin, minlength=_GRID)
+    above = hist.flip(0).cumsum(0).flip(0)  # above[b] = count(bin >= b)
+    count = torch.where(tbin + 1 < _GRID, above[(tbin + 1).clamp(max=_GRID - 1)], 0)
+    lut = torch.zeros(_GRID, dtype=torch.bool)
+    lut[tbin] = True
+    sel = lut[vbin]
+    cand, cbin = values[sel], vbin[sel]
+    same = (cbin[None, :] == tbin[:, None]) & (cand[None, :] >= thresholds[:, None])
+    return count + same.sum(dim=1)
+
+
+def _trapz(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``trapz(x, y)`` along the last axis."""
+    return ((x[..., 1:] - x[..., :-1]) * (y[..., 1:] + y[..., :-1])).sum(dim=-1) / 2
+
+
+def _judd_one(s: torch.Tensor, pixel: torch.Tensor) -> float:
+    """AUC-Judd of one normalised flat map ``s`` with fixated flat indices ``pixel``."""
+    n_pix, n_fix = s.numel(), pixel.numel()
+    th = torch.sort(s[pixel], descending=True).values
+    above = _count_at_least(s, th).to(torch.float64)
+    i = torch.arange(1, n_fix + 1, dtype=torch.float64)
+    zero, one = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    tp = torch.cat([zero, i / n_fix, one])
+    fp = torch.cat([zero, (above - i) / (n_pix - n_fix), one])
+    return float(_trapz(fp, tp))
+
+
+def auc_judd(saliency_map: Any, fixations: Any, *, jitter: bool = True,
+             seed: int | np.random.Generator | None = 0) -> float | np.ndarray:
+    """AUC-Judd (MIT ``AUC_Judd.m``).
+
+    With ``jitter`` (MIT default) uniform noise ``rand / 1e7`` is added to the resized map to
+    break ties; then the map is min-max normalised. The thresholds are the fixated values in
+    descending order; at the i-th, ``TP = i / N_fix`` and
+    ``FP = (#pixels >= threshold - i) / (N_pixels - N_fix)``; the curve runs from (0, 0) to
+    (1, 1) and its area is taken with ``trapz``. Without jitter, pixels tied with a fixated value
+    count as above the threshold, so this is not the Mann-Whitney AUC (nor pysaliency's ROC AUC,
+    which agrees only when the fixated values are all distinct).
+
+    A constant map (without jitter) gives 0.5 here (MIT: NaN). If every pixel is fixated the FP
+    rate is undefined and the result is NaN, as in MIT.
+    """
+    pred, fix, _, batched = fixation_pair(saliency_map, fixations)
+    rng = _rng(seed)
+    flat = pred.reshape(pred.shape[0], -1)
+    out = np.empty(pred.shape[0])
+    starts = np.concatenate([[0], np.cumsum(fix.count.numpy())])
+    for i in range(pred.shape[0]):
+        s = flat[i]
+        if jitter:
+            s = s + torch.from_numpy(rng.random(s.numel()) / 10000000)
+        s = _normalise(s)
+        pixel = fix.pixel[starts[i]:starts[i + 1]]
+        if s is None:
+            out[i] = 0.5
+        elif pixel.numel() == s.numel():
+            out[i] = np.nan
+        else:
+            out[i] = _judd_one(s, pixel)
+    return output(out, batched)
+
+
+def matlab_colon(stop: torch.Tensor, step: float) -> torch.Tensor:
+    """MATLAB's ``0:step:stop`` for each value of ``stop`` (S,) -> (S, K), padded with +inf.
+
+    MATLAB builds the first half as ``k * step`` and the second half back from the end point (the
+    end point is ``stop`` itself when ``n * step`` is within ``2 * eps * stop`` of it), so the
+    values can differ from ``k * step`` in the last bit; the thresholds here are MATLAB's.
+    """
+    stop = stop.to(torch.float64)
+    tol = 2.0 * EPS * stop.abs()
+    n = torch.round(stop / step)
+    n = torch.where(n * step - stop > tol, n - 1, n)
+    c = n * step
+    c = torch.where(c - stop > -tol, stop, c)
+    kmax = int(n.max()) + 1
+    k = torch.arange(kmax, dtype=torch.float64)[None, :]
+    nn = n[:, None]
+    lower = k * step
+    upper = c[:, None] - (nn - k) * step
+    vals = torch.where(k <= torch.floor(nn / 2), lower, upper)
+    even_mid = (torch.remainder(nn, 2) == 0) & (k == nn / 2)
+    vals = torch.where(even_mid, c[:, None] / 2, vals)
+    return torch.where(k <= nn, vals, torch.inf)
+
+
+def auc_from_negatives(positives: torch.Tensor, negatives: torch.Tensor, step: float = 0.1) -> float:
+    """Mean over splits of the fixed-step ROC area (the core of MIT ``AUC_Borji``/``AUC_shuffled``).
+
+    ``positives`` (P,) are the normalised values at the fixations; ``negatives`` (S, M) the values
+    at the M negatives of each of S splits. Thresholds per split: ``0:step:max(positives,
+    negatives)`` descending; ``TP = #pos >= t / P``, ``FP = #neg >= t / M``.
+    """
+    n_pos, (n_splits, n_neg) = positives.numel(), negatives.shape
+    top = torch.maximum(positives.max(), negatives.max(dim=1).values)
+    th = matlab_colon(top, step)
+    pos_sorted = torch.sort(positives).values
+    neg_sorted = torch.sort(negatives, dim=1).values
+    tp = (n_pos - torch.searchsorted(pos_sorted, th.reshape(-1)).reshape(th.shape)) / n_pos
+    fp = (n_neg - torch.searchsorted(neg_sorted, th.contiguous())) / n_neg
+    zero = torch.zeros(n_splits, 1, dtype=torch.float64)
+    one = torch.ones(n_splits, 1, dtype=torch.float64)
+    tp = torch.cat([zero, tp.flip(1), one], dim=1)  # descending thresholds; +inf padding -> (0, 0)
+    fp = torch.cat([zero, fp.flip(1), one], dim=1)
+    return float(_trapz(fp, tp).mean())
+
+
+def _split_owner(fix: Fixated) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(fix.count.numpy())])
+
+
+def auc_borji(saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: float = 0.1,
+              seed: int | np.random.Generator | None = 0) -> float | np.ndarray:
+    """AUC-Borji (MIT ``AUC_Borji.m``): negatives drawn uniformly from all pixels.
+
+    For each of ``n_splits`` (100) splits, as many pixels as fixated pixels are drawn uniformly
+    with replacement from the whole map (fixated pixels included); thresholds ``0:step:max`` with
+    ``step = 0.1``; ``TP`` and ``FP`` are both fractions of the fixation count; result = mean
+    area over splits. A map with a single fixated pixel gives NaN (as MIT). A constant map gives
+    0.5 (MIT: NaN). pysaliency has no AUC-Borji.
+    """
+    pred, fix, _, batched = fixation_pair(saliency_map, fixations)
+    rng = _rng(seed)
+    flat = pred.reshape(pred.shape[0], -1)
+    starts = _split_owner(fix)
+    out = np.empty(pred.shape[0])
+    for i in range(pred.shape[0]):
+        pixel = fix.pixel[starts[i]:starts[i + 1]]
+        n_fix = pixel.numel()
+        if n_fix <= 1:
+            out[i] = np.nan
+            continue
+        s = _normalise(flat[i])
+        s = torch.zeros_like(flat[i]) if s is None else s
+        r = torch.from_numpy(rng.integers(0, s.numel(), size=(n_fix, n_splits)))
+        out[i] = auc_from_negatives(s[pixel], s[r.T], step)
+    return output(out, batched)
+
+
+def _other_pixels(other: Any, pred: torch.Tensor, pred_batched: bool) -> list[torch.Tensor]:
+    """Flat fixated-pixel indices of ``other`` for each map (one shared set or one per map)."""
+    n, h, w = pred.shape
+    if is_points(other, (h, w)):
+        sets = list(other) if isinstance(other, (list, tuple)) else [other]
+        if len(sets) not in (1, n):
+            raise ValueError(f"other must hold one point array, or one per map ({n}), got {len(sets)}")
+        pix = [torch.from_numpy(fixation_indices(p, (h, w))) for p in sets]
+    else:
+        omap, obatched = as_maps(other, "other", allow_bool=True)
+        if obatched:
+            check_batch(pred, pred_batched, omap, obatched, "other")
+        if tuple(omap.shape[-2:]) != (h, w):
+            raise ValueError(f"other must have the fixation map's size {(h, w)}, got {tuple(omap.shape[-2:])}")
+        check_finite(omap, "other")
+        check_nonnegative(omap.reshape(omap.shape[0], -1).amin(dim=1), "other", "a fixation map")
+        pix = [torch.nonzero(m.reshape(-1) > 0).reshape(-1) for m in omap]
+    if any(p.numel() == 0 for p in pix):
+        raise ValueError("other must contain at least one fixation (the negatives of shuffled AUC)")
+    return pix if len(pix) == n else pix * n
+
+
+def auc_shuffled(saliency_map: Any, fixations: Any, *, other: Any, n_splits: int = 100, step: float = 0.1,
+                 seed: int | np.random.Generator | None = 0) -> float | np.ndarray:
+    """Shuffled AUC (MIT ``AUC_shuffled.m``): negatives are fixations of other images.
+
+    ``other`` is a binary fixation map of the fixation map's size holding the union of the
+    fixations on other images (Borji uses 10 other images), or (x, y) points; one shared by the
+    whole batch or one per map. For each of ``n_splits`` (100) splits, ``min(N_fix, N_other)``
+    of the other fixated pixels are drawn without replacement (a random permutation);
+    thresholds ``0:step:max`` with ``step = 0.1``; ``TP`` over the fixation count, ``FP`` over
+    the number of negatives; mean area over splits. A constant map gives 0.5 (MIT: NaN).
+    """
+    pred, fix, _, batched = fixation_pair(saliency_map, fixations)
+    others = _other_pixels(other, pred, batched)
+    rng = _rng(seed)
+    flat = pred.reshape(pred.shape[0], -1)
+    starts = _split_owner(fix)
+    out = np.empty(pred.shape[0])
+    for i in range(pred.shape[0]):
+        pixel = fix.pixel[starts[i]:starts[i + 1]]
+        s = _normalise(flat[i])
+        s = torch.zeros_like(flat[i]) if s is None else s
+        ind = others[i]
+        n_neg = min(pixel.numel(), ind.numel())
+        order = np.argsort(rng.random((n_splits, ind.numel())), axis=1)[:, :n_neg]
+        out[i] = auc_from_negatives(s[pixel], s[ind[torch.from_numpy(order)]], step)
+    return output(out, batched)

@@ -1,0 +1,81 @@
+"""Location-based metrics at the fixated pixels: NSS and information gain (MIT conventions).
+
+The fixation target is a binary fixation map (any non-zero pixel is fixated, each pixel counts
+once) or (x, y) points (see :mod:`metrics.fixations`). A fixation map of another size than the
+saliency map gets the saliency map resized to it with MATLAB's ``imresize``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from metrics._inputs import EPS, as_maps, check_batch, check_finite, minmax_scale, output
+from metrics._targets import fixation_pair, resize_to
+from metrics.density import shifted_sums
+
+__all__ = ["nss", "information_gain"]
+
+
+def nss(saliency_map: Any, fixations: Any) -> float | np.ndarray:
+    """Normalized Scanpath Saliency (MIT ``NSS.m``).
+
+    The saliency map is z-scored, ``(s - mean(s)) / std(s)`` with the **sample** standard
+    deviation (N - 1, MATLAB ``std``), and averaged over the fixated pixels. Invariant to
+    positive affine changes of the map.
+
+    A constant map gives 0 here (MIT: NaN). pysaliency's ``NSS`` divides by the population std,
+    i.e. its value is this one times ``sqrt(n / (n - 1))`` for a map of n pixels, and it averages
+    over fixations (a pixel fixated twice counts twice there, once here).
+    """
+    pred, fix, psum, batched = fixation_pair(saliency_map, fixations)
+    flat = pred.reshape(pred.shape[0], -1)
+    std, mean = torch.std_mean(flat, dim=1)
+    at_fix = fix.per_map_mean(fix.values(pred))
+    out = torch.where(std > 0, (at_fix - mean) / torch.where(std > 0, std, 1.0), 0.0)
+    return output(out, batched)
+
+
+def _log2_density_at(maps: torch.Tensor, sums: torch.Tensor, owner: torch.Tensor,
+                     pixel: torch.Tensor) -> torch.Tensor:
+    """``log2(eps + P)`` of ``maps[owner]`` at flat ``pixel``; ``P`` = min-max normalised map / its sum.
+
+    A constant map is taken as uniform (MIT: NaN).
+    """
+    lo, _, const = minmax_scale(maps)
+    mass = shifted_sums(maps, sums, lo)  # sum(map - min) = (max - min) * sum of the min-max map
+    n = maps.shape[-1] * maps.shape[-2]
+    vals = maps.reshape(maps.shape[0], -1)[owner, pixel]
+    lo, mass, const = lo.reshape(-1)[owner], mass[owner], const.reshape(-1)[owner]
+    dens = torch.where(const, 1.0 / n, (vals - lo) / torch.where(const, 1.0, mass))
+    return torch.log2(dens + EPS)
+
+
+def information_gain(saliency_map: Any, fixations: Any, baseline: Any = None) -> float | np.ndarray:
+    """Information gain over a baseline, in bits per fixation (MIT ``InfoGain.m``, after Kümmerer et al.).
+
+    Both maps are resized to the fixation map's size, min-max normalised and divided by their
+    sums (``P``, ``B``); ``IG = mean over fixated pixels of log2(eps + P) - log2(eps + B)`` with
+    ``eps = 2.220446049250313e-16``.
+
+    ``baseline`` is a map (H, W) shared by every map of a batch, or a batch (N, H, W); ``None``
+    (the default here; MIT requires one) is the uniform map. Typical baselines: a centre-bias map
+    or the fixations of all other images. A constant map is taken as uniform (MIT: NaN).
+    pysaliency has no MIT-style information gain (its ``information_gain`` works on
+    log-densities of probabilistic models).
+    """
+    pred, fix, psum, batched = fixation_pair(saliency_map, fixations)
+    gain = _log2_density_at(pred, psum, fix.owner, fix.pixel)
+    if baseline is not None:
+        base, base_batched = as_maps(baseline, "baseline")
+        if base_batched:
+            check_batch(pred, batched, base, base_batched, "baseline")
+        base = resize_to(base, pred.shape[-2:])
+        bsum = check_finite(base, "baseline")
+        owner = fix.owner if base_batched else torch.zeros_like(fix.owner)
+        gain = gain - _log2_density_at(base, bsum, owner, fix.pixel)
+    else:
+        gain = gain - np.log2(EPS + 1.0 / (pred.shape[-1] * pred.shape[-2]))
+    return output(fix.per_map_mean(gain), batched)

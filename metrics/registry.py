@@ -1,0 +1,59 @@
+"""Registry of the metrics by name, with the kind of target each one needs.
+
+``METRICS["cc"].fn(saliency_map, target)``; ``target`` is a continuous fixation-density map when
+``METRICS[name].target == "density"`` and a binary fixation map or (x, y) points when it is
+``"fixations"``. ``extra`` names a further keyword argument the metric needs (``other`` for the
+shuffled AUC) or accepts (``baseline`` for information gain); ``higher_is_better`` orients the
+scores for reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from metrics.auc import auc_borji, auc_judd, auc_shuffled
+from metrics.density import cc, kld, sim
+from metrics.emd import emd
+from metrics.location import information_gain, nss
+
+__all__ = ["METRICS", "MetricSpec", "get_metric"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric: its function, target kind and conventions."""
+
+    name: str
+    fn: Callable[..., object]
+    target: Literal["density", "fixations"]
+    higher_is_better: bool
+    stochastic: bool = False
+    extra: str | None = None
+    extra_required: bool = False
+
+
+METRICS: dict[str, MetricSpec] = {
+    spec.name: spec
+    for spec in (
+        MetricSpec("cc", cc, "density", True),
+        MetricSpec("kld", kld, "density", False),
+        MetricSpec("sim", sim, "density", True),
+        MetricSpec("emd", emd, "density", False),
+        MetricSpec("nss", nss, "fixations", True),
+        MetricSpec("auc_judd", auc_judd, "fixations", True, stochastic=True),
+        MetricSpec("auc_borji", auc_borji, "fixations", True, stochastic=True),
+        MetricSpec("auc_shuffled", auc_shuffled, "fixations", True, stochastic=True, extra="other",
+                   extra_required=True),
+        MetricSpec("information_gain", information_gain, "fixations", True, extra="baseline"),
+    )
+}
+
+
+def get_metric(name: str) -> MetricSpec:
+    """The :class:`MetricSpec` called ``name``; ``KeyError`` listing the known names otherwise."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None

@@ -1,0 +1,49 @@
+"""Simulated sessions without a window: the same session procedure and storage as a real run,
+on a :class:`~study.display.VirtualDisplay` (exact frame times) with the ``simulated`` tracker.
+
+Each participant's observer is seeded from the tracker's ``seed`` setting and the participant
+ID, so a study simulates the same way every time; finished sessions are skipped, unfinished ones
+resumed, so the job is resumable.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from study.config import StudyConfig
+from study.display import VirtualDisplay
+from study.session import Session, SessionResult
+from study.storage import StudyStore
+from study.trackers import get_tracker
+
+
+def simulated_tracker_settings(config: StudyConfig, participant: str) -> dict:
+    """The config's simulated-tracker settings (defaults if it names another tracker), with a
+    per-participant seed."""
+    settings = dict(config.tracker.settings) if config.tracker.name == "simulated" else {}
+    settings["seed"] = (int(settings.get("seed", 0)) + zlib.crc32(participant.encode())) & 0xFFFFFFFF
+    return settings
+
+
+def simulate_participants(config: StudyConfig, db: str | Path, participants: Iterable[str], session: str = "1",
+                          on_done: Callable[[str, SessionResult | None], None] | None = None) -> list[SessionResult]:
+    """Simulate (or finish) the sessions of ``participants`` into ``db``; returns the results of
+    the sessions that ran (complete ones are skipped)."""
+    results = []
+    with StudyStore(db) as store:
+        for pid in participants:
+            found = store.find_session(pid, session)
+            if found and found[1] == "complete":
+                if on_done:
+                    on_done(pid, None)
+                continue
+            tracker = get_tracker("simulated", config.tracker.sampling_rate_hz,
+                                  **simulated_tracker_settings(config, pid))
+            result = Session(config, store, VirtualDisplay(config.display), tracker, pid, session,
+                             resume=found is not None).run()
+            results.append(result)
+            if on_done:
+                on_done(pid, result)
+    return results
