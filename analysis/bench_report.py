@@ -25,8 +25,13 @@ import pandas as pd
 
 from analysis.stats import holm, paired_by_group, summarize
 
-#: Metrics for which a lower value means a better match (all others: higher is better).
-LOWER_IS_BETTER = frozenset({"kld", "emd"})
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a lower value of ``metric`` means a better match (from :data:`metrics.METRICS`)."""
+    from metrics import METRICS
+
+    return metric in METRICS and not METRICS[metric].higher_is_better
+
 PAIR_ON = ("prompt_id", "smap", "seed")
 
 
@@ -152,7 +157,7 @@ def _markdown(df: pd.DataFrame, config: dict | None, summary: pd.DataFrame, vers
             f"as a density (seed {config['target_seed']}); sAUC negatives from up to {config['n_other']} "
             "other smaps; shuffled control: seeded derangement of the smaps "
             f"(seed {config['shuffle_seed']})", ""]
-    lower = sorted(set(df["metric"]) & LOWER_IS_BETTER)
+    lower = sorted(m for m in set(df["metric"]) if lower_is_better(m))
     lines += [f"Rows: {len(df)}; images: {df['image'].nunique()}. Higher is better for every metric"
               + (f" except {', '.join(lower)} (lower is better)." if lower else "."), ""]
 
@@ -219,7 +224,7 @@ def _plot_means(summary: pd.DataFrame, path: Path) -> Path:
             err = np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])
             ax.bar(x, rows["mean"], width, yerr=np.nan_to_num(err), capsize=2, label=label)
         ax.set_xticks(np.arange(len(scorers)), scorers, rotation=30, ha="right", fontsize=8)
-        ax.set_title(metric + (" (lower is better)" if metric in LOWER_IS_BETTER else ""), fontsize=9)
+        ax.set_title(metric + (" (lower is better)" if lower_is_better(metric) else ""), fontsize=9)
     axes[0][-1].legend(fontsize=7, loc="best")
     fig.suptitle("mean and 95% CI", fontsize=10)
     return _save(fig, path)

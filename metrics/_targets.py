@@ -54,17 +54,18 @@ def density_pair(saliency_map: Any, target: Any, target_name: str = "target", *,
     pred, pred_batched = as_maps(saliency_map, "saliency_map")
     tgt, tgt_batched = as_maps(target, target_name)
     check_batch(pred, pred_batched, tgt, tgt_batched, target_name)
-    if resize:
-        pred = resize_to(pred, tgt.shape[-2:])
     psum = check_finite(pred, "saliency_map")
     tsum = check_finite(tgt, target_name)
-    if nonnegative:
+    if nonnegative:  # checked on the inputs: the bicubic resize itself can undershoot below 0
         check_nonnegative(pred.reshape(pred.shape[0], -1).amin(dim=1), "saliency_map")
         check_nonnegative(tgt.reshape(tgt.shape[0], -1).amin(dim=1), target_name)
     empty = (tgt.reshape(tgt.shape[0], -1) == 0).all(dim=1) if bool((tsum == 0).any()) else None
     if empty is not None and bool(empty.any()):
         raise ValueError(f"{target_name} must not be all zero (no fixation mass), found an empty map at "
                          f"index {int(torch.nonzero(empty)[0, 0])}")
+    if resize and tuple(pred.shape[-2:]) != tuple(tgt.shape[-2:]):
+        pred = resize_to(pred, tgt.shape[-2:])
+        psum = pred.sum(dim=(-2, -1))
     return pred, tgt, psum, tsum, pred_batched
 
 

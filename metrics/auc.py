@@ -149,9 +149,9 @@ def auc_from_negatives(positives: torch.Tensor, negatives: torch.Tensor, step: f
     top = torch.maximum(positives.max(), negatives.max(dim=1).values)
     th = matlab_colon(top, step)
     pos_sorted = torch.sort(positives).values
-    neg_sorted = torch.sort(negatives, dim=1).values
-    tp = (n_pos - torch.searchsorted(pos_sorted, th.reshape(-1)).reshape(th.shape)) / n_pos
-    fp = (n_neg - torch.searchsorted(neg_sorted, th.contiguous())) / n_neg
+    neg_sorted = torch.sort(negatives, dim=1).values.contiguous()
+    tp = (n_pos - torch.searchsorted(pos_sorted, th.reshape(-1)).reshape(th.shape)).to(torch.float64) / n_pos
+    fp = (n_neg - torch.searchsorted(neg_sorted, th)).to(torch.float64) / n_neg
     zero = torch.zeros(n_splits, 1, dtype=torch.float64)
     one = torch.ones(n_splits, 1, dtype=torch.float64)
     tp = torch.cat([zero, tp.flip(1), one], dim=1)  # descending thresholds; +inf padding -> (0, 0)

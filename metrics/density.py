@@ -51,11 +51,12 @@ def cc(saliency_map: Any, target: Any) -> float | np.ndarray:
     """
     pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target")
     n = pred.shape[-1] * pred.shape[-2]
+    const = (minmax_scale(pred)[2] | minmax_scale(tgt)[2]).reshape(-1)
     a = _flat(pred) - (psum / n)[:, None]
     b = _flat(tgt) - (tsum / n)[:, None]
     num = torch.linalg.vecdot(a, b)
     den = torch.sqrt(torch.linalg.vecdot(a, a) * torch.linalg.vecdot(b, b))
-    out = torch.where(den > 0, num / torch.where(den > 0, den, 1.0), 0.0)
+    out = torch.where(const | (den == 0), 0.0, num / torch.where(den > 0, den, 1.0))
     return output(out.clamp(-1.0, 1.0), batched)
 
 
@@ -66,11 +67,16 @@ def kld(saliency_map: Any, target: Any) -> float | np.ndarray:
     ``KL = sum(Q * log(eps + Q / (P + eps)))`` with ``eps = 2.220446049250313e-16`` (MATLAB
     ``eps``), natural log, float64. Not symmetric; 0 for identical maps; >= 0.
 
-    Both maps must be non-negative (``ValueError`` otherwise). pysaliency's ``MIT_KLDiv`` uses
+    Both maps must be non-negative (``ValueError`` otherwise). Values below 0 that the bicubic
+    resize itself creates (undershoot next to sharp edges) are set to 0 here; MIT's result is a
+    complex number in that case. pysaliency's ``MIT_KLDiv`` uses
     ``eps = 2.2204e-16`` and treats an all-zero saliency map as uniform (MIT keeps it zero,
     which gives a large finite value).
     """
     pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target", nonnegative=True)
+    if bool(pred.amin() < 0):  # the inputs are checked: only the resize's undershoot is negative
+        pred = pred.clamp(min=0.0)
+        psum = pred.sum(dim=(-2, -1))
     p = _flat(pred) * torch.where(psum > 0, 1.0 / torch.where(psum > 0, psum, 1.0), 0.0)[:, None]
     q = _flat(tgt) / tsum[:, None]
     ratio = p.add_(EPS)

@@ -33,8 +33,9 @@ def nss(saliency_map: Any, fixations: Any) -> float | np.ndarray:
     pred, fix, psum, batched = fixation_pair(saliency_map, fixations)
     flat = pred.reshape(pred.shape[0], -1)
     std, mean = torch.std_mean(flat, dim=1)
+    const = minmax_scale(pred)[2].reshape(-1) | (std == 0)
     at_fix = fix.per_map_mean(fix.values(pred))
-    out = torch.where(std > 0, (at_fix - mean) / torch.where(std > 0, std, 1.0), 0.0)
+    out = torch.where(const, 0.0, (at_fix - mean) / torch.where(const, 1.0, std))
     return output(out, batched)
 
 

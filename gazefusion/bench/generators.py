@@ -33,6 +33,14 @@ class Generator(Protocol):
         ...
 
 
+def describe_model(description: Any) -> tuple[str, str | None]:
+    """``(one-line description, notice or None)`` of a model description (a loader's dict or text)."""
+    if isinstance(description, dict):
+        text = f"{description.get('model_id')} ({description.get('source')} model, {description.get('weight_hash') or 'no hash'})"
+        return text.strip(), description.get("notice")
+    return str(description), None
+
+
 class PipelineGenerator:
     """The model under test: a :class:`~gazefusion.pipeline.GazeFusionPipeline`, one image per call."""
 
@@ -40,7 +48,7 @@ class PipelineGenerator:
         self.pipeline = pipeline
         self.steps = steps
         self.guidance_scale = guidance_scale
-        self.description = pipeline.model_description
+        self.description, self.notice = describe_model(pipeline.model_description)
 
     @classmethod
     def load(cls, model: str | None, steps: int, guidance_scale: float, device: str | None = None,

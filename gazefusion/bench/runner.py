@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from functools import cache
+
 from gazefusion.bench.generators import Generator
 from gazefusion.bench.plan import (
     ALIGNED,
@@ -81,6 +83,13 @@ def shuffled_assignment(config: BenchConfig) -> dict[str, str]:
     return {sid: config.smap_ids[j] for sid, j in zip(config.smap_ids, perm, strict=True)}
 
 
+@cache
+def _library_versions() -> dict[str, str]:
+    from gazefusion.pipeline.provenance import library_versions
+
+    return library_versions()
+
+
 def metric_seed(*parts: object) -> int:
     """A stable seed for the random parts of metrics (jitter, sAUC splits) from the row's identity."""
     return zlib.crc32("|".join(map(str, parts)).encode())
@@ -117,7 +126,6 @@ def run_item(item: WorkItem, config: BenchConfig, out: Path, generator: Generato
              smap_by_id: Mapping[str, np.ndarray], targets: Mapping[str, Target],
              shuffled_of: Mapping[str, str]) -> None:
     """Generate one item's image, predict its saliency with every scorer, score it and write its part-file."""
-    from gazefusion.pipeline.provenance import library_versions
     from gazefusion.utils.images import write_gray, write_rgb
 
     smap = None if item.smap_id is None else smap_by_id[item.smap_id]
@@ -128,7 +136,7 @@ def run_item(item: WorkItem, config: BenchConfig, out: Path, generator: Generato
         "prompt": item.prompt.text, "prompt_id": item.prompt.prompt_id, "seed": item.seed,
         "condition": item.condition, "smap": item.smap_id, "control_scale": item.control_scale,
         "size": list(config.size), "model": generator.description, "item": item.key,
-        "params": generator.params(item.control_scale), "versions": library_versions(),
+        "params": generator.params(item.control_scale), "versions": _library_versions(),
     })
     # (target kind, target smap) pairs this item is scored against
     if item.condition == BASELINE:

@@ -9,18 +9,11 @@ reproduces an uninterrupted one exactly.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
-from functools import cache
 
 import numpy as np
 
 from gazefusion.bench.targets import Target
-
-
-@cache
-def _accepts(fn, name: str) -> bool:
-    return name in inspect.signature(fn).parameters
 
 
 def score_prediction(prediction: np.ndarray, target: Target, metric_names: Sequence[str], seed: int) -> dict[str, float]:
@@ -29,16 +22,13 @@ def score_prediction(prediction: np.ndarray, target: Target, metric_names: Seque
 
     values: dict[str, float] = {}
     for name in metric_names:
-        entry = METRICS[name]
-        fn = entry.function
-        kwargs = {}
-        if _accepts(fn, "seed"):
-            kwargs["seed"] = seed
-        if _accepts(fn, "other"):
-            if target.other_map is None:
+        spec = METRICS[name]
+        kwargs: dict[str, object] = {"seed": seed} if spec.stochastic else {}
+        if spec.extra == "other":
+            if target.other_map is None:  # a set of one smap has no other fixations
                 values[name] = float("nan")
                 continue
             kwargs["other"] = target.other_map
-        reference = target.density if entry.target == "density" else target.fixation_map
-        values[name] = float(fn(prediction, reference, **kwargs))
+        reference = target.density if spec.target == "density" else target.fixation_map
+        values[name] = float(spec.fn(prediction, reference, **kwargs))
     return values

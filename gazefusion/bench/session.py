@@ -103,9 +103,10 @@ def run_benchmark(out_dir: str | os.PathLike, *, prompts: str | os.PathLike = DE
                                  "(pass --size)")
     if main:
         log(f"model: {generator.description}")
-        if "tiny" in generator.description.lower():
-            log("note: no model weights given or found, so this runs the tiny random model "
-                "(its numbers test the toolkit, not GazeFusion); pass --model PATH for real weights")
+        notice = getattr(generator, "notice", None)
+        if notice:
+            log(f"note: {notice} (the benchmark's numbers then test the toolkit, not GazeFusion; "
+                "pass --model PATH for real weights)")
     config = BenchConfig(
         prompts=tuple(prompt_list), smap_ids=tuple(s.smap_id for s in smap_set),
         smap_sha256=tuple(array_sha256(s.smap) for s in smap_set),

@@ -109,7 +109,9 @@ def load_cldm_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         try:
             data: Any = load_file(path, device="cpu")
         except Exception as exc:  # safetensors raises its own error types for bad headers/lengths
-            raise UserInputError(f"{path.name} is not a readable safetensors file ({_first_line(exc)})") from None
+            raise UserInputError(
+                f"{path.name} is not a readable safetensors file ({_first_line(exc)})"
+            ) from None
     else:
         data = _read_torch_file(path)
     if isinstance(data, Mapping) and isinstance(data.get("state_dict"), Mapping):
@@ -134,7 +136,9 @@ def check_cldm_state_dict(state_dict: Mapping[str, Any], name: str = "checkpoint
             )
     bad = [k for k, v in state_dict.items() if not isinstance(v, torch.Tensor)]
     if bad:
-        raise UserInputError(f"{name}: expected tensors for every weight, found {type(state_dict[bad[0]]).__name__} at {bad[0]}")
+        raise UserInputError(
+            f"{name}: expected tensors for every weight, found {type(state_dict[bad[0]]).__name__} at {bad[0]}"
+        )
 
 
 def _save_with_location(obj: Any, path: Path, location: str) -> None:
@@ -161,7 +165,7 @@ def _lightning_checkpoint(state_dict: Mapping[str, torch.Tensor]) -> dict[str, A
     """Wrap ``state_dict`` like a PyTorch-Lightning 1.x training checkpoint with AdamW states."""
     import torch
 
-    params = [k for k in state_dict if not k.split(".")[0] in SCHEDULE_BUFFERS]
+    params = [k for k in state_dict if k.split(".")[0] not in SCHEDULE_BUFFERS]
     control = [i for i, k in enumerate(params) if k.startswith(CLDM_PREFIXES["controlnet"])]
     return {
         "epoch": 3,
@@ -180,8 +184,14 @@ def _lightning_checkpoint(state_dict: Mapping[str, torch.Tensor]) -> dict[str, A
                     for i, j in enumerate(control)
                 },
                 "param_groups": [
-                    {"lr": 1e-5, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01, "amsgrad": False,
-                     "params": list(range(len(control)))}
+                    {
+                        "lr": 1e-5,
+                        "betas": (0.9, 0.999),
+                        "eps": 1e-8,
+                        "weight_decay": 0.01,
+                        "amsgrad": False,
+                        "params": list(range(len(control))),
+                    }
                 ],
             }
         ],
@@ -297,7 +307,9 @@ def cldm_to_diffusers(
     step = on_step or (lambda _msg: None)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UserInputError(f"out_dir: expected a new or empty folder, found {out} with files (use overwrite)")
+        raise UserInputError(
+            f"out_dir: expected a new or empty folder, found {out} with files (use overwrite)"
+        )
     step("reading checkpoint")
     state_dict = load_cldm_state_dict(ckpt)
     step("converting with diffusers")
@@ -372,7 +384,9 @@ def components_to_cldm(
             )
         out.update(
             ldm_schedule_buffers(
-                scheduler_config["beta_start"], scheduler_config["beta_end"], scheduler_config["num_train_timesteps"]
+                scheduler_config["beta_start"],
+                scheduler_config["beta_end"],
+                scheduler_config["num_train_timesteps"],
             )
         )
     converters = {
@@ -403,15 +417,27 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
         if index.is_file():
             shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
             return {k: v for shard in shards for k, v in load_file(folder / shard).items()}
-    raise UserInputError(f"{folder}: expected a .safetensors weight file, found {sorted(p.name for p in folder.iterdir())}")
+    raise UserInputError(
+        f"{folder}: expected a .safetensors weight file, found {sorted(p.name for p in folder.iterdir())}"
+    )
 
 
-def _placeholder_openclip_extras(text_state: Mapping[str, torch.Tensor], n_layers: int) -> dict[str, torch.Tensor]:
+def _placeholder_openclip_extras(
+    text_state: Mapping[str, torch.Tensor], n_layers: int
+) -> dict[str, torch.Tensor]:
     """Stand-ins for the 14 OpenCLIP tensors SD2.1 never uses (no side file): a zero last block."""
     import torch
 
-    width = text_state["embeddings.token_embedding.weight"].shape[1] if "embeddings.token_embedding.weight" in text_state else text_state["text_model.embeddings.token_embedding.weight"].shape[1]
-    layer0 = {k: v for k, v in text_encoder_to_openclip(text_state).items() if k.startswith("transformer.resblocks.0.")}
+    width = (
+        text_state["embeddings.token_embedding.weight"].shape[1]
+        if "embeddings.token_embedding.weight" in text_state
+        else text_state["text_model.embeddings.token_embedding.weight"].shape[1]
+    )
+    layer0 = {
+        k: v
+        for k, v in text_encoder_to_openclip(text_state).items()
+        if k.startswith("transformer.resblocks.0.")
+    }
     extras = {}
     for key, value in layer0.items():
         fill = torch.ones_like(value) if ".ln_" in key and key.endswith("weight") else torch.zeros_like(value)
@@ -435,14 +461,22 @@ def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path) -> Path:
 
     folder = Path(diffusers_dir)
     if not folder.is_dir():
-        raise UserInputError(f"diffusers folder {folder}: expected a directory, found {'a file' if folder.exists() else 'nothing'}")
+        raise UserInputError(
+            f"diffusers folder {folder}: expected a directory, found {'a file' if folder.exists() else 'nothing'}"
+        )
     components: dict[str, Any] = {}
     for name in _COMPONENT_ORDER:
         sub = folder / name
         if not (sub / "config.json").is_file():
-            raise UserInputError(f"diffusers folder {folder}: expected a {name}/ subfolder with config.json, found none")
+            raise UserInputError(
+                f"diffusers folder {folder}: expected a {name}/ subfolder with config.json, found none"
+            )
         components[name] = (_read_weights(sub), json.loads((sub / "config.json").read_text()))
-    scheduler_config = json.loads((folder / "scheduler" / "scheduler_config.json").read_text()) if (folder / "scheduler" / "scheduler_config.json").is_file() else json.loads((SD21_CONFIG_DIR / "scheduler" / "scheduler_config.json").read_text())
+    scheduler_config = (
+        json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
+        if (folder / "scheduler" / "scheduler_config.json").is_file()
+        else json.loads((SD21_CONFIG_DIR / "scheduler" / "scheduler_config.json").read_text())
+    )
 
     extras_path = folder / EXTRAS_FILE
     if extras_path.is_file():
@@ -450,7 +484,9 @@ def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path) -> Path:
             metadata = fh.metadata() or {}
             carried = {k: fh.get_tensor(k) for k in fh.keys()}
         if metadata.get("format") != _EXTRAS_FORMAT:
-            raise UserInputError(f"{extras_path}: expected format {_EXTRAS_FORMAT}, found {metadata.get('format')!r}")
+            raise UserInputError(
+                f"{extras_path}: expected format {_EXTRAS_FORMAT}, found {metadata.get('format')!r}"
+            )
         text_prefix = CLDM_PREFIXES["text_encoder"]
         openclip = {k.removeprefix(text_prefix): v for k, v in carried.items() if k.startswith(text_prefix)}
         state = components_to_cldm(components, scheduler_config=None, openclip_extras=openclip)
@@ -458,17 +494,24 @@ def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path) -> Path:
         keys, dtypes = json.loads(metadata["keys"]), json.loads(metadata["dtypes"])
         missing = [k for k in keys if k not in state]
         if missing:
-            raise UserInputError(f"{folder}: {len(missing)} keys of the original are missing, e.g. {missing[0]}")
+            raise UserInputError(
+                f"{folder}: {len(missing)} keys of the original are missing, e.g. {missing[0]}"
+            )
         ordered = {k: state.pop(k).to(getattr(torch, dt)) for k, dt in zip(keys, dtypes, strict=True)}
         if state:
-            logger.warning("%d weights not in the original checkpoint appended, e.g. %s", len(state), next(iter(state)))
+            logger.warning(
+                "%d weights not in the original checkpoint appended, e.g. %s", len(state), next(iter(state))
+            )
         ordered.update(state)
     else:
         text_state = components["text_encoder"][0]
         n_layers = components["text_encoder"][1]["num_hidden_layers"]
         logger.warning(
             "%s has no %s: schedule buffers recomputed; OpenCLIP text_projection, logit_scale and resblock %d "
-            "(unused by SD2.1) filled with placeholders", folder, EXTRAS_FILE, n_layers,
+            "(unused by SD2.1) filled with placeholders",
+            folder,
+            EXTRAS_FILE,
+            n_layers,
         )
         ordered = components_to_cldm(
             components,

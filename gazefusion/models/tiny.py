@@ -43,7 +43,12 @@ TINY_OVERRIDES: dict[str, dict[str, Any]] = {
         "conditioning_embedding_out_channels": [8, 8, 16, 16],
     },
     "vae": {"block_out_channels": [32, 32, 64, 64], "layers_per_block": 1, "sample_size": 64},
-    "text_encoder": {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4, "projection_dim": 24},
+    "text_encoder": {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_attention_heads": 4,
+        "projection_dim": 24,
+    },
 }
 #: Width of the tiny OpenCLIP ``text_projection`` (``[hidden, TINY_EMBED_DIM]``, not square on purpose).
 TINY_EMBED_DIM = 24
@@ -63,7 +68,9 @@ def write_tiny_configs(out_dir: str | Path = TINY_CONFIG_DIR) -> Path:
         config = json.loads((SD21_CONFIG_DIR / sub / name).read_text())
         config.update(TINY_OVERRIDES.get(sub, {}))
         atomic_write_json(out / sub / name, config)
-    atomic_write_json(out / "model_index.json", json.loads((SD21_CONFIG_DIR / "model_index.json").read_text()))
+    atomic_write_json(
+        out / "model_index.json", json.loads((SD21_CONFIG_DIR / "model_index.json").read_text())
+    )
     return out
 
 
@@ -104,7 +111,9 @@ def build_tiny_components(seed: int = 0) -> dict[str, Any]:
         "vae": vae,
         "text_encoder": text_encoder,
         "tokenizer": build_tokenizer(),
-        "scheduler": DDIMScheduler.from_pretrained(TINY_CONFIG_DIR, subfolder="scheduler", local_files_only=True),
+        "scheduler": DDIMScheduler.from_pretrained(
+            TINY_CONFIG_DIR, subfolder="scheduler", local_files_only=True
+        ),
     }
 
 
@@ -117,7 +126,10 @@ def save_tiny_model(out_dir: str | Path, seed: int = 0) -> Path:
     from diffusers import StableDiffusionControlNetPipeline
 
     pipe = StableDiffusionControlNetPipeline(
-        **build_tiny_components(seed), safety_checker=None, feature_extractor=None, requires_safety_checker=False
+        **build_tiny_components(seed),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
     )
     out = Path(out_dir)
     pipe.save_pretrained(out, safe_serialization=True)

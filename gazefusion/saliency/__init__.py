@@ -18,6 +18,7 @@ from gazefusion.saliency.ittikoch import IttiKoch
 from gazefusion.saliency.registry import (
     available_saliency_models,
     get_saliency_model,
+    load_plugins,
     register_saliency_model,
     unregister_saliency_model,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "available_saliency_models",
     "centre_bias_map",
     "get_saliency_model",
+    "load_plugins",
     "minmax_normalize",
     "register_saliency_model",
     "unregister_saliency_model",

@@ -71,7 +71,9 @@ class FineGrained(_OpenCVStaticSaliency):
 
 @register_saliency_model("centre-bias")
 class CentreBias(SaliencyModel):
-    """Image-independent centre-bias baseline: ``exp(-(dx²/2σx² + dy²/2σy²))``, peak 1 at the centre.
+    """Image-independent centre-bias baseline: a Gaussian centred on the image, peak 1.
+
+    The map is ``exp(-(dx²/2σx² + dy²/2σy²))`` with (dx, dy) the offset from the image centre.
 
     Parameters
     ----------

@@ -14,7 +14,11 @@ Examples
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from gazefusion.errors import UserInputError
@@ -25,6 +29,10 @@ Factory = Callable[..., SaliencyModel]
 F = TypeVar("F", bound=Factory)
 
 _REGISTRY: dict[str, Factory] = {}
+#: Comma-separated modules or ``.py`` files imported before a look-up, so that models they register
+#: (e.g. a DeepGaze IIE wrapper) are known to ``gazefusion saliency`` too.
+PLUGINS_ENV = "GAZEFUSION_SALIENCY_PLUGINS"
+_LOADED_PLUGINS: set[str] = set()
 
 
 def register_saliency_model(name: str, *, replace: bool = False) -> Callable[[F], F]:
@@ -73,6 +81,7 @@ def get_saliency_model(name: str, **kwargs) -> SaliencyModel:
     UserInputError
         If ``name`` is unknown (the message lists the known names) or a keyword is not accepted.
     """
+    load_plugins()
     try:
         factory = _REGISTRY[name]
     except KeyError:
@@ -91,7 +100,28 @@ def get_saliency_model(name: str, **kwargs) -> SaliencyModel:
 
 def available_saliency_models(usable_only: bool = True) -> list[str]:
     """Sorted registered names; with ``usable_only``, only models that can run here (weights present)."""
+    load_plugins()
     names = sorted(_REGISTRY)
     if not usable_only:
         return names
     return [n for n in names if get_saliency_model(n).is_available()]
+
+
+def load_plugins() -> None:
+    """Import the modules / ``.py`` files named in ``$GAZEFUSION_SALIENCY_PLUGINS`` (once each)."""
+    for entry in filter(None, (e.strip() for e in os.environ.get(PLUGINS_ENV, "").split(","))):
+        if entry in _LOADED_PLUGINS:
+            continue
+        try:
+            if entry.endswith(".py"):
+                path = Path(entry)
+                spec = importlib.util.spec_from_file_location(f"gazefusion_saliency_plugin_{path.stem}", path)
+                if spec is None or spec.loader is None or not path.is_file():
+                    raise FileNotFoundError(entry)
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(entry)
+        except (ImportError, FileNotFoundError) as exc:
+            raise UserInputError(f"${PLUGINS_ENV}: cannot import saliency plugin {entry!r} ({exc})") from None
+        _LOADED_PLUGINS.add(entry)

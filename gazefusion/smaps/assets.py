@@ -16,7 +16,7 @@ import numpy as np
 import gazefusion
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
-from gazefusion.smaps.io import _check_size, load_smap, quantize_smap, resize_smap, save_smap, validate_smap
+from gazefusion.smaps.io import check_size, load_smap, quantize_smap, resize_smap, save_smap, validate_smap
 from gazefusion.smaps.render import render_spec
 from gazefusion.smaps.spec import SmapSpec
 
@@ -77,7 +77,7 @@ def resolve_smap(
     or an array (validated, resized like a file).
     """
     if size is not None:
-        size = _check_size(size, "size")
+        size = check_size(size, "size")
     if isinstance(ref, SmapSpec):
         return render_spec(
             ref, size=size, geometry=geometry, t=t, on_screen_px=on_screen_px

@@ -71,14 +71,14 @@ def resize_smap(smap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize ``smap`` to ``size`` = (width, height) px with antialiased bilinear on the float map
     (PIL mode "F"), clipped to [0, 1]. Returns the input unchanged when the size already matches."""
     smap = validate_smap(smap)
-    width, height = _check_size(size, "size")
+    width, height = check_size(size, "size")
     if smap.shape == (height, width):
         return smap
     img = Image.fromarray(smap).resize((width, height), Image.Resampling.BILINEAR)
     return np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)
 
 
-def _check_size(size: object, name: str) -> tuple[int, int]:
+def check_size(size: object, name: str) -> tuple[int, int]:
     """Validate a (width, height) pair of positive integers."""
     ok = (
         isinstance(size, (tuple, list))

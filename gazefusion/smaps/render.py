@@ -14,6 +14,7 @@ spec gives each display and viewing distance its own pixel map.
 from __future__ import annotations
 
 import functools
+import numbers
 import os
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from scipy import ndimage
 
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
+from gazefusion.smaps.io import check_size, load_smap, resize_smap
 from gazefusion.smaps.spec import Element, Keyframes, SmapSpec, parse_quantity
 
 
@@ -30,13 +32,12 @@ def screen_scale(
 ) -> tuple[float, float]:
     """Screen pixels per image pixel (x, y) for an image of ``image_size`` = (W, H) shown at
     ``on_screen_px`` (default: full-screen with its aspect ratio kept)."""
-    from gazefusion.smaps.io import _check_size
 
-    width, height = _check_size(image_size, "image_size")
+    width, height = check_size(image_size, "image_size")
     if on_screen_px is None:
         s = min(geometry.width_px / width, geometry.height_px / height)
         return s, s
-    on_w, on_h = _check_size(on_screen_px, "on_screen_px")
+    on_w, on_h = check_size(on_screen_px, "on_screen_px")
     return on_w / width, on_h / height
 
 
@@ -111,6 +112,14 @@ class _Canvas:
         lx, ly = self.resolve(v, lambda q: (self.length(q, "x", name), self.length(q, "y", name)))
         return float(lx), float(ly)
 
+    def axis_lengths(self, element: Element, iso: str, name_x: str, name_y: str) -> tuple[float, float]:
+        """Output-pixel (x, y) lengths from ``iso`` (e.g. "sigma") or ``name_x`` + ``name_y``."""
+        if iso in element.params:
+            return self.lengths(element, iso)
+        lx = self.resolve(element.params[name_x], lambda q: self.length(q, "x", name_x))
+        ly = self.resolve(element.params[name_y], lambda q: self.length(q, "y", name_y))
+        return float(lx), float(ly)
+
     def point(self, value: object, name: str) -> np.ndarray:
         return self.resolve(value, lambda p: (self.x(p[0], name), self.y(p[1], name)))
 
@@ -145,11 +154,7 @@ def _shape_mask(element: Element, canvas: _Canvas, base_dir: str | None) -> np.n
         return ((xx >= x0) & (xx < x1) & (yy >= y0) & (yy < y1)).astype(np.float64)
     if element.type == "ellipse":
         cx, cy = canvas.point(p["center"], "center")
-        if "radius" in p:
-            rx, ry = canvas.lengths(element, "radius")
-        else:
-            rx = float(canvas.resolve(p["radius_x"], lambda q: canvas.length(q, "x", "radius_x")))
-            ry = float(canvas.resolve(p["radius_y"], lambda q: canvas.length(q, "y", "radius_y")))
+        rx, ry = canvas.axis_lengths(element, "radius", "radius_x", "radius_y")
         return (((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1.0).astype(np.float64)
     if element.type == "polygon":
         from skimage.draw import polygon2mask
@@ -159,15 +164,16 @@ def _shape_mask(element: Element, canvas: _Canvas, base_dir: str | None) -> np.n
         )
         return polygon2mask((canvas.height, canvas.width), pts[:, ::-1]).astype(np.float64)
     if element.type == "mask":
-        path = p["file"] if base_dir is None else os.path.join(base_dir, p["file"])
-        return _load_mask(os.path.abspath(path), canvas.width, canvas.height)
+        path = os.path.abspath(p["file"] if base_dir is None else os.path.join(base_dir, p["file"]))
+        if not os.path.isfile(path):
+            raise UserInputError(f"mask file not found: {path}")
+        return _load_mask(path, os.stat(path).st_mtime_ns, canvas.width, canvas.height)
     raise AssertionError(element.type)  # Element validated the type
 
 
 @functools.lru_cache(maxsize=16)
-def _load_mask(path: str, width: int, height: int) -> np.ndarray:
-    from gazefusion.smaps.io import load_smap, resize_smap
-
+def _load_mask(path: str, mtime_ns: int, width: int, height: int) -> np.ndarray:
+    """A mask file resized to the canvas (cached per file version and size)."""
     mask = resize_smap(load_smap(path), (width, height)).astype(np.float64)
     mask.setflags(write=False)
     return mask
@@ -176,11 +182,7 @@ def _load_mask(path: str, width: int, height: int) -> np.ndarray:
 def _gaussian(element: Element, canvas: _Canvas) -> np.ndarray:
     xx, yy = canvas.grid()
     cx, cy = canvas.point(element.params["center"], "center")
-    if "sigma" in element.params:
-        sx, sy = canvas.lengths(element, "sigma")
-    else:
-        sx = float(canvas.resolve(element.params["sigma_x"], lambda q: canvas.length(q, "x", "sigma_x")))
-        sy = float(canvas.resolve(element.params["sigma_y"], lambda q: canvas.length(q, "y", "sigma_y")))
+    sx, sy = canvas.axis_lengths(element, "sigma", "sigma_x", "sigma_y")
     theta = np.radians(canvas.scalar(element, "angle"))
     dx, dy = xx - cx, yy - cy
     u = dx * np.cos(theta) + dy * np.sin(theta)
@@ -200,11 +202,15 @@ def _element_layer(element: Element, canvas: _Canvas, base_dir: str | None) -> n
     return layer * canvas.scalar(element, "weight")
 
 
+#: Feathers narrower than this (px) are treated as hard edges (avoids overflow in 1 / feather).
+_MIN_FEATHER_PX = 1e-3
+
+
 def _suppression_factor(region: Element, canvas: _Canvas, base_dir: str | None) -> np.ndarray:
     """1 - strength x (1 inside the region, Gaussian fall-off of sigma ``feather`` outside)."""
     inside = _shape_mask(region, canvas, base_dir) >= 0.5
     fx, fy = canvas.lengths(region, "feather")
-    if fx > 0 and fy > 0 and inside.any():
+    if min(fx, fy) >= _MIN_FEATHER_PX and inside.any():
         # distance to the region in units of the feather sigma (anisotropic feathers allowed)
         dist = ndimage.distance_transform_edt(~inside, sampling=(1.0 / fy, 1.0 / fx))
         reach = np.exp(-0.5 * dist**2)
@@ -228,8 +234,6 @@ def render_spec(
     full-screen) convert degrees. ``t`` in [0, 1] picks the time of keyframed parameters
     (default 0).
     """
-    from gazefusion.smaps.io import _check_size
-
     if not isinstance(spec, SmapSpec):
         raise UserInputError(f"spec must be a SmapSpec, got {type(spec).__name__}")
     geometry = geometry if geometry is not None else spec.display
@@ -238,9 +242,9 @@ def render_spec(
         size = spec.size or ((geometry.width_px, geometry.height_px) if geometry is not None else None)
         if size is None:
             raise UserInputError("size: the spec has no size or display; give size=(width, height)")
-    width, height = _check_size(size, "size")
+    width, height = check_size(size, "size")
     t = 0.0 if t is None else t
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
+    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0.0 <= t <= 1.0:
         raise UserInputError(f"t must be a number in [0, 1], got {t!r}")
     base_w, base_h = spec.size or (width, height)
     screen_x, screen_y = screen_scale((width, height), geometry, on_screen_px) if geometry else (1.0, 1.0)
@@ -256,7 +260,7 @@ def render_spec(
     top = float(smap.max())
     if spec.normalize == "peak":
         if top > 0:
-            smap = smap * (spec.peak / top)
+            smap = smap / top * spec.peak  # divide first: no overflow for tiny maxima
     elif top > 1.0 + 1e-9:
         raise UserInputError(
             f"spec with normalize='none' renders to a maximum of {top:.4g} > 1 "

@@ -63,6 +63,7 @@ from typing import Any
 
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
+from gazefusion.smaps.io import check_size
 
 UNITS = ("px", "deg")
 COMBINE_MODES = ("sum", "max")
@@ -288,6 +289,9 @@ class _FrozenParams(dict):
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(sorted(self.items())))
 
+    def __reduce__(self) -> tuple:
+        return (_FrozenParams, (dict(self),))  # pickle/copy without calling the blocked __setitem__
+
 
 def _values(value: Any) -> tuple[Any, ...]:
     return value.values if isinstance(value, Keyframes) else (value,)
@@ -329,7 +333,6 @@ class SmapSpec:
     base_dir: Path | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        from gazefusion.smaps.io import _check_size
 
         object.__setattr__(self, "elements", tuple(self.elements))
         object.__setattr__(self, "suppress", tuple(self.suppress))
@@ -347,7 +350,7 @@ class SmapSpec:
                 )
         for name in ("size", "on_screen_px"):
             if getattr(self, name) is not None:
-                object.__setattr__(self, name, _check_size(getattr(self, name), f"spec {name}"))
+                object.__setattr__(self, name, check_size(getattr(self, name), f"spec {name}"))
         for name, allowed in (("units", UNITS), ("combine", COMBINE_MODES), ("normalize", NORMALIZE_MODES)):
             if getattr(self, name) not in allowed:
                 raise UserInputError(
@@ -399,8 +402,8 @@ class SmapSpec:
             if k in ("description", "size", "on_screen_px", "units", "combine", "normalize", "peak")
         }
         return cls(
-            elements=tuple(Element.from_dict(e, "element") for e in elements),
-            suppress=tuple(Element.from_dict(e, "suppress") for e in suppress),
+            elements=_elements_from_dicts(elements, "element", "elements"),
+            suppress=_elements_from_dicts(suppress, "suppress", "suppress"),
             display=display,
             base_dir=Path(base_dir) if base_dir is not None else None,
             **kwargs,
@@ -452,6 +455,17 @@ class SmapSpec:
             atomic_write_text(p, json.dumps(self.to_dict(), indent=2) + "\n")
         else:
             raise UserInputError(f"spec file must end in .toml or .json, got {p}")
+
+
+def _elements_from_dicts(items: list, role: str, key: str) -> tuple[Element, ...]:
+    """Parse a spec's element list; errors say which entry (``elements[2]: ...``)."""
+    out = []
+    for i, d in enumerate(items):
+        try:
+            out.append(Element.from_dict(d, role))
+        except UserInputError as exc:
+            raise UserInputError(f"{key}[{i}]: {exc}") from None
+    return tuple(out)
 
 
 def _uses_degrees(value: Any, default_unit: str) -> bool:

@@ -11,6 +11,8 @@ them): the base model is reloaded in fp32 and the trained tensors are put into i
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 CLDM_NAME = "gazefusion-sd21.ckpt"
@@ -21,7 +23,7 @@ def export_trained(models, controlnet, cfg, weight_dtype, out_dir: str | Path) -
     import torch
     from diffusers import StableDiffusionControlNetPipeline
 
-    from gazefusion.models.cldm import diffusers_to_cldm
+    from gazefusion.models.cldm import EXTRAS_FILE, diffusers_to_cldm
     from gazefusion.training.model import load_training_models, unet_trainable_state
 
     out = Path(out_dir)
@@ -37,7 +39,14 @@ def export_trained(models, controlnet, cfg, weight_dtype, out_dir: str | Path) -
         safety_checker=None, feature_extractor=None, requires_safety_checker=False,
     )
     folder = out / "diffusers"
-    pipe.save_pretrained(folder, safe_serialization=True)
+    partial = out / ".diffusers.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    pipe.save_pretrained(partial, safe_serialization=True)
+    base = Path(cfg.model) if cfg.model is not None else None
+    if base is not None and (base / EXTRAS_FILE).is_file():  # carries what diffusers drops, for the cldm form
+        shutil.copy2(base / EXTRAS_FILE, partial / EXTRAS_FILE)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(partial, folder)
     cldm = out / CLDM_NAME
     diffusers_to_cldm(folder, cldm)
     return folder, cldm

@@ -48,12 +48,16 @@ def load_training_models(model: str | None, controlnet: str | None) -> TrainingM
     from gazefusion.models.loading import load_components
 
     source = controlnet if _is_checkpoint_file(controlnet) else model
-    comps, description = load_components(source, device="cpu", dtype=torch.float32)
-    if source is None and "tiny" in description.lower():
-        raise UserInputError(
-            "--model: the SD2.1-base weights are not on disk (only the tiny test model is); give --model DIR "
-            "(a diffusers SD2.1-base folder) or --controlnet gazefusion-init-sd21.ckpt"
-        )
+    if source is not None and Path(source).is_dir() and not (Path(source) / "controlnet").is_dir():
+        comps, description = _load_plain_sd(Path(source))
+    else:
+        comps, info = load_components(source, device="cpu", dtype=torch.float32)
+        if info["source"] == "tiny":
+            raise UserInputError(
+                "--model: no SD2.1-base model given (and GAZEFUSION_MODEL is not set); give --model DIR (a "
+                "diffusers SD2.1-base folder) or --controlnet gazefusion-init-sd21.ckpt"
+            )
+        description = f"{info['model_id']} ({info['source']}, {info['weight_hash']})"
     unet = comps["unet"]
     if _is_checkpoint_file(controlnet):
         net = comps.get("controlnet")
@@ -78,6 +82,20 @@ def load_training_models(model: str | None, controlnet: str | None) -> TrainingM
         controlnet=net.float(), scheduler=scheduler, noise_scheduler=DDPMScheduler.from_config(scheduler.config),
         description=description,
     )
+
+
+def _load_plain_sd(folder: Path) -> tuple[dict, str]:
+    """A diffusers Stable Diffusion folder without a ControlNet (e.g. stable-diffusion-2-1-base)."""
+    import torch
+    from diffusers import StableDiffusionPipeline
+
+    if not (folder / "model_index.json").is_file():
+        raise UserInputError(f"--model {folder}: expected a diffusers folder with model_index.json")
+    pipe = StableDiffusionPipeline.from_pretrained(folder, torch_dtype=torch.float32, local_files_only=True,
+                                                   safety_checker=None, feature_extractor=None,
+                                                   requires_safety_checker=False)
+    names = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
+    return {n: getattr(pipe, n) for n in names}, f"{folder.name} (diffusers, no ControlNet)"
 
 
 def set_trainable(models: TrainingModels, unlock_sd: bool) -> list:

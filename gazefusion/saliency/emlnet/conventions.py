@@ -12,9 +12,11 @@
     1. the crop as a float tensor / 255; 2. torchvision ``resize`` (bilinear, antialias) stretched
     to 480x640; 3. network; 4. torchvision ``resize`` of the map back to the crop size (512x512)
     **before** blurring; 5. ``skimage.filters.gaussian`` σ = 10 px (skimage defaults); 6. min-max
-    (in float32, in place, as the original). The caller writes ``(x * 255).astype(uint8)``.
+    (in float32, in place, as the original). The caller writes ``(x * 255).astype(uint8)``
+    (:func:`as_uint8_truncated`).
 
-A constant network output min-max normalises to all zeros (the originals would divide by zero).
+A constant network output min-max normalises to all zeros (the originals would divide by zero or
+amplify round-off).
 """
 
 from __future__ import annotations
@@ -78,12 +80,22 @@ def prepare_output(pred: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     return _minmax_float32(gaussian(resized.numpy(), BLUR_SIGMA["prepare"]))
 
 
+def as_uint8_truncated(smap: np.ndarray) -> np.ndarray:
+    """``(smap * 255).astype(uint8)`` in float32, as ``process.py`` stores its maps (truncates, no rounding)."""
+    return (np.asarray(smap, dtype=np.float32) * np.float32(255.0)).astype(np.uint8)
+
+
 def _minmax_float32(x: np.ndarray) -> np.ndarray:
-    """``x -= x.min(); x /= x.max()`` in float32 as the originals; a constant map gives zeros."""
+    """``x -= x.min(); x /= x.max()`` in float32 as the originals.
+
+    A map whose range is only float32 round-off (≤ 8 ulp of its magnitude, e.g. a constant map
+    after resizing) has no salient region and gives zeros, where the originals give NaN or noise.
+    """
     out = np.array(x, dtype=np.float32, copy=True)
-    out -= out.min()
+    low = out.min()
+    out -= low
     peak = out.max()
-    if not peak > 0:
+    if not peak > 8 * np.finfo(np.float32).eps * max(abs(float(low)), float(peak)):
         return np.zeros_like(out)
     out /= peak
     return out

@@ -16,12 +16,12 @@ from .conftest import IdentityScorer, NoiseImage, SmapAsImage, blob
 METRICS = ("cc", "kld", "nss", "sim", "auc_judd", "auc_shuffled")
 
 
-def setup(tmp_path, prompt_file, smap_dir, generator, seeds=(0,), scales=(1.0,), **kw):
+def setup(tmp_path, prompt_file, smap_dir, generator, seeds=(0,), scales=(1.0,), metrics=METRICS, **kw):
     prompts = load_prompts(prompt_file)
     smaps = load_smap_set([smap_dir])
     config = BenchConfig(prompts=tuple(prompts), smap_ids=tuple(s.smap_id for s in smaps),
                          smap_sha256=("",) * len(smaps), size=(32, 32), seeds=seeds, model=generator.description,
-                         scorers=("identity",), metrics=METRICS, control_scales=scales, steps=1, n_fixations=50,
+                         scorers=("identity",), metrics=metrics, control_scales=scales, steps=1, n_fixations=50,
                          **kw)
     out = tmp_path / "out"
     arrays = [s.smap for s in smaps]
@@ -70,46 +70,48 @@ def test_aligned_beats_shuffled_by_far_when_images_are_their_smaps(tmp_path, pro
 
 
 def test_gap_is_near_zero_when_images_are_unrelated_noise(tmp_path, prompt_file, smap_dir):
-    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, NoiseImage(), seeds=(0, 1, 2, 3))
+    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, NoiseImage(), seeds=(0, 1, 2), baseline=False,
+                                metrics=("cc", "nss", "auc_shuffled"))
     run(config, out, arrays, NoiseImage())
     df = read_results(out)
     gf = df[df["condition"] == "gazefusion"]
     paired = gf.pivot_table(index=["prompt_id", "smap", "seed", "metric"], columns="target", values="value")
     gap = (paired["aligned"] - paired["shuffled"]).groupby("metric").mean()
     assert abs(gap["cc"]) < 0.05
-    assert abs(gap["auc_judd"]) < 0.05
     assert abs(gap["auc_shuffled"]) < 0.05
     assert abs(gap["nss"]) < 0.2
 
 
 def test_resume_skips_finished_items_and_matches_a_single_run(tmp_path, prompt_file, smap_dir):
-    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage())
+    stochastic = ("cc", "auc_judd", "auc_shuffled")  # seeded per row: a resume must reproduce them
+    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage(), metrics=stochastic)
     first = run(config, out, arrays, SmapAsImage(), limit=3)
     assert first.done == 3 and len(finished_items(out)) == 3
     second = run(config, out, arrays, SmapAsImage())
     assert (second.skipped, second.done) == (3, 5)
     resumed = read_results(out)
-    config2, out2, _ = setup(tmp_path / "b", prompt_file, smap_dir, SmapAsImage())
+    config2, out2, _ = setup(tmp_path / "b", prompt_file, smap_dir, SmapAsImage(), metrics=stochastic)
     run(config2, out2, arrays, SmapAsImage())
     pd.testing.assert_frame_equal(resumed, read_results(out2))
 
 
 def test_shards_cover_the_plan_once(tmp_path, prompt_file, smap_dir):
-    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage())
+    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage(), metrics=("cc",))
     done = [run(config, out, arrays, SmapAsImage(), rank=r, world=3).done for r in range(3)]
     assert sum(done) == len(build_plan(config))
     assert finished_items(out) == {it.key for it in build_plan(config)}
 
 
 def test_resume_with_other_settings_is_refused(tmp_path, prompt_file, smap_dir):
-    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage())
+    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage(), metrics=("cc",))
     other = BenchConfig.from_json({**config.to_json(), "n_fixations": 7})
     with pytest.raises(UserInputError, match="n_fixations"):
         prepare_output(out, other, arrays)
 
 
 def test_control_scale_sweep_rows(tmp_path, prompt_file, smap_dir):
-    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage(), scales=(1.0, 0.5), shuffled=False)
+    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage(), scales=(1.0, 0.5), shuffled=False,
+                                metrics=("cc",))
     run(config, out, arrays, SmapAsImage())
     df = read_results(out)
     assert sorted(df.loc[df.condition == "gazefusion", "control_scale"].unique()) == [0.5, 1.0]

@@ -44,7 +44,8 @@ def raw(tmp_path):
 def _cfg(raw, out, **kw):
     folder, captions = raw
     kw.setdefault("saliency_model", "spectral-residual")
-    return PrepareConfig(raw_dir=folder, out_dir=out, resolution=RES, captions=captions, **kw)
+    kw.setdefault("resolution", RES)
+    return PrepareConfig(raw_dir=folder, out_dir=out, captions=captions, **kw)
 
 
 def expected_ids():

@@ -97,18 +97,13 @@ def test_scorer_blur_has_41_taps():
 # -- prepare ------------------------------------------------------------------------------------------
 def test_prepare_input_divides_first_then_antialiased_bilinear():
     img = _image(512, 512, seed=3)
-    expected = F.interpolate(
-        torch.from_numpy(img.transpose(2, 0, 1).astype(np.float32))[None] / 255.0,
-        size=(H, W),
-        mode="bilinear",
-        align_corners=False,
-        antialias=True,
-    )[0]
+    chw = torch.from_numpy(img.transpose(2, 0, 1).copy())
+    x = chw.float()[None] / 255.0
+    expected = F.interpolate(x, size=(H, W), mode="bilinear", align_corners=False, antialias=True)[0]
     got = prepare_input(img)
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
-    uint8_first = T.functional.resize(torch.from_numpy(img.transpose(2, 0, 1).copy()), [H, W]).float() / 255
-    no_antialias = F.interpolate(expected[None] * 0 + torch.from_numpy(img.transpose(2, 0, 1).copy()).float()[None] / 255,
-                                 size=(H, W), mode="bilinear", align_corners=False)[0]  # fmt: skip
+    uint8_first = T.functional.resize(chw, [H, W]).float() / 255  # resizing the uint8 tensor rounds
+    no_antialias = F.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)[0]
     assert _far(got.numpy(), uint8_first.numpy()) and _far(got.numpy(), no_antialias.numpy())
 
 
@@ -181,15 +176,20 @@ def test_unknown_convention_is_user_error():
 
 
 def test_end_to_end_random_weights_scorer(tmp_path):
-    """Release files with random weights → predict, vs. the eval script's steps done independently."""
+    """Release files with random weights → predict; the network's input and output (captured by a hook,
+    one 480x640 forward pass in all) are checked against the eval script's steps done independently."""
     torch.manual_seed(0)
-    network = EMLNetNetwork().eval()
-    save_release_files(network, tmp_path)
+    save_release_files(EMLNetNetwork(), tmp_path)
+    model = get_saliency_model("emlnet", weights_dir=tmp_path)
+    seen = {}
+    model.load().register_forward_hook(lambda mod, args, out: seen.update(x=args[0], pred=out))
     img = _image(96, 128, seed=8)
-    smap = get_saliency_model("emlnet", weights_dir=tmp_path).predict(img)[0]
-    with torch.no_grad():
-        x = T.Compose([T.Resize((H, W)), T.ToTensor()])(Image.fromarray(img))[None]
-        pred = network.decoder(network.imagenet(x), network.places(x))[0, 0].numpy()
+    smap = model.predict(img)[0]
+    x = T.Compose([T.Resize((H, W)), T.ToTensor()])(Image.fromarray(img))[None]
+    torch.testing.assert_close(seen["x"], x, rtol=0, atol=0)
+    pred = seen["pred"]
+    assert pred.shape == (1, 1, H, W) and 0 < pred.min() and pred.max() < 1  # a sigmoid map
+    pred = pred[0, 0].numpy()
     assert pred.std() > 1e-3  # the random network is not saturated, so the check below means something
     expected = _torch_resize(
         _minmax(ndimage.gaussian_filter(pred.astype(np.float64), 5, mode="nearest")), (96, 128)

@@ -127,3 +127,27 @@ def test_output_wrong_shape_is_caught():
 
     with pytest.raises(RuntimeError, match="shape"):
         Bad().predict(np.zeros((4, 5, 3), np.uint8))
+
+
+def test_plugin_file_registers_models(tmp_path, monkeypatch):
+    plugin = tmp_path / "my_models.py"
+    plugin.write_text(
+        "import numpy as np\n"
+        "from gazefusion.saliency import SaliencyModel, register_saliency_model\n"
+        "@register_saliency_model('test-plugin-model')\n"
+        "class Half(SaliencyModel):\n"
+        "    def _predict_batch(self, images):\n"
+        "        return [np.full(img.shape[:2], 0.5, np.float32) for img in images]\n"
+    )
+    monkeypatch.setenv("GAZEFUSION_SALIENCY_PLUGINS", f" {plugin} ,")
+    try:
+        assert "test-plugin-model" in available_saliency_models()
+        assert get_saliency_model("test-plugin-model").predict(np.zeros((2, 3, 3), np.uint8))[0][0, 0] == 0.5
+    finally:
+        unregister_saliency_model("test-plugin-model")
+
+
+def test_missing_plugin_is_user_error(monkeypatch):
+    monkeypatch.setenv("GAZEFUSION_SALIENCY_PLUGINS", "no_such_module_xyz")
+    with pytest.raises(UserInputError, match="GAZEFUSION_SALIENCY_PLUGINS.*no_such_module_xyz"):
+        available_saliency_models()

@@ -15,12 +15,18 @@ def _moments(smap: np.ndarray) -> tuple[float, float, float, float]:
     ys, xs = np.indices(m.shape)
     total = m.sum()
     cx, cy = (xs * m).sum() / total, (ys * m).sum() / total
-    return cx, cy, math.sqrt(((xs - cx) ** 2 * m).sum() / total), math.sqrt(((ys - cy) ** 2 * m).sum() / total)
+    return (
+        cx,
+        cy,
+        math.sqrt(((xs - cx) ** 2 * m).sum() / total),
+        math.sqrt(((ys - cy) ** 2 * m).sum() / total),
+    )
 
 
 def _blob(center, sigma, **spec):
-    return SmapSpec.from_dict({"units": "deg", "elements": [{"type": "gaussian", "center": center,
-                                                             "sigma": sigma}], **spec})
+    return SmapSpec.from_dict(
+        {"units": "deg", "elements": [{"type": "gaussian", "center": center, "sigma": sigma}], **spec}
+    )
 
 
 def test_degrees_to_pixels_worked_out_by_hand():
@@ -45,7 +51,9 @@ def test_half_size_image_shown_full_screen_has_half_the_pixels_per_degree():
     # a 400x400 image full-screen is fitted to the height (800 px): 2 screen px per image px
     assert image_px_per_deg((400, 400), display) == pytest.approx((9.999, 9.999), abs=1e-3)
     # shown at 200x200 screen px instead: 0.5 screen px per image px
-    assert image_px_per_deg((400, 400), display, on_screen_px=(200, 200))[0] == pytest.approx(39.997, abs=1e-3)
+    assert image_px_per_deg((400, 400), display, on_screen_px=(200, 200))[0] == pytest.approx(
+        39.997, abs=1e-3
+    )
 
 
 def test_display_adaptation_changes_blob_sizes_by_the_px_per_deg_ratio():
@@ -75,10 +83,14 @@ def test_on_screen_size_changes_the_map():
 
 
 def test_mixed_units_and_spec_display():
-    spec = SmapSpec.from_dict({
-        "size": [512, 512], "units": "px",
-        "display": {"width_px": 1920, "height_px": 1080, "width_cm": 53.1, "distance_cm": 60.0},
-        "elements": [{"type": "gaussian", "center": ["0deg", 100], "sigma_x": "1deg", "sigma_y": 20}]})
+    spec = SmapSpec.from_dict(
+        {
+            "size": [512, 512],
+            "units": "px",
+            "display": {"width_px": 1920, "height_px": 1080, "width_cm": 53.1, "distance_cm": 60.0},
+            "elements": [{"type": "gaussian", "center": ["0deg", 100], "sigma_x": "1deg", "sigma_y": 20}],
+        }
+    )
     cx, cy, sx, sy = _moments(render_spec(spec))
     ppd = 1920 / 53.1 * 2 * 60 * math.tan(math.radians(0.5)) * 512 / 1080
     assert cx == pytest.approx(256, abs=1e-3) and cy == pytest.approx(100, abs=0.05)

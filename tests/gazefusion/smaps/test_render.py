@@ -13,13 +13,18 @@ from gazefusion.smaps import SmapSpec, render_spec
 
 
 def _render(elements, size=(40, 30), suppress=(), **top):
-    return render_spec(SmapSpec.from_dict({"size": list(size), "elements": list(elements),
-                                           "suppress": list(suppress), **top}))
+    return render_spec(
+        SmapSpec.from_dict(
+            {"size": list(size), "elements": list(elements), "suppress": list(suppress), **top}
+        )
+    )
 
 
 def test_gaussian_matches_the_formula():
-    smap = _render([{"type": "gaussian", "center": [17.3, 11.6], "sigma_x": 6.5, "sigma_y": 3.25,
-                     "weight": 0.8}], normalize="none")
+    smap = _render(
+        [{"type": "gaussian", "center": [17.3, 11.6], "sigma_x": 6.5, "sigma_y": 3.25, "weight": 0.8}],
+        normalize="none",
+    )
     yy, xx = np.mgrid[0:30, 0:40]
     expected = 0.8 * np.exp(-((xx - 17.3) ** 2) / (2 * 6.5**2) - (yy - 11.6) ** 2 / (2 * 3.25**2))
     np.testing.assert_allclose(smap, expected, atol=1e-7)
@@ -43,7 +48,9 @@ def test_hard_rect_has_numpy_slice_semantics():
 def test_soft_rect_edge_approximates_the_blurred_box():
     """Away from the borders a box blurred by sigma is a product of erf differences."""
     sigma = 2.5
-    smap = _render([{"type": "rect", "box": [15, 10, 45, 30], "edge": sigma}], size=(60, 40), normalize="none")
+    smap = _render(
+        [{"type": "rect", "box": [15, 10, 45, 30], "edge": sigma}], size=(60, 40), normalize="none"
+    )
     yy, xx = np.mgrid[0:40, 0:60].astype(float)
 
     def edge1d(v, lo, hi):  # the hard box covers pixel centres lo..hi-1, i.e. [lo - 0.5, hi - 0.5]
@@ -72,6 +79,15 @@ def test_mask_element_reads_a_file_relative_to_the_spec(tmp_path):
     smap = render_spec(SmapSpec.from_file(tmp_path / "s.toml"))
     assert smap.shape == (20, 40)
     assert smap[10, 20] == pytest.approx(1.0) and smap[1, 1] == 0 and smap[10, 35] == 0
+    (tmp_path / "s2.toml").write_text(
+        'size = [40, 20]\n[[elements]]\ntype = "rect"\nbox = [0, 0, 40, 20]\n'
+        '[[suppress]]\ntype = "mask"\nfile = "m.png"\n'
+    )
+    suppressed = render_spec(SmapSpec.from_file(tmp_path / "s2.toml"))
+    assert suppressed[10, 20] == 0 and suppressed[1, 1] == 1
+    (tmp_path / "m.png").unlink()
+    with pytest.raises(UserInputError, match="mask file not found"):
+        render_spec(SmapSpec.from_file(tmp_path / "s.toml"))
 
 
 def test_peak_normalisation_and_explicit_values():
@@ -83,19 +99,32 @@ def test_peak_normalisation_and_explicit_values():
 
 
 def test_pixel_specs_scale_with_the_output_size():
-    spec = {"size": [512, 256], "elements": [{"type": "gaussian", "center": [300, 100], "sigma_x": 40,
-                                              "sigma_y": 20}]}
-    half = {"size": [256, 128], "elements": [{"type": "gaussian", "center": [150, 50], "sigma_x": 20,
-                                              "sigma_y": 10}]}
-    np.testing.assert_array_equal(render_spec(SmapSpec.from_dict(spec), size=(256, 128)),
-                                  render_spec(SmapSpec.from_dict(half)))
+    spec = {
+        "size": [512, 256],
+        "elements": [{"type": "gaussian", "center": [300, 100], "sigma_x": 40, "sigma_y": 20}],
+    }
+    half = {
+        "size": [256, 128],
+        "elements": [{"type": "gaussian", "center": [150, 50], "sigma_x": 20, "sigma_y": 10}],
+    }
+    np.testing.assert_array_equal(
+        render_spec(SmapSpec.from_dict(spec), size=(256, 128)), render_spec(SmapSpec.from_dict(half))
+    )
 
 
 def test_keyframes_interpolate_linearly_and_hold_outside():
-    moving = SmapSpec.from_dict({"size": [64, 48], "elements": [{
-        "type": "gaussian",
-        "center": [{"t": 0.2, "value": [10, 10]}, {"t": 0.6, "value": [50, 30]}],
-        "sigma": [{"t": 0.2, "value": 3}, {"t": 0.6, "value": 7}]}]})
+    moving = SmapSpec.from_dict(
+        {
+            "size": [64, 48],
+            "elements": [
+                {
+                    "type": "gaussian",
+                    "center": [{"t": 0.2, "value": [10, 10]}, {"t": 0.6, "value": [50, 30]}],
+                    "sigma": [{"t": 0.2, "value": 3}, {"t": 0.6, "value": 7}],
+                }
+            ],
+        }
+    )
 
     def static(cx, cy, s):
         return _render([{"type": "gaussian", "center": [cx, cy], "sigma": s}], size=(64, 48))
@@ -109,18 +138,23 @@ def test_keyframes_interpolate_linearly_and_hold_outside():
 
 
 def test_suppressed_region_holds_no_mass():
-    smap = _render([{"type": "rect", "box": [0, 0, 40, 30]},
-                    {"type": "gaussian", "center": [20, 15], "sigma": 8}],
-                   suppress=[{"type": "rect", "box": [12, 8, 28, 22], "feather": 3}])
+    smap = _render(
+        [{"type": "rect", "box": [0, 0, 40, 30]}, {"type": "gaussian", "center": [20, 15], "sigma": 8}],
+        suppress=[{"type": "rect", "box": [12, 8, 28, 22], "feather": 3}],
+    )
     assert smap[8:22, 12:28].sum() == 0
     assert smap.max() == pytest.approx(1.0)
     # the feather rises smoothly outside the region: 1 - exp(-d^2/2) at d = 3 px = 1 feather sigma
-    base = [{"type": "rect", "box": [0, 0, 40, 30], "weight": 0.5},
-            {"type": "gaussian", "center": [20, 15], "sigma": 8, "weight": 0.5}]
+    base = [
+        {"type": "rect", "box": [0, 0, 40, 30], "weight": 0.5},
+        {"type": "gaussian", "center": [20, 15], "sigma": 8, "weight": 0.5},
+    ]
     ref = _render(base, normalize="none")
     raw = _render(base, suppress=[{"type": "rect", "box": [12, 8, 28, 22], "feather": 3}], normalize="none")
     assert raw[15, 30] / ref[15, 30] == pytest.approx(1 - np.exp(-0.5), abs=1e-6)  # 3 px right of column 27
-    half = _render(base, suppress=[{"type": "rect", "box": [12, 8, 28, 22], "strength": 0.25}], normalize="none")
+    half = _render(
+        base, suppress=[{"type": "rect", "box": [12, 8, 28, 22], "strength": 0.25}], normalize="none"
+    )
     np.testing.assert_allclose(half[8:22, 12:28], 0.75 * ref[8:22, 12:28], rtol=1e-6)
 
 
@@ -135,21 +169,57 @@ coord = st.floats(-10, 50, allow_nan=False)
 length = st.floats(0.5, 20, allow_nan=False)
 weight = st.floats(0.0, 1.0, allow_nan=False)
 element = st.one_of(
-    st.builds(lambda x, y, sx, sy, a, w: {"type": "gaussian", "center": [x, y], "sigma_x": sx, "sigma_y": sy,
-                                          "angle": a, "weight": w}, coord, coord, length, length,
-              st.floats(-180, 180), weight),
-    st.builds(lambda x0, y0, x1, y1, e, w: {"type": "rect", "box": [x0, y0, x1, y1], "edge": e, "weight": w},
-              coord, coord, coord, coord, st.floats(0, 5), weight),
-    st.builds(lambda x, y, r, e, w: {"type": "ellipse", "center": [x, y], "radius": r, "edge": e, "weight": w},
-              coord, coord, length, st.floats(0, 5), weight),
+    st.builds(
+        lambda x, y, sx, sy, a, w: {
+            "type": "gaussian",
+            "center": [x, y],
+            "sigma_x": sx,
+            "sigma_y": sy,
+            "angle": a,
+            "weight": w,
+        },
+        coord,
+        coord,
+        length,
+        length,
+        st.floats(-180, 180),
+        weight,
+    ),
+    st.builds(
+        lambda x0, y0, x1, y1, e, w: {"type": "rect", "box": [x0, y0, x1, y1], "edge": e, "weight": w},
+        coord,
+        coord,
+        coord,
+        coord,
+        st.floats(0, 5),
+        weight,
+    ),
+    st.builds(
+        lambda x, y, r, e, w: {"type": "ellipse", "center": [x, y], "radius": r, "edge": e, "weight": w},
+        coord,
+        coord,
+        length,
+        st.floats(0, 5),
+        weight,
+    ),
 )
-region = st.builds(lambda x0, y0, x1, y1, f: {"type": "rect", "box": [x0, y0, x1, y1], "feather": f},
-                   coord, coord, coord, coord, st.floats(0, 6))
+region = st.builds(
+    lambda x0, y0, x1, y1, f: {"type": "rect", "box": [x0, y0, x1, y1], "feather": f},
+    coord,
+    coord,
+    coord,
+    coord,
+    st.floats(0, 6),
+)
 
 
 @settings(max_examples=40, deadline=None)
-@given(elements=st.lists(element, min_size=1, max_size=4), regions=st.lists(region, max_size=2),
-       combine=st.sampled_from(["sum", "max"]), normalize=st.sampled_from(["peak", "none"]))
+@given(
+    elements=st.lists(element, min_size=1, max_size=4),
+    regions=st.lists(region, max_size=2),
+    combine=st.sampled_from(["sum", "max"]),
+    normalize=st.sampled_from(["peak", "none"]),
+)
 def test_rendered_maps_are_valid(elements, regions, combine, normalize):
     n = len(elements)
     scaled = [{**e, "weight": e["weight"] / n} for e in elements]  # keeps 'none' sums <= 1

@@ -1,0 +1,42 @@
+"""The offline tokenizer reproduces open_clip.tokenize (what the original's FrozenOpenCLIPEmbedder uses)."""
+
+import open_clip
+import pytest
+
+from gazefusion.models.tokenizer import CONTEXT_LENGTH, TOKENIZER_DIR, build_tokenizer, write_tokenizer_files
+
+PROMPTS = [
+    "a sailboat on the sea",
+    "",
+    "An Astronaut riding a horse, 4k, trending on ArtStation",
+    "a red apple; a green apple: two apples (close-up) - studio lighting",
+    "caf\u00e9 na\u00efve \u00fcber stra\u00dfe \u65e5\u672c\u8a9e",
+    "numbers 12345 and 3.14159, emoji \U0001f600",
+    "word " * 120,  # longer than 77 tokens: truncated, end token kept
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return build_tokenizer()
+
+
+@pytest.mark.parametrize("prompt", PROMPTS, ids=range(len(PROMPTS)))
+def test_ids_equal_open_clip_tokenize(tokenizer, prompt):
+    ids = tokenizer(prompt, padding="max_length", max_length=CONTEXT_LENGTH, truncation=True).input_ids
+    assert ids == open_clip.tokenize([prompt])[0].tolist()
+
+
+def test_pad_is_exclamation_mark_id_0_and_length_77(tokenizer):
+    assert tokenizer.pad_token == "!"
+    assert tokenizer.pad_token_id == 0
+    assert tokenizer.model_max_length == CONTEXT_LENGTH
+    assert len(tokenizer) == 49408
+    ids = tokenizer("a cat", padding="max_length", max_length=CONTEXT_LENGTH).input_ids
+    assert len(ids) == 77 and ids[-1] == 0 and ids[:1] == [49406] and 49407 in ids
+
+
+def test_shipped_files_equal_a_fresh_build_from_open_clip(tmp_path):
+    write_tokenizer_files(tmp_path)
+    for name in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"):
+        assert (tmp_path / name).read_bytes() == (TOKENIZER_DIR / name).read_bytes(), name
