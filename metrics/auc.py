@@ -9,8 +9,9 @@ from (0, 0) to (1, 1). They differ in the negatives and the thresholds:
   the whole map, 100 times; thresholds ``0:0.1:max`` (MATLAB colon); mean over the splits.
 - shuffled AUC: as AUC-Borji, but the negatives are fixated pixels of *other* images.
 
-The random draws use NumPy's ``default_rng(seed)``, consumed map by map in batch order, so a
-result is reproducible from its seed (the draws cannot equal MATLAB's ``rand``).
+The random draws of each map come from a fresh ``numpy.random.default_rng(seed)``, so a map
+scores the same alone or anywhere in a batch, and every result is reproducible from its seed
+(the draws cannot equal MATLAB's ``rand``). ``seed=None`` draws fresh entropy for each map.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ __all__ = ["auc_judd", "auc_borji", "auc_shuffled", "matlab_colon"]
 _GRID = 1 << 16
 
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+def _rng(seed: int | None) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        raise ValueError("seed must be an int or None (each map draws from default_rng(seed)), got a Generator")
+    return np.random.default_rng(seed)
 
 
 def _normalise(values: torch.Tensor) -> torch.Tensor | None:
@@ -62,6 +65,11 @@ def _count_at_least(values: torch.Tensor, thresholds: torch.Tensor) -> torch.Ten
     return count + same.sum(dim=1)
 
 
+def _starts(fix: Fixated) -> np.ndarray:
+    """Offsets of each map's entries in ``fix.pixel`` (N + 1,)."""
+    return np.concatenate([[0], np.cumsum(fix.count.numpy())])
+
+
 def _trapz(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """MATLAB ``trapz(x, y)`` along the last axis."""
     return ((x[..., 1:] - x[..., :-1]) * (y[..., 1:] + y[..., :-1])).sum(dim=-1) / 2
@@ -80,7 +88,7 @@ def _judd_one(s: torch.Tensor, pixel: torch.Tensor) -> float:
 
 
 def auc_judd(saliency_map: Any, fixations: Any, *, jitter: bool = True,
-             seed: int | np.random.Generator | None = 0) -> float | np.ndarray:
+             seed: int | None = 0) -> float | np.ndarray:
     """AUC-Judd (MIT ``AUC_Judd.m``).
 
     With ``jitter`` (MIT default) uniform noise ``rand / 1e7`` is added to the resized map to
@@ -95,14 +103,13 @@ def auc_judd(saliency_map: Any, fixations: Any, *, jitter: bool = True,
     rate is undefined and the result is NaN, as in MIT.
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
-    rng = _rng(seed)
     flat = pred.reshape(pred.shape[0], -1)
     out = np.empty(pred.shape[0])
-    starts = np.concatenate([[0], np.cumsum(fix.count.numpy())])
+    starts = _starts(fix)
     for i in range(pred.shape[0]):
         s = flat[i]
         if jitter:
-            s = s + torch.from_numpy(rng.random(s.numel()) / 10000000)
+            s = s + torch.from_numpy(_rng(seed).random(s.numel()) / 10000000)
         s = _normalise(s)
         pixel = fix.pixel[starts[i]:starts[i + 1]]
         if s is None:
@@ -159,12 +166,8 @@ def auc_from_negatives(positives: torch.Tensor, negatives: torch.Tensor, step: f
     return float(_trapz(fp, tp).mean())
 
 
-def _split_owner(fix: Fixated) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(fix.count.numpy())])
-
-
 def auc_borji(saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: float = 0.1,
-              seed: int | np.random.Generator | None = 0) -> float | np.ndarray:
+              seed: int | None = 0) -> float | np.ndarray:
     """AUC-Borji (MIT ``AUC_Borji.m``): negatives drawn uniformly from all pixels.
 
     For each of ``n_splits`` (100) splits, as many pixels as fixated pixels are drawn uniformly
@@ -174,9 +177,8 @@ def auc_borji(saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: f
     0.5 (MIT: NaN). pysaliency has no AUC-Borji.
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
-    rng = _rng(seed)
     flat = pred.reshape(pred.shape[0], -1)
-    starts = _split_owner(fix)
+    starts = _starts(fix)
     out = np.empty(pred.shape[0])
     for i in range(pred.shape[0]):
         pixel = fix.pixel[starts[i]:starts[i + 1]]
@@ -186,7 +188,7 @@ def auc_borji(saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: f
             continue
         s = _normalise(flat[i])
         s = torch.zeros_like(flat[i]) if s is None else s
-        r = torch.from_numpy(rng.integers(0, s.numel(), size=(n_fix, n_splits)))
+        r = torch.from_numpy(_rng(seed).integers(0, s.numel(), size=(n_fix, n_splits)))
         out[i] = auc_from_negatives(s[pixel], s[r.T], step)
     return output(out, batched)
 
@@ -214,7 +216,7 @@ def _other_pixels(other: Any, pred: torch.Tensor, pred_batched: bool) -> list[to
 
 
 def auc_shuffled(saliency_map: Any, fixations: Any, *, other: Any, n_splits: int = 100, step: float = 0.1,
-                 seed: int | np.random.Generator | None = 0) -> float | np.ndarray:
+                 seed: int | None = 0) -> float | np.ndarray:
     """Shuffled AUC (MIT ``AUC_shuffled.m``): negatives are fixations of other images.
 
     ``other`` is a binary fixation map of the fixation map's size holding the union of the
@@ -226,9 +228,8 @@ def auc_shuffled(saliency_map: Any, fixations: Any, *, other: Any, n_splits: int
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
     others = _other_pixels(other, pred, batched)
-    rng = _rng(seed)
     flat = pred.reshape(pred.shape[0], -1)
-    starts = _split_owner(fix)
+    starts = _starts(fix)
     out = np.empty(pred.shape[0])
     for i in range(pred.shape[0]):
         pixel = fix.pixel[starts[i]:starts[i + 1]]
@@ -236,6 +237,6 @@ def auc_shuffled(saliency_map: Any, fixations: Any, *, other: Any, n_splits: int
         s = torch.zeros_like(flat[i]) if s is None else s
         ind = others[i]
         n_neg = min(pixel.numel(), ind.numel())
-        order = np.argsort(rng.random((n_splits, ind.numel())), axis=1)[:, :n_neg]
+        order = np.argsort(_rng(seed).random((n_splits, ind.numel())), axis=1)[:, :n_neg]
         out[i] = auc_from_negatives(s[pixel], s[ind[torch.from_numpy(order)]], step)
     return output(out, batched)

@@ -3,12 +3,13 @@
 Both share one small interface used by :mod:`study.session`: ``clock()`` (seconds),
 ``flip()`` (returns the flip time on that clock: PsychoPy's ``win.flip()`` return value),
 drawing calls in screen pixels (origin top-left, y down), ``keys()`` (keys pressed since the last
-call) and ``wait_key(allowed)``.
+call) and ``wait_key(allowed, timeout_s)``.
 
 Frame pacing: under a display without vertical sync (Xvfb, some VMs), ``win.flip()`` returns at
 once and a trial would spin thousands of frames a second. :class:`PsychoPyDisplay` detects this
-(median of the first flip intervals below a quarter of the nominal period) and then sleeps to
-the nominal refresh period before each flip; with a real vsync it never sleeps.
+(median of 10 blank flips at start-up below a quarter of the nominal period) and then sleeps
+so that each flip returns one nominal period after the previous one (allowing for a running
+estimate of the flip's own duration); with vsync it never sleeps.
 """
 
 from __future__ import annotations
@@ -25,19 +26,21 @@ from gazefusion.geometry import DisplayGeometry
 class VirtualDisplay:
     """No window: every ``flip()`` advances a virtual clock by exactly one refresh period.
 
-    ``key_events`` are scripted presses ``(frame_number, key)``; ``wait_key`` returns the next
-    scripted key that is allowed, else the first allowed key (an instant participant).
+    ``key_events`` are scripted presses ``(frame_number, key)`` returned by ``keys()``;
+    ``responses`` are scripted answers of ``wait_key``: it pops the next one if it is allowed,
+    else returns the first allowed key at once (an instant participant pressing SPACE).
     """
 
     win = None
 
     def __init__(self, geometry: DisplayGeometry, start_s: float = 0.0,
-                 key_events: Iterable[tuple[int, str]] = ()) -> None:
+                 key_events: Iterable[tuple[int, str]] = (), responses: Iterable[str] = ()) -> None:
         self.geometry = geometry
         self._t = float(start_s)
         self._period = 1.0 / geometry.refresh_hz
         self.frame_count = 0
         self._keys = sorted(key_events)
+        self._responses = list(responses)
 
     def clock(self) -> float:
         return self._t
@@ -55,11 +58,9 @@ class VirtualDisplay:
         self._keys = [(f, k) for f, k in self._keys if f > self.frame_count]
         return due
 
-    def wait_key(self, allowed: tuple[str, ...]) -> str:
-        for i, (_, k) in enumerate(self._keys):
-            if k in allowed:
-                del self._keys[i]
-                return k
+    def wait_key(self, allowed: tuple[str, ...], timeout_s: float | None = None) -> str:
+        if self._responses and self._responses[0] in allowed:
+            return self._responses.pop(0)
         return allowed[0]
 
     def prepare_image(self, path: Path, rect: tuple[float, float, float, float]) -> object:
@@ -108,8 +109,8 @@ class PsychoPyDisplay:
         self.win.mouseVisible = False
         self.clock = core.monotonicClock.getTime
         self._last_flip: float | None = None
-        self._intervals: list[float] = []
-        self._pace: bool | None = None
+        self._flip_cost = 0.0
+        self.paced = self._needs_pacing()
         self._cross = visual.ShapeStim(self.win, vertices="cross", units="pix", fillColor="black",
                                        lineColor="black", size=20)
         self._dot = visual.Circle(self.win, radius=8, units="pix", fillColor="white", lineColor="black",
@@ -122,17 +123,21 @@ class PsychoPyDisplay:
         return x - self.geometry.width_px / 2, self.geometry.height_px / 2 - y
 
     def flip(self) -> float:
-        if self._pace and self._last_flip is not None:
-            delay = self._last_flip + self._period - 0.0005 - self.clock()
+        if self.paced and self._last_flip is not None:
+            delay = self._last_flip + self._period - self._flip_cost - self.clock()
             if delay > 0:
                 time.sleep(delay)
+        before = self.clock()
         t = self.win.flip()
-        if self._last_flip is not None:
-            self._intervals.append(t - self._last_flip)
-            if self._pace is None and len(self._intervals) >= 10:
-                self._pace = float(np.median(self._intervals)) < 0.25 * self._period
+        if self.paced:  # running estimate of how long a flip takes without vsync
+            self._flip_cost = 0.9 * self._flip_cost + 0.1 * min(t - before, self._period / 2)
         self._last_flip = t
         return t
+
+    def _needs_pacing(self) -> bool:
+        """True when 10 blank flips take less than a quarter of the nominal period each (no vsync)."""
+        flips = [self.win.flip() for _ in range(11)]
+        return float(np.median(np.diff(flips))) < 0.25 * self._period
 
     def wait(self, seconds: float) -> None:
         from psychopy import core
@@ -142,13 +147,11 @@ class PsychoPyDisplay:
     def keys(self) -> list[str]:
         return self._event.getKeys()
 
-    def wait_key(self, allowed: tuple[str, ...]) -> str:
+    def wait_key(self, allowed: tuple[str, ...], timeout_s: float | None = None) -> str:
+        """The first of ``allowed`` pressed; ``allowed[0]`` once ``timeout_s`` has passed."""
         self._event.clearEvents()
-        while True:
-            keys = self._event.getKeys(keyList=list(allowed))
-            if keys:
-                return keys[0]
-            self.flip()
+        keys = self._event.waitKeys(maxWait=float("inf") if timeout_s is None else timeout_s, keyList=list(allowed))
+        return keys[0] if keys else allowed[0]
 
     def prepare_image(self, path: Path, rect: tuple[float, float, float, float]) -> object:
         left, top, w, h = rect
@@ -176,8 +179,8 @@ class PsychoPyDisplay:
         return int(self.win.nDroppedFrames)
 
     def screenshot(self, path: str | Path) -> None:
-        """Save the front buffer (what is on screen now) as an image file."""
-        frame = self.win.getMovieFrame(buffer="front")
+        """Save the back buffer (what the next flip will show; call after drawing) as an image."""
+        frame = self.win.getMovieFrame(buffer="back")
         frame.save(str(path))
         self.win.movieFrames = []
 

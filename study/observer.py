@@ -34,6 +34,7 @@ from gazefusion.geometry import DisplayGeometry
 
 _FIXATION, _SACCADE = 0, 1
 MIN_FIXATION_S = 0.05
+CENTER_BIAS_SIGMA_FRAC = 0.25
 
 
 def _min_jerk(s: np.ndarray) -> np.ndarray:
@@ -68,10 +69,10 @@ class SimulatedObserver:
                  accuracy_offset_deg: float = 0.5, noise_deg: float = 0.05,
                  sampling_rate_hz: float = 1000.0, blink_rate_hz: float = 0.25, seed: int = 0,
                  stimulus_rect: tuple[float, float, float, float] | None = None,
-                 start_px: tuple[float, float] | None = None, center_bias_sigma_frac: float = 0.25,
+                 start_px: tuple[float, float] | None = None, center_bias_sigma_frac: float = CENTER_BIAS_SIGMA_FRAC,
                  fixation_mean_s: float = 0.25, fixation_shape: float = 4.0,
                  offset_angle_rad: float | None = None) -> None:
-        smap = np.asarray(smap, dtype=np.float64)
+        smap = np.asarray(smap)
         if smap.ndim != 2 or not np.all(np.isfinite(smap)) or smap.min() < 0 or smap.sum() <= 0:
             raise UserInputError("smap must be a finite 2-D map >= 0 with a positive sum, "
                                  f"got shape {smap.shape}")
@@ -83,7 +84,6 @@ class SimulatedObserver:
                 raise UserInputError(f"{name} must be a number >= 0, got {v}")
         if not 0 < sampling_rate_hz <= 2000:
             raise UserInputError(f"sampling_rate_hz must be in (0, 2000], got {sampling_rate_hz}")
-        self.smap = smap
         self.geometry = geometry
         self.center_bias_weight = float(center_bias_weight)
         self.accuracy_offset_deg = float(accuracy_offset_deg)
@@ -102,13 +102,8 @@ class SimulatedObserver:
         left, top, rw, rh = self.stimulus_rect
         self.start_px = start_px if start_px is not None else (left + rw / 2, top + rh / 2)
 
-        # Fixation-target density over smap pixels.
-        yy, xx = np.mgrid[0:h, 0:w]
-        cb = np.exp(-0.5 * (((xx + 0.5 - w / 2) / (center_bias_sigma_frac * w)) ** 2
-                            + ((yy + 0.5 - h / 2) / (center_bias_sigma_frac * h)) ** 2))
-        density = (1 - self.center_bias_weight) * smap / smap.sum() + self.center_bias_weight * cb / cb.sum()
-        self._cdf = np.cumsum(density.ravel())
-        self._cdf /= self._cdf[-1]
+        self._cdf = target_cdf(smap, self.center_bias_weight, center_bias_sigma_frac)
+        self.smap = np.asarray(smap, dtype=np.float64) if smap.dtype != np.float64 else smap
 
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         path_ss, blink_ss, offset_ss, self._noise_ss = ss.spawn(4)
@@ -253,6 +248,31 @@ class SimulatedObserver:
         kwargs.update(center_bias_weight=0.0, stimulus_rect=(x - 0.5, y - 0.5, 1.0, 1.0), start_px=(x, y))
         smap = np.ones((1, 1))
         return cls(smap, geometry, **kwargs)
+
+
+def target_cdf(smap: np.ndarray, center_bias_weight: float, center_bias_sigma_frac: float) -> np.ndarray:
+    """Cumulative fixation-target distribution over the smap's pixels (row-major): the mixture
+    of the normalised smap and a centred Gaussian (SDs ``center_bias_sigma_frac`` x size).
+    Results are cached for the last few maps (by identity), as stimuli repeat across scenes."""
+    key = (id(smap), smap.shape, center_bias_weight, center_bias_sigma_frac)
+    hit = _CDF_CACHE.get(key)
+    if hit is not None and hit[0] is smap:
+        return hit[1]
+    h, w = smap.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    cb = np.exp(-0.5 * (((xx + 0.5 - w / 2) / (center_bias_sigma_frac * w)) ** 2
+                        + ((yy + 0.5 - h / 2) / (center_bias_sigma_frac * h)) ** 2))
+    smap64 = np.asarray(smap, dtype=np.float64)
+    density = (1 - center_bias_weight) * smap64 / smap64.sum() + center_bias_weight * cb / cb.sum()
+    cdf = np.cumsum(density.ravel())
+    cdf /= cdf[-1]
+    if len(_CDF_CACHE) >= 8:
+        _CDF_CACHE.pop(next(iter(_CDF_CACHE)))
+    _CDF_CACHE[key] = (smap, cdf)
+    return cdf
+
+
+_CDF_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def pupil_mm(times_s: np.ndarray, rng: np.random.Generator, valid: np.ndarray) -> np.ndarray:

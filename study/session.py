@@ -168,7 +168,8 @@ class Session:
         if not wait:
             self.display.wait(min(1.0, self.period * 60))
             return
-        key = self.display.wait_key((*keys, "escape"))
+        auto = self.config.text.auto_advance_s
+        key = self.display.wait_key((*keys, "escape"), timeout_s=auto if auto > 0 else None)
         if key == "escape":
             self._pause_menu()
             self._text(text, keys)
@@ -287,6 +288,7 @@ class Session:
         rect = stimulus_rect(self.config, size)
         smap = load_target_smap(self.config, stim, size)
         image = self.display.prepare_image(path, rect)
+        self.tracker.prepare(Scene("stimulus", smap=smap, rect=rect))
         restarts = 0
         while True:
             try:
@@ -306,11 +308,11 @@ class Session:
         fix_on = self._phase(rec, "fixation", lambda: self.display.draw_fixation(cross), t.fixation_s,
                              Scene("point", point_px=centre))
         self._message(rec, fix_on, "FIXATION_ONSET")
-        stim_scene = Scene("stimulus", smap=smap, rect=rect)
+        stim_scene = Scene("stimulus", smap=smap, rect=rect)  # same smap object as prepared
 
         def draw_stimulus() -> None:
             self.display.draw_image(image)
-            if self.screenshot and not spec.practice and len(rec.frames) and rec.frames[-1][1] == "stimulus":
+            if self.screenshot and not spec.practice:  # the onset frame, before its flip
                 self.display.screenshot(self.screenshot)
                 self.screenshot = None
 

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Callable, Mapping
@@ -71,16 +72,30 @@ def _read_torch_file(path: Path) -> Any:
 
     import torch
 
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    looks_zip = head.startswith(b"PK\x03\x04")  # torch's zip format; legacy files start with a pickle
+    if head.startswith(b"version https://git-lfs"):
+        raise UserInputError(
+            f"{path.name} is not a PyTorch checkpoint but a git-lfs pointer (run git lfs pull)"
+        )
     is_zip = zipfile.is_zipfile(path)
+    if looks_zip and not is_zip:
+        raise UserInputError(f"{path.name} is truncated or corrupt (a zip archive without its end record)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as exc:
-        if "weights only" in str(exc).lower():
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if found:
             raise UserInputError(
-                f"{path.name} holds pickled Python objects besides tensors; refused (only plain weights are "
-                "loaded, never code)"
+                f"{path.name} holds pickled Python objects ({found[1]}) besides tensors; refused "
+                "(only plain weights are loaded, never code)"
             ) from None
-        raise UserInputError(f"{path.name} is not a PyTorch checkpoint ({_first_line(exc)})") from None
+        detail = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
+        reason = detail[1].strip() if detail else _first_line(exc)
+        raise UserInputError(f"{path.name} is not a PyTorch checkpoint of plain weights ({reason})") from None
+    except KeyError as exc:
+        raise UserInputError(f"{path.name} is not a PyTorch checkpoint (bad pickle opcode {exc})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         state = "truncated or corrupt" if is_zip or path.stat().st_size == 0 else "not a PyTorch checkpoint"
         raise UserInputError(f"{path.name} is {state} ({_first_line(exc)})") from None

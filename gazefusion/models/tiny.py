@@ -75,11 +75,19 @@ def write_tiny_configs(out_dir: str | Path = TINY_CONFIG_DIR) -> Path:
 
 
 def _randomise_zero_convs(controlnet: torch.nn.Module, generator: torch.Generator) -> None:
-    """ControlNet's output convolutions start at zero; give them small random weights so the hint matters."""
+    """ControlNet's zero-initialised convolutions (hint encoder output, zero convs) get small random weights.
+
+    Untrained, they make the ControlNet ignore its hint; random ones let tests see the hint's effect.
+    """
     import torch
 
+    zero_convs = [
+        controlnet.controlnet_cond_embedding.conv_out,
+        *controlnet.controlnet_down_blocks,
+        controlnet.controlnet_mid_block,
+    ]
     with torch.no_grad():
-        for conv in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
+        for conv in zero_convs:
             conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * 0.1)
             conv.bias.copy_(torch.randn(conv.bias.shape, generator=generator) * 0.1)
 

@@ -174,3 +174,22 @@ def minmax_normalize(x: np.ndarray) -> np.ndarray:
     if not hi > lo:
         return np.zeros(arr.shape, dtype=np.float32)
     return ((arr - lo) / (hi - lo)).astype(np.float32)
+
+
+def torch_device(device: str):
+    """``torch.device(device)``, checked: a malformed string or an absent GPU is a :class:`UserInputError`."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise UserInputError(
+            f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1', got {device!r}"
+        ) from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= count:
+            raise UserInputError(f"device {device!r} is not available here ({count} CUDA device(s) visible)")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise UserInputError(f"device {device!r} is not available here")
+    return dev

@@ -125,12 +125,13 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
         trained = (controlnet,)
 
     weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(accelerator.mixed_precision, torch.float32)
-    models.vae.to(accelerator.device, dtype=weight_dtype)
-    models.text_encoder.to(accelerator.device, dtype=weight_dtype)
+    cast = {} if weight_dtype == torch.float32 else {"dtype": weight_dtype}
+    models.vae.to(accelerator.device, **cast)
+    models.text_encoder.to(accelerator.device, **cast)
     if cfg.unlock_sd:
         _cast_frozen(accelerator.unwrap_model(unet), accelerator.device, weight_dtype)
     else:
-        unet.to(accelerator.device, dtype=weight_dtype)
+        unet.to(accelerator.device, **cast)
     if ema is not None:
         ema.to(accelerator.device)
     step_models = StepModels(models.vae, models.text_encoder, unet, controlnet, models.noise_scheduler)
@@ -214,7 +215,11 @@ def _cast_frozen(unet, device, dtype) -> None:
     """Move the UNet to ``device``; cast its frozen parts to ``dtype``, keep trained parts float32."""
     from gazefusion.training.model import UNLOCKED_UNET_MODULES
 
+    import torch
+
     unet.to(device)
+    if dtype == torch.float32:
+        return
     for name, child in unet.named_children():
         if name not in UNLOCKED_UNET_MODULES:
             child.to(dtype=dtype)

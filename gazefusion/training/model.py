@@ -74,7 +74,11 @@ def load_training_models(model: str | None, controlnet: str | None) -> TrainingM
         net = ControlNetModel.from_pretrained(folder, local_files_only=True, torch_dtype=torch.float32)
         description = f"{description} + ControlNet {folder}"
     else:
-        net = ControlNetModel.from_unet(unet)
+        shape = comps.get("controlnet")  # keep the model's hint-encoder widths when it has a ControlNet
+        kwargs = {} if shape is None else {
+            "conditioning_embedding_out_channels": tuple(shape.config.conditioning_embedding_out_channels),
+            "conditioning_channels": shape.config.conditioning_channels}
+        net = ControlNetModel.from_unet(unet, **kwargs)
         description = f"{description} (ControlNet copied from its UNet)"
     scheduler = comps["scheduler"]
     return TrainingModels(

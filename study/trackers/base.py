@@ -104,6 +104,9 @@ class EyeTracker(ABC):
     def send_message(self, text: str, system_time: float | None = None) -> None:  # noqa: B027
         """Write a message into the tracker's own data file (if it keeps one)."""
 
+    def prepare(self, scene: Scene) -> None:  # noqa: B027 - optional hook
+        """Told, before a trial starts, a scene it will show (to do slow work outside the trial)."""
+
     def show(self, scene: Scene, onset: float) -> None:  # noqa: B027 - optional hook
         """Told what appeared on screen at system time ``onset`` (the flip time)."""
 

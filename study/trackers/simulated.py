@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from study.observer import SimulatedObserver, pupil_mm
+from study.observer import CENTER_BIAS_SIGMA_FRAC, SimulatedObserver, pupil_mm, target_cdf
 from study.trackers import register_tracker
 from study.trackers.base import EyeTracker, SampleBlock, Scene, TrackerData
 
@@ -81,6 +81,10 @@ class SimulatedTracker(EyeTracker):
         self._t_stop = self._clock()
         self.recording = False
         self._close_segment(self._t_stop)
+
+    def prepare(self, scene: Scene) -> None:
+        if scene.kind == "stimulus":
+            target_cdf(scene.smap, self._obs_kwargs["center_bias_weight"], CENTER_BIAS_SIGMA_FRAC)
 
     def show(self, scene: Scene, onset: float) -> None:
         if not self.recording:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gazefusion.errors import UserInputError
-from gazefusion.saliency.base import SaliencyModel
+from gazefusion.saliency.base import SaliencyModel, torch_device
 from gazefusion.saliency.emlnet.conventions import (
     CONVENTIONS,
     prepare_input,
@@ -74,9 +74,10 @@ class EMLNet(SaliencyModel):
     def _predict_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
         import torch
 
-        network = self.load().eval().to(self.device)
+        device = torch_device(self.device)
+        network = self.load().eval().to(device)
         to_input = scorer_input if self.convention == "scorer" else prepare_input
-        batch = torch.stack([to_input(img) for img in images]).to(self.device)
+        batch = torch.stack([to_input(img) for img in images]).to(device)
         with torch.inference_mode():
             preds = network(batch)[:, 0].float().cpu()
         if self.convention == "scorer":

@@ -27,12 +27,13 @@ MODULES = ("unet", "controlnet", "vae", "text_encoder")
 def test_each_file_form_converts_to_the_directly_built_weights(tiny_cldm_files, tiny_components, form):
     state = load_cldm_state_dict(tiny_cldm_files[form])
     assert len(state) == 969
+    stored = state["control_model.input_blocks.0.0.weight"].dtype  # float16 for the fp16 copy
     converted = components_from_cldm(state)
     for name in MODULES:
         direct, loaded = tiny_components[name].state_dict(), converted[name].state_dict()
         assert direct.keys() == loaded.keys(), name
         for key, value in direct.items():
-            assert torch.equal(loaded[key].float(), value.to(loaded[key].dtype).float()), f"{name}.{key}"
+            assert torch.equal(loaded[key], value.to(stored).to(loaded[key].dtype)), f"{name}.{key}"
 
 
 def test_converted_components_give_identical_outputs(tiny_cldm_files, tiny_components):
@@ -108,7 +109,7 @@ def test_cldm_diffusers_cldm_returns_every_key_byte_identical(tmp_path, tiny_cld
     assert back.keys() == original.keys()
     for key, value in original.items():
         assert back[key].dtype == value.dtype and back[key].shape == value.shape, key
-        assert back[key].contiguous().view(torch.uint8).equal(value.contiguous().view(torch.uint8)), key
+        assert back[key].reshape(-1).view(torch.uint8).equal(value.reshape(-1).view(torch.uint8)), key
 
 
 def test_diffusers_cldm_diffusers_round_trips_every_tensor(tmp_path, tiny_components, tiny_cldm):
@@ -150,7 +151,7 @@ def _write(path, data: bytes):
             id="lfs-pointer",
         ),
         pytest.param(
-            lambda p, f: _write(p / "code.ckpt", pickle.dumps({"x": shutil.rmtree})),
+            lambda p, f: _write(p / "code.ckpt", pickle.dumps({"x": shutil.rmtree}, protocol=2)),
             "refused",
             id="pickled-code",
         ),

@@ -1,7 +1,5 @@
 """Tiny models: SD2.1-base's classes and options at tiny width, deterministic, fast, saved loadable."""
 
-import time
-
 import pytest
 import torch
 from diffusers import (
@@ -70,15 +68,11 @@ def _generate(pipe, hint, steps=2):
     ).images[0]
 
 
-def test_64px_generation_is_fast_and_the_hint_matters(tiny_pipe):
-    bright, dark = torch.ones(1, 3, 64, 64), torch.zeros(1, 3, 64, 64)
-    _generate(tiny_pipe, bright, steps=1)  # warm-up
-    start = time.perf_counter()
-    image = _generate(tiny_pipe, bright, steps=4)
-    per_step = (time.perf_counter() - start) / 4
-    assert image.shape == (64, 64, 3)
-    assert per_step < 1.0, f"{per_step:.2f} s per step"
-    assert not torch.allclose(torch.from_numpy(image), torch.from_numpy(_generate(tiny_pipe, dark, steps=4)))
+def test_64px_generation_runs_and_the_hint_matters(tiny_pipe):
+    bright = _generate(tiny_pipe, torch.ones(1, 3, 64, 64))
+    dark = _generate(tiny_pipe, torch.zeros(1, 3, 64, 64))
+    assert bright.shape == dark.shape == (64, 64, 3)
+    assert not torch.allclose(torch.from_numpy(bright), torch.from_numpy(dark))
 
 
 def test_saved_model_loads_with_from_pretrained(tmp_path, tiny_components):

@@ -11,7 +11,8 @@ def build_components(seed: int = 0) -> dict:
     diffusers zero-initialises the hint encoder's last convolution, and at default init its eight
     SiLU convolutions shrink differences between hints to ~1e-3 of the signal: the smap could not
     change an 8-bit output and the hint tests would pass vacuously. Where the factory left it so,
-    the hint encoder gets He-normal weights here.
+    the hint encoder gets He-normal weights here (its last layer 10x, so the hint is as strong
+    as the latent).
     """
     import torch
 
@@ -24,8 +25,9 @@ def build_components(seed: int = 0) -> dict:
         with torch.no_grad():
             for conv in embedding.modules():
                 if isinstance(conv, torch.nn.Conv2d):
-                    fan_in = conv.weight[0].numel()
-                    conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5)
+                    gain = 10.0 if conv is embedding.conv_out else 1.0  # hint as strong as the latent
+                    std = gain * (2.0 / conv.weight[0].numel()) ** 0.5
+                    conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * std)
                     conv.bias.zero_()
     return components
 

@@ -6,10 +6,14 @@ import pickle
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+import torchvision.transforms as T
+from PIL import Image
+from scipy import ndimage
 
 from gazefusion.errors import UserInputError
 from gazefusion.saliency import available_saliency_models, get_saliency_model
-from gazefusion.saliency.emlnet import load_emlnet, read_state_dict, save_release_files
+from gazefusion.saliency.emlnet import read_state_dict, save_release_files
 from gazefusion.saliency.emlnet.network import EMLNetDecoder, EMLNetEncoder, EMLNetNetwork
 from gazefusion.saliency.emlnet.weights import load_strict
 
@@ -157,7 +161,10 @@ def test_unreadable_file_gives_one_line_error(tmp_path, make, match):
     assert "\n" not in str(info.value) and str(path) in str(info.value)
 
 
-def test_release_layout_round_trip_and_registry(tmp_path, monkeypatch):
+def test_release_files_round_trip_and_predict(tmp_path, monkeypatch):
+    """Random weights in the release layout → strict load → predict (scorer). The network's input and
+    output (captured by a hook; one 480x640 forward pass in all) are checked against the eval
+    script's steps done independently."""
     torch.manual_seed(0)
     net = EMLNetNetwork()
     paths = save_release_files(net, tmp_path, wrapper=True, prefix=True, legacy=True)
@@ -169,13 +176,31 @@ def test_release_layout_round_trip_and_registry(tmp_path, monkeypatch):
     raw_encoder = torch.load(paths["places"], weights_only=True)["state_dict"]
     assert len(raw_encoder) == 360 and all(k.startswith("module.") for k in raw_encoder)
 
-    loaded = load_emlnet(tmp_path)
+    monkeypatch.setenv("GAZEFUSION_EMLNET_DIR", str(tmp_path))
+    assert "emlnet" in available_saliency_models()
+    model = get_saliency_model("emlnet")
+    loaded = model.load()
     assert not loaded.training
     _assert_state_equal(loaded, net.state_dict())
 
-    monkeypatch.setenv("GAZEFUSION_EMLNET_DIR", str(tmp_path))
-    assert "emlnet" in available_saliency_models()
-    assert get_saliency_model("emlnet").is_available()
+    seen = {}
+    loaded.register_forward_hook(lambda mod, args, out: seen.update(x=args[0], pred=out))
+    img = np.asarray(
+        Image.fromarray(np.random.default_rng(8).integers(0, 256, (24, 32, 3), dtype=np.uint8)).resize(
+            (128, 96)
+        )
+    )
+    smap = model.predict(img)[0]
+    x = T.Compose([T.Resize((480, 640)), T.ToTensor()])(Image.fromarray(img))[None]
+    torch.testing.assert_close(seen["x"], x, rtol=0, atol=0)
+    pred = seen["pred"]
+    assert pred.shape == (1, 1, 480, 640) and 0 < pred.min() and pred.max() < 1  # a sigmoid map
+    pred = pred[0, 0].numpy().astype(np.float64)
+    assert pred.std() > 1e-3  # the random network is not saturated, so the check below means something
+    blurred = ndimage.gaussian_filter(pred, 5, mode="nearest", truncate=4.0)
+    norm = torch.from_numpy((blurred - blurred.min()) / (blurred.max() - blurred.min())).float()[None, None]
+    expected = F.interpolate(norm, size=(96, 128), mode="bilinear", align_corners=False, antialias=True)[0, 0]
+    np.testing.assert_allclose(smap, expected.numpy(), atol=1e-5)
 
 
 def test_missing_release_files_named(tmp_path):

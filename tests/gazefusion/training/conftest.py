@@ -50,8 +50,17 @@ def tiny_dataset(tmp_path_factory):
     return root
 
 
-def train_args(data, out, model, *extra):
-    """Command-line arguments of a small CPU run."""
+@pytest.fixture
+def train_args(tiny_dataset, tiny_model_dir):
+    """``train_args(out, *extra)``: command-line arguments of a small CPU run on the tiny data and model."""
+
+    def make(out, *extra):
+        return _args(tiny_dataset, out, tiny_model_dir, *extra)
+
+    return make
+
+
+def _args(data, out, model, *extra):
     return ["--data", str(data), "--output-dir", str(out), "--model", str(model), "--resolution", str(RES),
             "--train-batch-size", "2", "--dataloader-num-workers", "0", "--report-to", "none",
             "--validation-steps", "0", "--no-export", *map(str, extra)]
