@@ -9,8 +9,10 @@ centre pixels-per-degree), then stimulus-image pixels through the stimulus' on-s
   (``mode="constant"``, ``truncate=4``): the mass of a fixation near the border partly leaves the
   image, as the gaze distribution does.
 - ``"mit"``: the MIT benchmark's ``antonioGaussian`` (:func:`metrics.fixation_density` with
-  ``sigma_px``), a Fourier-domain Gaussian on a zero-padded power-of-two square; note that at
-  power-of-two sizes there is no padding and the blur wraps around the borders.
+  ``sigma_px``), a Fourier-domain Gaussian on a zero-padded power-of-two square of side P. Two
+  MIT quirks are kept: the cut-off is set from ``max(H, W)`` but applied on the P grid, so the
+  spatial sigma is ``sigma_px * P / max(H, W)``; at power-of-two sizes there is no padding and
+  the blur wraps around the borders.
 
 Maps are returned float64 (H, W) normalised to sum 1 (a density over the image); an empty
 fixation set gives an all-zero map.

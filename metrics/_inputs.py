@@ -31,9 +31,11 @@ def _to_numpy_or_tensor(x: Any, name: str) -> np.ndarray | torch.Tensor:
 
 def _check_dtype(x: np.ndarray | torch.Tensor, name: str, allow_bool: bool) -> None:
     if isinstance(x, torch.Tensor):
-        ok = (x.dtype.is_floating_point and not x.dtype.is_complex) or x.dtype in (
-            torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64) or (
-            allow_bool and x.dtype == torch.bool)
+        ok = (
+            (x.dtype.is_floating_point and not x.dtype.is_complex)
+            or x.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+            or (allow_bool and x.dtype == torch.bool)
+        )
         dtype = str(x.dtype)
     else:
         kind = x.dtype.kind
@@ -86,18 +88,22 @@ def check_nonnegative(mins: torch.Tensor, name: str, what: str = "a distribution
     """Raise ``ValueError`` if any per-map minimum is negative."""
     if bool((mins < 0).any()):
         i = int(torch.nonzero(mins < 0)[0, 0])
-        raise ValueError(f"{name} must be non-negative ({what}), found minimum {float(mins[i]):.6g} in map {i}")
+        raise ValueError(
+            f"{name} must be non-negative ({what}), found minimum {float(mins[i]):.6g} in map {i}"
+        )
 
 
-def check_batch(pred: torch.Tensor, pred_batched: bool, target: torch.Tensor, target_batched: bool,
-                target_name: str) -> None:
+def check_batch(
+    pred: torch.Tensor, pred_batched: bool, target: torch.Tensor, target_batched: bool, target_name: str
+) -> None:
     """Raise ``ValueError`` unless both inputs are single maps or batches of the same length."""
     if pred_batched != target_batched or pred.shape[0] != target.shape[0]:
         ps = tuple(pred.shape) if pred_batched else tuple(pred.shape[1:])
         ts = tuple(target.shape) if target_batched else tuple(target.shape[1:])
         raise ValueError(
             f"saliency_map and {target_name} must both be one map (H, W) or batches (N, H, W) of the "
-            f"same length, got shapes {ps} and {ts}")
+            f"same length, got shapes {ps} and {ts}"
+        )
 
 
 def is_points(target: Any, pred_shape: Sequence[int]) -> bool:

@@ -44,8 +44,14 @@ def resize_to(pred: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return pred if tuple(pred.shape[-2:]) == tuple(shape) else imresize(pred, output_shape=tuple(shape))
 
 
-def density_pair(saliency_map: Any, target: Any, target_name: str = "target", *,
-                 nonnegative: bool = False, resize: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+def density_pair(
+    saliency_map: Any,
+    target: Any,
+    target_name: str = "target",
+    *,
+    nonnegative: bool = False,
+    resize: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, bool]:
     """Checked (prediction, target, prediction sums, target sums, batched).
 
     The prediction is resized to the target's size unless ``resize`` is false. Raises ``ValueError`` for NaN/inf, a batch mismatch, an all-zero target and, with
@@ -61,8 +67,10 @@ def density_pair(saliency_map: Any, target: Any, target_name: str = "target", *,
         check_nonnegative(tgt.reshape(tgt.shape[0], -1).amin(dim=1), target_name)
     empty = (tgt.reshape(tgt.shape[0], -1) == 0).all(dim=1) if bool((tsum == 0).any()) else None
     if empty is not None and bool(empty.any()):
-        raise ValueError(f"{target_name} must not be all zero (no fixation mass), found an empty map at "
-                         f"index {int(torch.nonzero(empty)[0, 0])}")
+        raise ValueError(
+            f"{target_name} must not be all zero (no fixation mass), found an empty map at "
+            f"index {int(torch.nonzero(empty)[0, 0])}"
+        )
     if resize and tuple(pred.shape[-2:]) != tuple(tgt.shape[-2:]):
         pred = resize_to(pred, tgt.shape[-2:])
         psum = pred.sum(dim=(-2, -1))
@@ -74,17 +82,23 @@ def _fixated_from_points(target: Any, pred: torch.Tensor, pred_batched: bool, na
     if isinstance(target, (list, tuple)):
         point_sets = list(target)
         if not pred_batched:
-            raise ValueError(f"{name}: a list of point arrays needs a batch (N, H, W) saliency_map, "
-                             f"got one map of shape {(h, w)}")
+            raise ValueError(
+                f"{name}: a list of point arrays needs a batch (N, H, W) saliency_map, "
+                f"got one map of shape {(h, w)}"
+            )
     else:
         arr = target.detach().cpu().numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
         point_sets = list(arr) if arr.ndim == 3 else [arr]
         if (arr.ndim == 3) != pred_batched:
-            raise ValueError(f"{name}: points (K, 2) go with one map (H, W), a list of N point arrays or "
-                             f"(N, K, 2) with a batch (N, H, W); got points {arr.shape} for saliency_map "
-                             f"{tuple(pred.shape) if pred_batched else (h, w)}")
+            raise ValueError(
+                f"{name}: points (K, 2) go with one map (H, W), a list of N point arrays or "
+                f"(N, K, 2) with a batch (N, H, W); got points {arr.shape} for saliency_map "
+                f"{tuple(pred.shape) if pred_batched else (h, w)}"
+            )
     if len(point_sets) != n:
-        raise ValueError(f"{name} must hold one point array per map: {n} maps, {len(point_sets)} point arrays")
+        raise ValueError(
+            f"{name} must hold one point array per map: {n} maps, {len(point_sets)} point arrays"
+        )
     pixels = [fixation_indices(p, (h, w)) for p in point_sets]
     count = torch.tensor([len(p) for p in pixels], dtype=torch.int64)
     owner = torch.repeat_interleave(torch.arange(n), count)
@@ -92,8 +106,9 @@ def _fixated_from_points(target: Any, pred: torch.Tensor, pred_batched: bool, na
     return Fixated(owner, pixel.to(torch.int64), count)
 
 
-def fixation_pair(saliency_map: Any, fixations: Any, name: str = "fixation_map"
-                  ) -> tuple[torch.Tensor, Fixated, torch.Tensor, bool]:
+def fixation_pair(
+    saliency_map: Any, fixations: Any, name: str = "fixation_map"
+) -> tuple[torch.Tensor, Fixated, torch.Tensor, bool]:
     """Checked (prediction, fixated pixels, prediction sums, batched) of a fixation-based metric.
 
     ``fixations`` is a fixation map (H, W)/(N, H, W) (any non-zero value marks a fixated pixel;
@@ -114,7 +129,9 @@ def fixation_pair(saliency_map: Any, fixations: Any, name: str = "fixation_map"
         count = torch.bincount(owner, minlength=fmap.shape[0])
         fix = Fixated(owner, pixel, count)
     if bool((fix.count == 0).any()):
-        raise ValueError(f"{name} must contain at least one fixation per map, found an empty map at index "
-                         f"{int(torch.nonzero(fix.count == 0)[0, 0])}")
+        raise ValueError(
+            f"{name} must contain at least one fixation per map, found an empty map at index "
+            f"{int(torch.nonzero(fix.count == 0)[0, 0])}"
+        )
     psum = check_finite(pred, "saliency_map")
     return pred, fix, psum, pred_batched

@@ -27,13 +27,12 @@ from metrics.fixations import fixation_indices
 
 __all__ = ["auc_judd", "auc_borji", "auc_shuffled", "matlab_colon"]
 
-#: Bins of the exact threshold counting in :func:`_count_at_least` (a power of two: exact scaling).
-_GRID = 1 << 16
-
 
 def _rng(seed: int | None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
-        raise ValueError("seed must be an int or None (each map draws from default_rng(seed)), got a Generator")
+        raise ValueError(
+            "seed must be an int or None (each map draws from default_rng(seed)), got a Generator"
+        )
     return np.random.default_rng(seed)
 
 
@@ -48,16 +47,21 @@ def _normalise(values: torch.Tensor) -> torch.Tensor | None:
 def _count_at_least(values: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
     """``count(values >= t)`` for every ``t`` of ``thresholds``; ``values`` and ``thresholds`` in [0, 1].
 
-    Exact: pixels are binned on a 2**16 grid (``floor(v * 2**16)`` is exact and monotone), whole
-    bins above a threshold's bin are counted from the histogram, and only the pixels sharing a
-    bin with some threshold are compared one by one.
+    Small problems compare directly. Large ones stay exact without sorting the map: pixels are
+    binned on a power-of-two grid (``floor(v * G)`` is exact and monotone), whole bins above a
+    threshold's bin are counted from the histogram, and only the pixels sharing a bin with some
+    threshold are compared one by one.
     """
-    vbin = (values * _GRID).to(torch.int64).clamp_(max=_GRID - 1)
-    tbin = (thresholds * _GRID).to(torch.int64).clamp_(max=_GRID - 1)
-    hist = torch.bincount(vbin, minlength=_GRID)
-    above = hist.flip(0).cumsum(0).flip(0)  # above[b] = count(bin >= b)
-    count = torch.where(tbin + 1 < _GRID, above[(tbin + 1).clamp(max=_GRID - 1)], 0)
-    lut = torch.zeros(_GRID, dtype=torch.bool)
+    n, k = values.numel(), thresholds.numel()
+    if n * k <= 1 << 20:
+        return (values[None, :] >= thresholds[:, None]).sum(dim=1)
+    grid = 1 << min(16, max(10, (n // 8).bit_length()))
+    vbin = (values * grid).to(torch.int64).clamp_(max=grid - 1)
+    tbin = (thresholds * grid).to(torch.int64).clamp_(max=grid - 1)
+    hist = torch.bincount(vbin, minlength=grid)
+    above = torch.cat([hist.flip(0).cumsum(0).flip(0), hist.new_zeros(1)])  # above[b] = count(bin >= b)
+    count = above[tbin + 1]
+    lut = torch.zeros(grid, dtype=torch.bool)
     lut[tbin] = True
     sel = lut[vbin]
     cand, cbin = values[sel], vbin[sel]
@@ -87,8 +91,9 @@ def _judd_one(s: torch.Tensor, pixel: torch.Tensor) -> float:
     return float(_trapz(fp, tp))
 
 
-def auc_judd(saliency_map: Any, fixations: Any, *, jitter: bool = True,
-             seed: int | None = 0) -> float | np.ndarray:
+def auc_judd(
+    saliency_map: Any, fixations: Any, *, jitter: bool = True, seed: int | None = 0
+) -> float | np.ndarray:
     """AUC-Judd (MIT ``AUC_Judd.m``).
 
     With ``jitter`` (MIT default) uniform noise ``rand / 1e7`` is added to the resized map to
@@ -100,7 +105,9 @@ def auc_judd(saliency_map: Any, fixations: Any, *, jitter: bool = True,
     which agrees only when the fixated values are all distinct).
 
     A constant map (without jitter) gives 0.5 here (MIT: NaN). If every pixel is fixated the FP
-    rate is undefined and the result is NaN, as in MIT.
+    rate is undefined and the result is NaN, as in MIT. Without jitter, heavy ties can push
+    MIT's formula outside [0, 1] (e.g. -2.5 when most pixels share the fixated value); the
+    value is kept, as in MIT, which is why MIT jitters by default.
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
     flat = pred.reshape(pred.shape[0], -1)
@@ -111,7 +118,7 @@ def auc_judd(saliency_map: Any, fixations: Any, *, jitter: bool = True,
         if jitter:
             s = s + torch.from_numpy(_rng(seed).random(s.numel()) / 10000000)
         s = _normalise(s)
-        pixel = fix.pixel[starts[i]:starts[i + 1]]
+        pixel = fix.pixel[starts[i] : starts[i + 1]]
         if s is None:
             out[i] = 0.5
         elif pixel.numel() == s.numel():
@@ -166,8 +173,9 @@ def auc_from_negatives(positives: torch.Tensor, negatives: torch.Tensor, step: f
     return float(_trapz(fp, tp).mean())
 
 
-def auc_borji(saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: float = 0.1,
-              seed: int | None = 0) -> float | np.ndarray:
+def auc_borji(
+    saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: float = 0.1, seed: int | None = 0
+) -> float | np.ndarray:
     """AUC-Borji (MIT ``AUC_Borji.m``): negatives drawn uniformly from all pixels.
 
     For each of ``n_splits`` (100) splits, as many pixels as fixated pixels are drawn uniformly
@@ -181,7 +189,7 @@ def auc_borji(saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: f
     starts = _starts(fix)
     out = np.empty(pred.shape[0])
     for i in range(pred.shape[0]):
-        pixel = fix.pixel[starts[i]:starts[i + 1]]
+        pixel = fix.pixel[starts[i] : starts[i + 1]]
         n_fix = pixel.numel()
         if n_fix <= 1:
             out[i] = np.nan
@@ -206,7 +214,9 @@ def _other_pixels(other: Any, pred: torch.Tensor, pred_batched: bool) -> list[to
         if obatched:
             check_batch(pred, pred_batched, omap, obatched, "other")
         if tuple(omap.shape[-2:]) != (h, w):
-            raise ValueError(f"other must have the fixation map's size {(h, w)}, got {tuple(omap.shape[-2:])}")
+            raise ValueError(
+                f"other must have the fixation map's size {(h, w)}, got {tuple(omap.shape[-2:])}"
+            )
         check_finite(omap, "other")
         check_nonnegative(omap.reshape(omap.shape[0], -1).amin(dim=1), "other", "a fixation map")
         pix = [torch.nonzero(m.reshape(-1) > 0).reshape(-1) for m in omap]
@@ -215,8 +225,15 @@ def _other_pixels(other: Any, pred: torch.Tensor, pred_batched: bool) -> list[to
     return pix if len(pix) == n else pix * n
 
 
-def auc_shuffled(saliency_map: Any, fixations: Any, *, other: Any, n_splits: int = 100, step: float = 0.1,
-                 seed: int | None = 0) -> float | np.ndarray:
+def auc_shuffled(
+    saliency_map: Any,
+    fixations: Any,
+    *,
+    other: Any,
+    n_splits: int = 100,
+    step: float = 0.1,
+    seed: int | None = 0,
+) -> float | np.ndarray:
     """Shuffled AUC (MIT ``AUC_shuffled.m``): negatives are fixations of other images.
 
     ``other`` is a binary fixation map of the fixation map's size holding the union of the
@@ -232,7 +249,7 @@ def auc_shuffled(saliency_map: Any, fixations: Any, *, other: Any, n_splits: int
     starts = _starts(fix)
     out = np.empty(pred.shape[0])
     for i in range(pred.shape[0]):
-        pixel = fix.pixel[starts[i]:starts[i + 1]]
+        pixel = fix.pixel[starts[i] : starts[i + 1]]
         s = _normalise(flat[i])
         s = torch.zeros_like(flat[i]) if s is None else s
         ind = others[i]

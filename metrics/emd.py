@@ -90,8 +90,10 @@ def emd(saliency_map: Any, target: Any, *, downsize: int = 32) -> float | np.nda
     s1 = im1.sum(dim=(-2, -1))
     s2 = im2.sum(dim=(-2, -1))
     if bool((s2 <= 0).any()):
-        raise ValueError("saliency_map must have positive mass after the 1/%d shrink (all zero?), map %d"
-                         % (downsize, int(torch.nonzero(s2 <= 0)[0, 0])))
+        bad = int(torch.nonzero(s2 <= 0)[0, 0])
+        raise ValueError(
+            f"saliency_map must have positive mass after the 1/{downsize} shrink (all zero?), map {bad}"
+        )
     p = (im1 / s1[:, None, None]).reshape(im1.shape[0], -1).numpy()
     q = (im2 / s2[:, None, None]).reshape(im2.shape[0], -1).numpy()
     dist = _grid_distance(*im1.shape[-2:])

@@ -38,13 +38,15 @@ def _points_array(points_xy: Any, name: str = "points_xy") -> np.ndarray:
         raise ValueError(f"{name} must have shape (K, 2) holding (x, y) pixel positions, got {pts.shape}")
     pts = pts.astype(np.float64, copy=False)
     if not np.isfinite(pts).all():
-        raise ValueError(f"{name} must be finite, found {int((~np.isfinite(pts)).any(axis=1).sum())} "
-                         "point(s) with NaN/inf")
+        raise ValueError(
+            f"{name} must be finite, found {int((~np.isfinite(pts)).any(axis=1).sum())} point(s) with NaN/inf"
+        )
     return pts
 
 
-def fixation_indices(points_xy: Any, shape: tuple[int, int], *, outside: str = "error",
-                     unique: bool = True) -> np.ndarray:
+def fixation_indices(
+    points_xy: Any, shape: tuple[int, int], *, outside: str = "error", unique: bool = True
+) -> np.ndarray:
     """Row-major flat pixel indices (``row * W + col``) of ``(K, 2)`` (x, y) points in a map of ``shape``.
 
     ``unique`` (the binary-map convention) returns each fixated pixel once, sorted. Points outside
@@ -61,14 +63,17 @@ def fixation_indices(points_xy: Any, shape: tuple[int, int], *, outside: str = "
     inside = (cols >= 0) & (cols < w) & (rows >= 0) & (rows < h)
     if not inside.all() and outside == "error":
         first = pts[~inside][0]
-        raise ValueError(f"points_xy must lie inside the {w}x{h} (W x H) map, found {int((~inside).sum())} "
-                         f"outside, e.g. (x={first[0]:g}, y={first[1]:g})")
+        raise ValueError(
+            f"points_xy must lie inside the {w}x{h} (W x H) map, found {int((~inside).sum())} "
+            f"outside, e.g. (x={first[0]:g}, y={first[1]:g})"
+        )
     flat = rows[inside].astype(np.int64) * w + cols[inside].astype(np.int64)
     return np.unique(flat) if unique else flat
 
 
-def fixations_to_map(points_xy: Any, shape: tuple[int, int], *, counts: bool = False,
-                     outside: str = "error") -> np.ndarray:
+def fixations_to_map(
+    points_xy: Any, shape: tuple[int, int], *, counts: bool = False, outside: str = "error"
+) -> np.ndarray:
     """Turn ``(K, 2)`` (x, y) pixel positions into a fixation map of ``shape`` (H, W).
 
     This is the one place where eye-tracker points become a map (pixel rule in the module
@@ -115,8 +120,14 @@ def antonio_gaussian(maps: np.ndarray | torch.Tensor, fc: float) -> np.ndarray:
     return np.ascontiguousarray(out[..., :h, :w])
 
 
-def fixation_density(fixations: Any, shape: tuple[int, int] | None = None, *, fc: float = 8.0,
-                     sigma_px: float | None = None, counts: bool = False) -> np.ndarray:
+def fixation_density(
+    fixations: Any,
+    shape: tuple[int, int] | None = None,
+    *,
+    fc: float = 8.0,
+    sigma_px: float | None = None,
+    counts: bool = False,
+) -> np.ndarray:
     """Continuous fixation-density map (MIT convention) from points or a fixation map.
 
     ``fixations`` is either ``(K, 2)`` (x, y) points (then ``shape`` (H, W) is required) or a
@@ -128,10 +139,14 @@ def fixation_density(fixations: Any, shape: tuple[int, int] | None = None, *, fc
     if shape is not None:
         fmap = fixations_to_map(fixations, shape, counts=counts)
     else:
-        fmap = fixations.detach().cpu().numpy() if isinstance(fixations, torch.Tensor) else np.asarray(fixations)
+        fmap = (
+            fixations.detach().cpu().numpy() if isinstance(fixations, torch.Tensor) else np.asarray(fixations)
+        )
         if fmap.ndim not in (2, 3) or fmap.dtype.kind not in "fiub":
-            raise ValueError("fixations must be (K, 2) points with shape=(H, W), or a real fixation map "
-                             f"(H, W)/(N, H, W); got shape {fmap.shape}, dtype {fmap.dtype}")
+            raise ValueError(
+                "fixations must be (K, 2) points with shape=(H, W), or a real fixation map "
+                f"(H, W)/(N, H, W); got shape {fmap.shape}, dtype {fmap.dtype}"
+            )
     if sigma_px is not None:
         fc = sigma_to_fc(sigma_px, fmap.shape[-2:])
     return antonio_gaussian(fmap, fc)

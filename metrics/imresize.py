@@ -37,15 +37,18 @@ def _cubic(x: np.ndarray) -> np.ndarray:
     ax = np.abs(x)
     ax2, ax3 = ax * ax, ax * ax * ax
     return (1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1) + (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * (
-        (ax > 1) & (ax <= 2))
+        (ax > 1) & (ax <= 2)
+    )
 
 
 @lru_cache(maxsize=64)
 def _weights_cached(in_len: int, out_len: int, scale: float) -> np.ndarray:
     kernel_width = 4.0
     if scale < 1:
+
         def kernel(x: np.ndarray) -> np.ndarray:
             return scale * _cubic(scale * x)
+
         kernel_width /= scale
     else:
         kernel = _cubic
@@ -75,11 +78,17 @@ def resize_weights(in_len: int, out_len: int, scale: float | None = None) -> np.
     """
     if in_len < 1 or out_len < 1:
         raise ValueError(f"resize lengths must be positive, got in={in_len}, out={out_len}")
-    return _weights_cached(int(in_len), int(out_len), float(out_len / in_len if scale is None else scale)).copy()
+    return _weights_cached(
+        int(in_len), int(out_len), float(out_len / in_len if scale is None else scale)
+    ).copy()
 
 
-def imresize(maps: torch.Tensor | np.ndarray, output_shape: tuple[int, int] | None = None, *,
-             scale: float | None = None) -> torch.Tensor:
+def imresize(
+    maps: torch.Tensor | np.ndarray,
+    output_shape: tuple[int, int] | None = None,
+    *,
+    scale: float | None = None,
+) -> torch.Tensor:
     """Resize (H, W) or (N, H, W) maps like MATLAB ``imresize(map, output_shape)`` / ``imresize(map, scale)``.
 
     Exactly one of ``output_shape`` (rows, cols) and ``scale`` (a positive number) must be given.

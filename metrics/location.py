@@ -39,8 +39,9 @@ def nss(saliency_map: Any, fixations: Any) -> float | np.ndarray:
     return output(out, batched)
 
 
-def _log2_density_at(maps: torch.Tensor, sums: torch.Tensor, owner: torch.Tensor,
-                     pixel: torch.Tensor) -> torch.Tensor:
+def _log2_density_at(
+    maps: torch.Tensor, sums: torch.Tensor, owner: torch.Tensor, pixel: torch.Tensor
+) -> torch.Tensor:
     """``log2(eps + P)`` of ``maps[owner]`` at flat ``pixel``; ``P`` = min-max normalised map / its sum.
 
     A constant map is taken as uniform (MIT: NaN).

@@ -44,8 +44,15 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("nss", nss, "fixations", True),
         MetricSpec("auc_judd", auc_judd, "fixations", True, stochastic=True),
         MetricSpec("auc_borji", auc_borji, "fixations", True, stochastic=True),
-        MetricSpec("auc_shuffled", auc_shuffled, "fixations", True, stochastic=True, extra="other",
-                   extra_required=True),
+        MetricSpec(
+            "auc_shuffled",
+            auc_shuffled,
+            "fixations",
+            True,
+            stochastic=True,
+            extra="other",
+            extra_required=True,
+        ),
         MetricSpec("information_gain", information_gain, "fixations", True, extra="baseline"),
     )
 }

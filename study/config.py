@@ -61,7 +61,8 @@ class TrackerConfig:
             raise UserInputError(f"[tracker] name must be a tracker name, got {self.name!r}")
         if not (isinstance(self.sampling_rate_hz, (int, float)) and 0 < self.sampling_rate_hz <= 2000):
             raise UserInputError(
-                f"[tracker] sampling_rate_hz must be in (0, 2000] Hz, got {self.sampling_rate_hz!r}")
+                f"[tracker] sampling_rate_hz must be in (0, 2000] Hz, got {self.sampling_rate_hz!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,20 @@ class CalibrationConfig:
         if self.points not in (3, 5, 9, 13):
             raise UserInputError(f"[calibration] points must be 3, 5, 9 or 13, got {self.points!r}")
         if not (isinstance(self.max_attempts, int) and self.max_attempts >= 1):
-            raise UserInputError(f"[calibration] max_attempts must be an integer >= 1, got {self.max_attempts!r}")
+            raise UserInputError(
+                f"[calibration] max_attempts must be an integer >= 1, got {self.max_attempts!r}"
+            )
         if not (isinstance(self.drift_check_every, int) and self.drift_check_every >= 0):
             raise UserInputError(
-                f"[calibration] drift_check_every must be an integer >= 0, got {self.drift_check_every!r}")
-        _positive("calibration", threshold_deg=self.threshold_deg, point_s=self.point_s,
-                  drift_threshold_deg=self.drift_threshold_deg, drift_check_s=self.drift_check_s)
+                f"[calibration] drift_check_every must be an integer >= 0, got {self.drift_check_every!r}"
+            )
+        _positive(
+            "calibration",
+            threshold_deg=self.threshold_deg,
+            point_s=self.point_s,
+            drift_threshold_deg=self.drift_threshold_deg,
+            drift_check_s=self.drift_check_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -114,18 +123,22 @@ class TrialConfig:
     fixation_cross_deg: float = 0.8
 
     def __post_init__(self) -> None:
-        _positive("trials", fixation_s=self.fixation_s, iti_s=self.iti_s,
-                  fixation_cross_deg=self.fixation_cross_deg)
+        _positive(
+            "trials", fixation_s=self.fixation_s, iti_s=self.iti_s, fixation_cross_deg=self.fixation_cross_deg
+        )
         if not (isinstance(self.stimulus_s, (int, float)) and self.stimulus_s > 0):
             raise UserInputError(f"[trials] stimulus_s must be > 0 seconds, got {self.stimulus_s!r}")
         if not (isinstance(self.break_every, int) and self.break_every >= 0):
             raise UserInputError(f"[trials] break_every must be an integer >= 0, got {self.break_every!r}")
         if len(self.background) != 3 or not all(0 <= c <= 255 for c in self.background):
             raise UserInputError(f"[trials] background must be 3 values in 0..255, got {self.background!r}")
-        if self.stimulus_size_px and (len(self.stimulus_size_px) != 2
-                                      or not all(isinstance(v, int) and v > 0 for v in self.stimulus_size_px)):
+        if self.stimulus_size_px and (
+            len(self.stimulus_size_px) != 2
+            or not all(isinstance(v, int) and v > 0 for v in self.stimulus_size_px)
+        ):
             raise UserInputError(
-                f"[trials] stimulus_size_px must be [width, height] in pixels, got {self.stimulus_size_px!r}")
+                f"[trials] stimulus_size_px must be [width, height] in pixels, got {self.stimulus_size_px!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -144,7 +157,8 @@ class DesignConfig:
     def __post_init__(self) -> None:
         if self.counterbalance not in ("none", "latin_square"):
             raise UserInputError(
-                f"[design] counterbalance must be 'none' or 'latin_square', got {self.counterbalance!r}")
+                f"[design] counterbalance must be 'none' or 'latin_square', got {self.counterbalance!r}"
+            )
         if not isinstance(self.seed, int):
             raise UserInputError(f"[design] seed must be an integer, got {self.seed!r}")
 
@@ -155,8 +169,10 @@ class TextConfig:
     self-paced screens continue by themselves after that many seconds (piloting, automated
     tests); 0 waits for the key."""
 
-    instructions: str = ("Please look at each picture freely, as you would look at a photograph.\n\n"
-                         "Look at the cross when it appears.\n\nPress SPACE to start.")
+    instructions: str = (
+        "Please look at each picture freely, as you would look at a photograph.\n\n"
+        "Look at the cross when it appears.\n\nPress SPACE to start."
+    )
     practice_done: str = "Practice is over. Press SPACE to start the experiment."
     break_text: str = "Take a short break. Press SPACE to continue."
     end: str = "Thank you! The session is complete."
@@ -203,14 +219,26 @@ class StudyConfig:
     @classmethod
     def from_dict(cls, data: dict, base_dir: str | Path = ".") -> StudyConfig:
         """Build from a mapping (the parsed file)."""
-        sections = {"display", "tracker", "calibration", "trials", "design", "text", "stimuli",
-                    "practice", "name", "task"}
+        sections = {
+            "display",
+            "tracker",
+            "calibration",
+            "trials",
+            "design",
+            "text",
+            "stimuli",
+            "practice",
+            "name",
+            "task",
+        }
         unknown = sorted(set(data) - sections)
         if unknown:
             raise UserInputError(f"study config has unknown sections {unknown}; known: {sorted(sections)}")
         if "display" not in data:
-            raise UserInputError("study config needs a [display] section (width_px, height_px, width_cm, "
-                                 "distance_cm, refresh_hz)")
+            raise UserInputError(
+                "study config needs a [display] section (width_px, height_px, width_cm, "
+                "distance_cm, refresh_hz)"
+            )
         if not isinstance(data["display"], dict):
             raise UserInputError("[display] must be a table of settings")
         stimuli = tuple(_stimulus(s, "stimuli", i) for i, s in enumerate(data.get("stimuli") or []))
@@ -268,8 +296,9 @@ class StudyConfig:
             "display": self.display.to_dict(),
             "tracker": dataclasses.asdict(self.tracker),
             "calibration": dataclasses.asdict(self.calibration),
-            "trials": {k: list(v) if isinstance(v, tuple) else v
-                       for k, v in dataclasses.asdict(self.trials).items()},
+            "trials": {
+                k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self.trials).items()
+            },
             "design": dataclasses.asdict(self.design),
             "text": dataclasses.asdict(self.text),
             "stimuli": [dataclasses.asdict(s) for s in self.stimuli],

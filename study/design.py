@@ -48,8 +48,9 @@ class TrialSpec:
 
 def participant_seed(seed: int, participant: str, session: str) -> np.random.SeedSequence:
     """Seed sequence of one participant's session (stable across runs and machines)."""
-    return np.random.SeedSequence([seed & 0xFFFFFFFF, zlib.crc32(participant.encode()),
-                                   zlib.crc32(session.encode())])
+    return np.random.SeedSequence(
+        [seed & 0xFFFFFFFF, zlib.crc32(participant.encode()), zlib.crc32(session.encode())]
+    )
 
 
 def latin_square_row(participant: str, k: int) -> int:
@@ -71,8 +72,9 @@ def check_latin_square(stimuli: tuple[Stimulus, ...]) -> None:
         raise UserInputError(f"[design] counterbalance='latin_square' needs >= 2 conditions, found {conds}")
     if any(not s.item for s in stimuli):
         missing = [s.id for s in stimuli if not s.item][:3]
-        raise UserInputError(f"[design] counterbalance='latin_square' needs an 'item' on every stimulus; "
-                             f"missing on {missing}")
+        raise UserInputError(
+            f"[design] counterbalance='latin_square' needs an 'item' on every stimulus; missing on {missing}"
+        )
     cells: dict[tuple[str, str], int] = {}
     for s in stimuli:
         cells[(s.item, s.condition)] = cells.get((s.item, s.condition), 0) + 1
@@ -80,8 +82,10 @@ def check_latin_square(stimuli: tuple[Stimulus, ...]) -> None:
         for c in conds:
             n = cells.get((item, c), 0)
             if n != 1:
-                raise UserInputError(f"[design] latin square: item {item!r} must have exactly one stimulus "
-                                     f"in condition {c!r}, found {n}")
+                raise UserInputError(
+                    f"[design] latin square: item {item!r} must have exactly one stimulus "
+                    f"in condition {c!r}, found {n}"
+                )
 
 
 def _select(config: StudyConfig, participant: str) -> list[Stimulus]:
@@ -106,13 +110,24 @@ def plan_trials(config: StudyConfig, participant: str, session: str = "1") -> li
     plan: list[TrialSpec] = []
     for i, (stim, practice) in enumerate([(s, True) for s in config.practice] + [(s, False) for s in main]):
         main_pos = i - len(config.practice)  # position among main trials (negative: practice)
-        plan.append(TrialSpec(
-            index=i, stimulus_id=stim.id, image=stim.image, smap=stim.smap, condition=stim.condition,
-            item=stim.item, practice=practice,
-            drift_check=bool(every_drift) and main_pos > 0 and main_pos % every_drift == 0,
-            break_after=(not practice and bool(every_break) and (main_pos + 1) % every_break == 0
-                         and main_pos + 1 < len(main)),
-        ))
+        plan.append(
+            TrialSpec(
+                index=i,
+                stimulus_id=stim.id,
+                image=stim.image,
+                smap=stim.smap,
+                condition=stim.condition,
+                item=stim.item,
+                practice=practice,
+                drift_check=bool(every_drift) and main_pos > 0 and main_pos % every_drift == 0,
+                break_after=(
+                    not practice
+                    and bool(every_break)
+                    and (main_pos + 1) % every_break == 0
+                    and main_pos + 1 < len(main)
+                ),
+            )
+        )
     return plan
 
 
@@ -124,5 +139,10 @@ def expected_duration_s(config: StudyConfig, plan: list[TrialSpec]) -> float:
     validation_s = cal.points * cal.point_s + ASSUMED_CALIBRATION_OVERHEAD_S
     n_breaks = sum(p.break_after for p in plan)
     n_drift = sum(p.drift_check for p in plan)
-    return (ASSUMED_INSTRUCTIONS_S * (2 if config.practice else 1) + validation_s + len(plan) * trial_s
-            + n_breaks * ASSUMED_BREAK_S + n_drift * cal.drift_check_s)
+    return (
+        ASSUMED_INSTRUCTIONS_S * (2 if config.practice else 1)
+        + validation_s
+        + len(plan) * trial_s
+        + n_breaks * ASSUMED_BREAK_S
+        + n_drift * cal.drift_check_s
+    )

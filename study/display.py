@@ -7,7 +7,7 @@ call) and ``wait_key(allowed, timeout_s)``.
 
 Frame pacing: under a display without vertical sync (Xvfb, some VMs), ``win.flip()`` returns at
 once and a trial would spin thousands of frames a second. :class:`PsychoPyDisplay` detects this
-(median of 10 blank flips at start-up below a quarter of the nominal period) and then sleeps
+(median of 10 blank flips at start-up below 3/4 of the nominal period) and then sleeps
 so that each flip returns one nominal period after the previous one (allowing for a running
 estimate of the flip's own duration); with vsync it never sleeps.
 """
@@ -33,8 +33,13 @@ class VirtualDisplay:
 
     win = None
 
-    def __init__(self, geometry: DisplayGeometry, start_s: float = 0.0,
-                 key_events: Iterable[tuple[int, str]] = (), responses: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        geometry: DisplayGeometry,
+        start_s: float = 0.0,
+        key_events: Iterable[tuple[int, str]] = (),
+        responses: Iterable[str] = (),
+    ) -> None:
         self.geometry = geometry
         self._t = float(start_s)
         self._period = 1.0 / geometry.refresh_hz
@@ -81,6 +86,12 @@ class VirtualDisplay:
     def dropped_frames(self) -> int:
         return 0
 
+    def screenshot(self, path: str | Path) -> None:
+        pass
+
+    def save_screenshots(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -92,17 +103,30 @@ class PsychoPyDisplay:
     with the drop threshold at 1.5 nominal periods.
     """
 
-    def __init__(self, geometry: DisplayGeometry, fullscr: bool = True,
-                 background: tuple[int, int, int] = (128, 128, 128), screen: int = 0) -> None:
+    def __init__(
+        self,
+        geometry: DisplayGeometry,
+        fullscr: bool = True,
+        background: tuple[int, int, int] = (128, 128, 128),
+        screen: int = 0,
+    ) -> None:
         from psychopy import core, event, monitors, visual
 
         self.geometry = geometry
         self._visual, self._event = visual, event
         mon = monitors.Monitor("gazefusion", width=geometry.width_cm, distance=geometry.distance_cm)
         mon.setSizePix((geometry.width_px, geometry.height_px))
-        self.win = visual.Window(size=(geometry.width_px, geometry.height_px), fullscr=fullscr, screen=screen,
-                                 units="pix", monitor=mon, color=tuple(background), colorSpace="rgb255",
-                                 allowGUI=False, checkTiming=False)
+        self.win = visual.Window(
+            size=(geometry.width_px, geometry.height_px),
+            fullscr=fullscr,
+            screen=screen,
+            units="pix",
+            monitor=mon,
+            color=tuple(background),
+            colorSpace="rgb255",
+            allowGUI=False,
+            checkTiming=False,
+        )
         self._period = 1.0 / geometry.refresh_hz
         self.win.refreshThreshold = 1.5 * self._period
         self.win.recordFrameIntervals = True
@@ -110,13 +134,17 @@ class PsychoPyDisplay:
         self.clock = core.monotonicClock.getTime
         self._last_flip: float | None = None
         self._flip_cost = 0.0
+        self._shots: list[tuple[Path, object]] = []
         self.paced = self._needs_pacing()
-        self._cross = visual.ShapeStim(self.win, vertices="cross", units="pix", fillColor="black",
-                                       lineColor="black", size=20)
-        self._dot = visual.Circle(self.win, radius=8, units="pix", fillColor="white", lineColor="black",
-                                  lineWidth=2)
-        self._text = visual.TextStim(self.win, text="", units="pix", color="white", height=28,
-                                     wrapWidth=0.8 * geometry.width_px)
+        self._cross = visual.ShapeStim(
+            self.win, vertices="cross", units="pix", fillColor="black", lineColor="black", size=20
+        )
+        self._dot = visual.Circle(
+            self.win, radius=8, units="pix", fillColor="white", lineColor="black", lineWidth=2
+        )
+        self._text = visual.TextStim(
+            self.win, text="", units="pix", color="white", height=28, wrapWidth=0.8 * geometry.width_px
+        )
         event.clearEvents()
 
     def _to_win(self, x: float, y: float) -> tuple[float, float]:
@@ -135,9 +163,9 @@ class PsychoPyDisplay:
         return t
 
     def _needs_pacing(self) -> bool:
-        """True when 10 blank flips take less than a quarter of the nominal period each (no vsync)."""
+        """True when 10 blank flips take less than 3/4 of the nominal period each (no vsync)."""
         flips = [self.win.flip() for _ in range(11)]
-        return float(np.median(np.diff(flips))) < 0.25 * self._period
+        return float(np.median(np.diff(flips))) < 0.75 * self._period
 
     def wait(self, seconds: float) -> None:
         from psychopy import core
@@ -150,13 +178,16 @@ class PsychoPyDisplay:
     def wait_key(self, allowed: tuple[str, ...], timeout_s: float | None = None) -> str:
         """The first of ``allowed`` pressed; ``allowed[0]`` once ``timeout_s`` has passed."""
         self._event.clearEvents()
-        keys = self._event.waitKeys(maxWait=float("inf") if timeout_s is None else timeout_s, keyList=list(allowed))
+        keys = self._event.waitKeys(
+            maxWait=float("inf") if timeout_s is None else timeout_s, keyList=list(allowed)
+        )
         return keys[0] if keys else allowed[0]
 
     def prepare_image(self, path: Path, rect: tuple[float, float, float, float]) -> object:
         left, top, w, h = rect
-        return self._visual.ImageStim(self.win, image=str(path), units="pix", size=(w, h),
-                                      pos=self._to_win(left + w / 2, top + h / 2))
+        return self._visual.ImageStim(
+            self.win, image=str(path), units="pix", size=(w, h), pos=self._to_win(left + w / 2, top + h / 2)
+        )
 
     def draw_image(self, image: object) -> None:
         image.draw()
@@ -179,10 +210,19 @@ class PsychoPyDisplay:
         return int(self.win.nDroppedFrames)
 
     def screenshot(self, path: str | Path) -> None:
-        """Save the back buffer (what the next flip will show; call after drawing) as an image."""
-        frame = self.win.getMovieFrame(buffer="back")
-        frame.save(str(path))
+        """Grab the back buffer (what the next flip will show; call after drawing); the file is
+        written at :meth:`save_screenshots` (after the trial), not inside the frame loop."""
+        self._shots.append((Path(path), self.win.getMovieFrame(buffer="back")))
         self.win.movieFrames = []
+
+    def save_screenshots(self) -> None:
+        """Write the grabbed screenshots."""
+        from gazefusion.utils.atomic import atomic_path
+
+        for path, image in self._shots:
+            with atomic_path(path) as tmp:
+                image.save(tmp)
+        self._shots.clear()
 
     def close(self) -> None:
         self.win.close()

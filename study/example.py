@@ -45,11 +45,19 @@ def _scene(size: tuple[int, int], item_index: int, peak: tuple[float, float], se
     return np.asarray(pil)
 
 
-def write_example_study(folder: str | Path, *, size: tuple[int, int] = (512, 512),
-                        items: tuple[str, ...] = DEFAULT_ITEMS, conditions: tuple[str, ...] = DEFAULT_CONDITIONS,
-                        display: DisplayGeometry = DEFAULT_LAB_DISPLAY, tracker: str = "simulated",
-                        trials: dict | None = None, calibration: dict | None = None, text: dict | None = None,
-                        seed: int = 2024) -> Path:
+def write_example_study(
+    folder: str | Path,
+    *,
+    size: tuple[int, int] = (512, 512),
+    items: tuple[str, ...] = DEFAULT_ITEMS,
+    conditions: tuple[str, ...] = DEFAULT_CONDITIONS,
+    display: DisplayGeometry = DEFAULT_LAB_DISPLAY,
+    tracker: str = "simulated",
+    trials: dict | None = None,
+    calibration: dict | None = None,
+    text: dict | None = None,
+    seed: int = 2024,
+) -> Path:
     """Write ``stimuli/*.png`` and ``study.toml`` into ``folder``; returns the config path.
 
     ``trials``/``calibration``/``text`` override entries of those config sections.
@@ -65,14 +73,21 @@ def write_example_study(folder: str | Path, *, size: tuple[int, int] = (512, 512
     for i, item in enumerate(items):
         for cond in conditions:
             smap, _ = resolve_smap(cond, size=size)
-            yy, xx = np.mgrid[0:size[1], 0:size[0]]
+            yy, xx = np.mgrid[0 : size[1], 0 : size[0]]
             wgt = smap.astype(np.float64) ** 4  # centroid of the peak region
             peak = (float((wgt * xx).sum() / wgt.sum()), float((wgt * yy).sum() / wgt.sum()))
             name = f"{item}_{cond}.png"
             with atomic_path(stim_dir / name) as tmp:
                 Image.fromarray(_scene(size, i, peak, seed + i)).save(tmp)
-            stimuli.append({"id": f"{item}_{cond}", "image": f"stimuli/{name}", "smap": cond, "condition": cond,
-                            "item": item})
+            stimuli.append(
+                {
+                    "id": f"{item}_{cond}",
+                    "image": f"stimuli/{name}",
+                    "smap": cond,
+                    "condition": cond,
+                    "item": item,
+                }
+            )
     practice_smap = "blob_center"
     with atomic_path(stim_dir / "practice.png") as tmp:
         Image.fromarray(_scene(size, len(items), (size[0] / 2, size[1] / 2), seed - 1)).save(tmp)
@@ -80,20 +95,46 @@ def write_example_study(folder: str | Path, *, size: tuple[int, int] = (512, 512
         "name": "gazefusion-example",
         "task": "freeview",
         "display": {k: v for k, v in display.to_dict().items() if v is not None},
-        "tracker": {"name": tracker, "sampling_rate_hz": 1000.0,
-                    "settings": {"accuracy_offset_deg": 0.5, "noise_deg": 0.05, "center_bias_weight": 0.3,
-                                 "blink_rate_hz": 0.25, "seed": seed} if tracker == "simulated" else {}},
-        "calibration": {"points": 9, "threshold_deg": 1.0, "max_attempts": 3, "point_s": 1.5,
-                        "drift_check_every": 4, "drift_threshold_deg": 2.0, "drift_check_s": 1.0,
-                        **(calibration or {})},
-        "trials": {"fixation_s": 1.0, "stimulus_s": 5.0, "iti_s": 1.0, "break_every": 0,
-                   "background": [128, 128, 128], **(trials or {})},
+        "tracker": {
+            "name": tracker,
+            "sampling_rate_hz": 1000.0,
+            "settings": {
+                "accuracy_offset_deg": 0.5,
+                "noise_deg": 0.05,
+                "center_bias_weight": 0.3,
+                "blink_rate_hz": 0.25,
+                "seed": seed,
+            }
+            if tracker == "simulated"
+            else {},
+        },
+        "calibration": {
+            "points": 9,
+            "threshold_deg": 1.0,
+            "max_attempts": 3,
+            "point_s": 1.5,
+            "drift_check_every": 4,
+            "drift_threshold_deg": 2.0,
+            "drift_check_s": 1.0,
+            **(calibration or {}),
+        },
+        "trials": {
+            "fixation_s": 1.0,
+            "stimulus_s": 5.0,
+            "iti_s": 1.0,
+            "break_every": 0,
+            "background": [128, 128, 128],
+            **(trials or {}),
+        },
         "design": {"seed": seed, "counterbalance": "latin_square", "shuffle": True},
         "text": dict(text or {}),
         "stimuli": stimuli,
         "practice": [{"id": "practice", "image": "stimuli/practice.png", "smap": practice_smap}],
     }
     path = folder / "study.toml"
-    atomic_write_text(path, "# Example study written by study.example.write_example_study (see docs/study.md).\n"
-                      + tomli_w.dumps(config))
+    atomic_write_text(
+        path,
+        "# Example study written by study.example.write_example_study (see docs/study.md).\n"
+        + tomli_w.dumps(config),
+    )
     return path

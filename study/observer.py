@@ -65,21 +65,36 @@ class SimulatedObserver:
     offset_angle_rad : direction of the accuracy offset (default: drawn from ``seed``).
     """
 
-    def __init__(self, smap: np.ndarray, geometry: DisplayGeometry, *, center_bias_weight: float = 0.3,
-                 accuracy_offset_deg: float = 0.5, noise_deg: float = 0.05,
-                 sampling_rate_hz: float = 1000.0, blink_rate_hz: float = 0.25, seed: int = 0,
-                 stimulus_rect: tuple[float, float, float, float] | None = None,
-                 start_px: tuple[float, float] | None = None, center_bias_sigma_frac: float = CENTER_BIAS_SIGMA_FRAC,
-                 fixation_mean_s: float = 0.25, fixation_shape: float = 4.0,
-                 offset_angle_rad: float | None = None) -> None:
+    def __init__(
+        self,
+        smap: np.ndarray,
+        geometry: DisplayGeometry,
+        *,
+        center_bias_weight: float = 0.3,
+        accuracy_offset_deg: float = 0.5,
+        noise_deg: float = 0.05,
+        sampling_rate_hz: float = 1000.0,
+        blink_rate_hz: float = 0.25,
+        seed: int = 0,
+        stimulus_rect: tuple[float, float, float, float] | None = None,
+        start_px: tuple[float, float] | None = None,
+        center_bias_sigma_frac: float = CENTER_BIAS_SIGMA_FRAC,
+        fixation_mean_s: float = 0.25,
+        fixation_shape: float = 4.0,
+        offset_angle_rad: float | None = None,
+    ) -> None:
         smap = np.asarray(smap)
         if smap.ndim != 2 or not np.all(np.isfinite(smap)) or smap.min() < 0 or smap.sum() <= 0:
-            raise UserInputError("smap must be a finite 2-D map >= 0 with a positive sum, "
-                                 f"got shape {smap.shape}")
+            raise UserInputError(
+                f"smap must be a finite 2-D map >= 0 with a positive sum, got shape {smap.shape}"
+            )
         if not 0.0 <= center_bias_weight <= 1.0:
             raise UserInputError(f"center_bias_weight must be in [0, 1], got {center_bias_weight}")
-        for name, v in (("accuracy_offset_deg", accuracy_offset_deg), ("noise_deg", noise_deg),
-                        ("blink_rate_hz", blink_rate_hz)):
+        for name, v in (
+            ("accuracy_offset_deg", accuracy_offset_deg),
+            ("noise_deg", noise_deg),
+            ("blink_rate_hz", blink_rate_hz),
+        ):
             if not (math.isfinite(v) and v >= 0):
                 raise UserInputError(f"{name} must be a number >= 0, got {v}")
         if not 0 < sampling_rate_hz <= 2000:
@@ -109,8 +124,11 @@ class SimulatedObserver:
         path_ss, blink_ss, offset_ss, self._noise_ss = ss.spawn(4)
         self._path_rng = np.random.default_rng(path_ss)
         self._blink_rng = np.random.default_rng(blink_ss)
-        angle = (np.random.default_rng(offset_ss).uniform(0, 2 * np.pi) if offset_angle_rad is None
-                 else float(offset_angle_rad))
+        angle = (
+            np.random.default_rng(offset_ss).uniform(0, 2 * np.pi)
+            if offset_angle_rad is None
+            else float(offset_angle_rad)
+        )
         off_px = geometry.deg_to_px(self.accuracy_offset_deg)
         self.offset_px = (off_px * math.cos(angle), off_px * math.sin(angle))
         # Timeline, extended on demand: segments (kind, onset, duration, x0, y0, x1, y1) and blinks.
@@ -135,8 +153,10 @@ class SimulatedObserver:
     def _extend(self, until_s: float) -> None:
         g = self.geometry
         while self._seg_end <= until_s:
-            d_fix = max(MIN_FIXATION_S, self._path_rng.gamma(self.fixation_shape,
-                                                             self.fixation_mean_s / self.fixation_shape))
+            d_fix = max(
+                MIN_FIXATION_S,
+                self._path_rng.gamma(self.fixation_shape, self.fixation_mean_s / self.fixation_shape),
+            )
             x, y = self._pos
             self._seg.append((_FIXATION, self._seg_end, d_fix, x, y, x, y))
             self._seg_end += d_fix
@@ -156,8 +176,9 @@ class SimulatedObserver:
         self._extend(until_s)
         return np.asarray(self._seg, dtype=np.float64)
 
-    def gaze_at(self, times_s: np.ndarray, noise_rng: np.random.Generator | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def gaze_at(
+        self, times_s: np.ndarray, noise_rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Measured gaze (x_px, y_px, valid) at ``times_s`` (s from viewing onset, >= 0, sorted).
 
         Adds the accuracy offset; adds noise drawn from ``noise_rng`` when given. Invalid samples
@@ -201,8 +222,17 @@ class SimulatedObserver:
         x, y, valid = self.gaze_at(t, rng)
         x_deg, y_deg = self.geometry.pos_px_to_deg(x, y)
         pupil = pupil_mm(t, rng, valid)
-        return pd.DataFrame({"time_s": t, "x_px": x, "y_px": y, "x_deg": x_deg, "y_deg": y_deg,
-                             "pupil": pupil, "valid": valid})
+        return pd.DataFrame(
+            {
+                "time_s": t,
+                "x_px": x,
+                "y_px": y,
+                "x_deg": x_deg,
+                "y_deg": y_deg,
+                "pupil": pupil,
+                "valid": valid,
+            }
+        )
 
     def events(self, duration_s: float):
         """Fixations, saccades and blinks within ``[0, duration_s)``: DataFrame with name, onset_s,
@@ -216,18 +246,24 @@ class SimulatedObserver:
         (x0d, y0d), (x1d, y1d) = [self.geometry.pos_px_to_deg(seg[:, c], seg[:, c + 1]) for c in (3, 5)]
         amp = np.hypot(x1d - x0d, y1d - y0d)
         is_sac = seg[:, 0] == _SACCADE
-        rows = pd.DataFrame({
-            "name": np.where(is_sac, "saccade", "fixation"),
-            "onset_s": seg[:, 1], "duration_s": end - seg[:, 1],
-            "x_px": seg[:, 5] + self.offset_px[0], "y_px": seg[:, 6] + self.offset_px[1],
-            "amplitude_deg": np.where(is_sac, amp, np.nan),
-            "peak_velocity_deg_s": np.where(is_sac, 1.875 * amp / seg[:, 2], np.nan),
-        })
+        rows = pd.DataFrame(
+            {
+                "name": np.where(is_sac, "saccade", "fixation"),
+                "onset_s": seg[:, 1],
+                "duration_s": end - seg[:, 1],
+                "x_px": seg[:, 5] + self.offset_px[0],
+                "y_px": seg[:, 6] + self.offset_px[1],
+                "amplitude_deg": np.where(is_sac, amp, np.nan),
+                "peak_velocity_deg_s": np.where(is_sac, 1.875 * amp / seg[:, 2], np.nan),
+            }
+        )
         blinks = [(o, min(d, duration_s - o)) for o, d in self._blinks if o < duration_s]
         if blinks:
             b = np.asarray(blinks)
-            rows = pd.concat([rows, pd.DataFrame({"name": "blink", "onset_s": b[:, 0], "duration_s": b[:, 1]})],
-                             ignore_index=True).sort_values("onset_s", kind="stable", ignore_index=True)
+            rows = pd.concat(
+                [rows, pd.DataFrame({"name": "blink", "onset_s": b[:, 0], "duration_s": b[:, 1]})],
+                ignore_index=True,
+            ).sort_values("onset_s", kind="stable", ignore_index=True)
         return rows
 
     def fixations(self, duration_s: float):
@@ -242,7 +278,9 @@ class SimulatedObserver:
         return fix
 
     @classmethod
-    def looking_at(cls, point_px: tuple[float, float], geometry: DisplayGeometry, **kwargs) -> SimulatedObserver:
+    def looking_at(
+        cls, point_px: tuple[float, float], geometry: DisplayGeometry, **kwargs
+    ) -> SimulatedObserver:
         """An observer who keeps fixating one screen point (calibration targets, fixation cross)."""
         x, y = float(point_px[0]), float(point_px[1])
         kwargs.update(center_bias_weight=0.0, stimulus_rect=(x - 0.5, y - 0.5, 1.0, 1.0), start_px=(x, y))
@@ -260,8 +298,13 @@ def target_cdf(smap: np.ndarray, center_bias_weight: float, center_bias_sigma_fr
         return hit[1]
     h, w = smap.shape
     yy, xx = np.mgrid[0:h, 0:w]
-    cb = np.exp(-0.5 * (((xx + 0.5 - w / 2) / (center_bias_sigma_frac * w)) ** 2
-                        + ((yy + 0.5 - h / 2) / (center_bias_sigma_frac * h)) ** 2))
+    cb = np.exp(
+        -0.5
+        * (
+            ((xx + 0.5 - w / 2) / (center_bias_sigma_frac * w)) ** 2
+            + ((yy + 0.5 - h / 2) / (center_bias_sigma_frac * h)) ** 2
+        )
+    )
     smap64 = np.asarray(smap, dtype=np.float64)
     density = (1 - center_bias_weight) * smap64 / smap64.sum() + center_bias_weight * cb / cb.sum()
     cdf = np.cumsum(density.ravel())

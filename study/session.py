@@ -96,10 +96,20 @@ class Session:
     saved (PsychoPy displays only).
     """
 
-    def __init__(self, config: StudyConfig, store: StudyStore, display: Any, tracker: EyeTracker,
-                 participant: str, session: str = "1", *, resume: bool = False,
-                 on_trial: Callable[[TrialSpec, TrialRecord], None] | None = None,
-                 log: Callable[[str], None] = lambda msg: None, screenshot: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        config: StudyConfig,
+        store: StudyStore,
+        display: Any,
+        tracker: EyeTracker,
+        participant: str,
+        session: str = "1",
+        *,
+        resume: bool = False,
+        on_trial: Callable[[TrialSpec, TrialRecord], None] | None = None,
+        log: Callable[[str], None] = lambda msg: None,
+        screenshot: str | Path | None = None,
+    ) -> None:
         self.config, self.store, self.display, self.tracker = config, store, display, tracker
         self.participant, self.session, self.resume = participant, session, resume
         self.on_trial, self.log, self.screenshot = on_trial, log, screenshot
@@ -113,12 +123,23 @@ class Session:
         """Run (or resume) the session; returns its outcome. The store keeps the status."""
         from gazefusion import __version__
 
-        software = {"gazefusion": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
-                    "numpy": np.__version__, "display": type(self.display).__name__}
+        software = {
+            "gazefusion": __version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "numpy": np.__version__,
+            "display": type(self.display).__name__,
+        }
         self.session_id, done = self.store.start_session(
-            self.participant, self.session, plan=[p.to_dict() for p in self.plan], config=self.config.to_dict(),
-            tracker=self.tracker.describe(), display=self.geometry.to_dict(), software=software,
-            resume=self.resume)
+            self.participant,
+            self.session,
+            plan=[p.to_dict() for p in self.plan],
+            config=self.config.to_dict(),
+            tracker=self.tracker.describe(),
+            display=self.geometry.to_dict(),
+            software=software,
+            resume=self.resume,
+        )
         todo = [p for p in self.plan if p.index not in done]
         stats = {"run": 0, "samples": 0, "dropped": 0}
         status = "crashed"
@@ -136,6 +157,7 @@ class Session:
                     self._drift_check(spec.index)
                 rec = self._trial(spec)
                 self.store.write_trial(self.session_id, rec, self.geometry)
+                self.display.save_screenshots()
                 stats["run"] += 1
                 stats["samples"] += len(rec.samples)
                 stats["dropped"] += rec.timing["n_dropped"]
@@ -158,17 +180,24 @@ class Session:
             self.store.finish_session(self.session_id, status)
             self.tracker.close()
         complete = len(self.store.completed_trials(self.session_id))
-        return SessionResult(self.session_id, status, stats["run"], complete, len(self.plan), stats["samples"],
-                             stats["dropped"])
+        return SessionResult(
+            self.session_id,
+            status,
+            stats["run"],
+            complete,
+            len(self.plan),
+            stats["samples"],
+            stats["dropped"],
+        )
 
     # -- screens ------------------------------------------------------------------------------
     def _text(self, text: str, keys: tuple[str, ...] = ("space",), wait: bool = True) -> None:
         self.display.draw_text(text)
         self.display.flip()
-        if not wait:
-            self.display.wait(min(1.0, self.period * 60))
-            return
         auto = self.config.text.auto_advance_s
+        if not wait:  # shown for 1 s (or auto_advance_s)
+            self.display.wait(min(1.0, auto) if auto > 0 else 1.0)
+            return
         key = self.display.wait_key((*keys, "escape"), timeout_s=auto if auto > 0 else None)
         if key == "escape":
             self._pause_menu()
@@ -191,17 +220,29 @@ class Session:
     def _calibrate(self, before_trial: int) -> None:
         cal = self.config.calibration
         if not self.tracker.needs_calibration:
-            self.store.write_calibration(self.session_id, kind="validation", attempt=1, before_trial=before_trial,
-                                         system_time=self.display.clock(), mean_error_deg=None, max_error_deg=None,
-                                         passed=None, status="skipped", points=[])
+            self.store.write_calibration(
+                self.session_id,
+                kind="validation",
+                attempt=1,
+                before_trial=before_trial,
+                system_time=self.display.clock(),
+                mean_error_deg=None,
+                max_error_deg=None,
+                passed=None,
+                status="skipped",
+                points=[],
+            )
             return
         for attempt in range(1, cal.max_attempts + 1):
             self.tracker.calibrate(self.display)
             targets = calibration_targets(cal.points, self.geometry.width_px, self.geometry.height_px)
-            mean_err, passed = self._validate("validation", targets, cal.threshold_deg, cal.point_s, attempt,
-                                              before_trial)
-            self.log(f"validation attempt {attempt}: mean error {mean_err:.2f} deg "
-                     f"({'passed' if passed else 'failed'}, threshold {cal.threshold_deg} deg)")
+            mean_err, passed = self._validate(
+                "validation", targets, cal.threshold_deg, cal.point_s, attempt, before_trial
+            )
+            self.log(
+                f"validation attempt {attempt}: mean error {mean_err:.2f} deg "
+                f"({'passed' if passed else 'failed'}, threshold {cal.threshold_deg} deg)"
+            )
             if passed:
                 return
         msg = f"validation failed {cal.max_attempts} times (threshold {cal.threshold_deg} deg)"
@@ -214,14 +255,25 @@ class Session:
         if not self.tracker.needs_calibration:
             return
         centre = [(self.geometry.width_px / 2, self.geometry.height_px / 2)]
-        err, passed = self._validate("drift", centre, cal.drift_threshold_deg, cal.drift_check_s, 1, before_trial)
+        err, passed = self._validate(
+            "drift", centre, cal.drift_threshold_deg, cal.drift_check_s, 1, before_trial
+        )
         if not passed:
-            self.log(f"drift check before trial {before_trial}: {err:.2f} deg > {cal.drift_threshold_deg}; "
-                     "recalibrating")
+            self.log(
+                f"drift check before trial {before_trial}: {err:.2f} deg > {cal.drift_threshold_deg}; "
+                "recalibrating"
+            )
             self._calibrate(before_trial)
 
-    def _validate(self, kind: str, targets: list[tuple[float, float]], threshold: float, point_s: float,
-                  attempt: int, before_trial: int) -> tuple[float, bool]:
+    def _validate(
+        self,
+        kind: str,
+        targets: list[tuple[float, float]],
+        threshold: float,
+        point_s: float,
+        attempt: int,
+        before_trial: int,
+    ) -> tuple[float, bool]:
         """Show each target for ``point_s``; the error of a target is the angular distance between
         it and the median valid gaze of the second half of its display time."""
         g = self.geometry
@@ -230,10 +282,13 @@ class Session:
         radius = max(4.0, g.deg_to_px(0.25))
         self.tracker.start_recording()
         for x, y in targets:
+
             def draw(x=x, y=y) -> None:
                 self.display.draw_dot(x, y, radius)
 
-            onset = self._phase(rec, "target", draw, point_s, Scene("point", point_px=(x, y)), check_escape=False)
+            onset = self._phase(
+                rec, "target", draw, point_s, Scene("point", point_px=(x, y)), check_escape=False
+            )
             s = rec.samples()
             m = (s.system_time >= onset + point_s / 2) & s.valid
             if m.any():
@@ -242,8 +297,16 @@ class Session:
                 err = float(math.hypot(gxd - tx, gyd - ty))
             else:
                 gx = gy = err = float("nan")
-            points.append({"x_px": x, "y_px": y, "gaze_x_px": gx, "gaze_y_px": gy, "error_deg": err,
-                           "n_samples": int(m.sum())})
+            points.append(
+                {
+                    "x_px": x,
+                    "y_px": y,
+                    "gaze_x_px": gx,
+                    "gaze_y_px": gy,
+                    "error_deg": err,
+                    "n_samples": int(m.sum()),
+                }
+            )
             rec.blocks.clear()
         self.tracker.stop_recording()
         self.tracker.poll()
@@ -251,15 +314,29 @@ class Session:
         mean_err = float(np.mean(errors)) if np.all(np.isfinite(errors)) else float("inf")
         passed = mean_err <= threshold
         self.store.write_calibration(
-            self.session_id, kind=kind, attempt=attempt, before_trial=before_trial, system_time=self.display.clock(),
+            self.session_id,
+            kind=kind,
+            attempt=attempt,
+            before_trial=before_trial,
+            system_time=self.display.clock(),
             mean_error_deg=mean_err if math.isfinite(mean_err) else None,
-            max_error_deg=float(np.max(errors)) if np.all(np.isfinite(errors)) else None, passed=passed,
-            status="ok", points=points)
+            max_error_deg=float(np.max(errors)) if np.all(np.isfinite(errors)) else None,
+            passed=passed,
+            status="ok",
+            points=points,
+        )
         return mean_err, passed
 
     # -- trials -------------------------------------------------------------------------------
-    def _phase(self, rec: _Recording, phase: str, draw: Callable[[], None], duration: float, scene: Scene,
-               check_escape: bool = True) -> float:
+    def _phase(
+        self,
+        rec: _Recording,
+        phase: str,
+        draw: Callable[[], None],
+        duration: float,
+        scene: Scene,
+        check_escape: bool = True,
+    ) -> float:
         """Show one screen for ``duration`` s, i.e. ``round(duration * refresh)`` frames (at least
         one); returns its onset flip time. The next screen's first flip ends it."""
         draw()
@@ -297,7 +374,9 @@ class Session:
                 restarts += 1
                 self.log(f"trial {spec.index} restarted after a pause")
 
-    def _run_trial(self, spec: TrialSpec, image: object, smap: np.ndarray, rect: tuple, restarts: int) -> TrialRecord:
+    def _run_trial(
+        self, spec: TrialSpec, image: object, smap: np.ndarray, rect: tuple, restarts: int
+    ) -> TrialRecord:
         t = self.config.trials
         g = self.geometry
         rec = _Recording()
@@ -305,8 +384,13 @@ class Session:
         self.tracker.start_recording()
         self._message(rec, self.display.clock(), f"TRIALID {spec.index} {spec.stimulus_id}")
         cross = g.deg_to_px(t.fixation_cross_deg)
-        fix_on = self._phase(rec, "fixation", lambda: self.display.draw_fixation(cross), t.fixation_s,
-                             Scene("point", point_px=centre))
+        fix_on = self._phase(
+            rec,
+            "fixation",
+            lambda: self.display.draw_fixation(cross),
+            t.fixation_s,
+            Scene("point", point_px=centre),
+        )
         self._message(rec, fix_on, "FIXATION_ONSET")
         stim_scene = Scene("stimulus", smap=smap, rect=rect)  # same smap object as prepared
 
@@ -328,13 +412,27 @@ class Session:
         iv = np.diff(flips)
         dropped = int(np.sum(np.maximum(np.round(iv[iv > 1.5 * self.period] / self.period) - 1, 1)))
         timing = {
-            "fixation_onset": fix_on, "stimulus_onset": stim_on, "stimulus_offset": stim_off, "trial_end": end,
-            "stim_left": rect[0], "stim_top": rect[1], "stim_width": rect[2], "stim_height": rect[3],
-            "n_frames": len(flips), "n_stimulus_frames": sum(p == "stimulus" for _, p in rec.frames),
+            "fixation_onset": fix_on,
+            "stimulus_onset": stim_on,
+            "stimulus_offset": stim_off,
+            "trial_end": end,
+            "stim_left": rect[0],
+            "stim_top": rect[1],
+            "stim_width": rect[2],
+            "stim_height": rect[3],
+            "n_frames": len(flips),
+            "n_stimulus_frames": sum(p == "stimulus" for _, p in rec.frames),
             "frame_interval_mean_s": float(iv.mean()) if iv.size else None,
             "frame_interval_sd_s": float(iv.std()) if iv.size else None,
             "frame_interval_max_s": float(iv.max()) if iv.size else None,
-            "n_dropped": dropped, "restarts": restarts,
+            "n_dropped": dropped,
+            "restarts": restarts,
         }
-        return TrialRecord(spec=spec.to_dict(), timing=timing, samples=rec.samples(), events=rec.events,
-                           messages=rec.messages, frames=rec.frames)
+        return TrialRecord(
+            spec=spec.to_dict(),
+            timing=timing,
+            samples=rec.samples(),
+            events=rec.events,
+            messages=rec.messages,
+            frames=rec.frames,
+        )

@@ -27,8 +27,13 @@ def simulated_tracker_settings(config: StudyConfig, participant: str) -> dict:
     return settings
 
 
-def simulate_participants(config: StudyConfig, db: str | Path, participants: Iterable[str], session: str = "1",
-                          on_done: Callable[[str, SessionResult | None], None] | None = None) -> list[SessionResult]:
+def simulate_participants(
+    config: StudyConfig,
+    db: str | Path,
+    participants: Iterable[str],
+    session: str = "1",
+    on_done: Callable[[str, SessionResult | None], None] | None = None,
+) -> list[SessionResult]:
     """Simulate (or finish) the sessions of ``participants`` into ``db``; returns the results of
     the sessions that ran (complete ones are skipped)."""
     results = []
@@ -39,10 +44,12 @@ def simulate_participants(config: StudyConfig, db: str | Path, participants: Ite
                 if on_done:
                     on_done(pid, None)
                 continue
-            tracker = get_tracker("simulated", config.tracker.sampling_rate_hz,
-                                  **simulated_tracker_settings(config, pid))
-            result = Session(config, store, VirtualDisplay(config.display), tracker, pid, session,
-                             resume=found is not None).run()
+            tracker = get_tracker(
+                "simulated", config.tracker.sampling_rate_hz, **simulated_tracker_settings(config, pid)
+            )
+            result = Session(
+                config, store, VirtualDisplay(config.display), tracker, pid, session, resume=found is not None
+            ).run()
             results.append(result)
             if on_done:
                 on_done(pid, result)

@@ -61,8 +61,10 @@ def check_stimuli(config: StudyConfig, load_smaps: bool = True) -> list[str]:
         size = image_size(config.resolve(stim.image))
         w, h = config.trials.stimulus_size_px or size
         if w > g.width_px or h > g.height_px:
-            raise UserInputError(f"stimulus {stim.id!r} is {w}x{h} px on screen, larger than the display "
-                                 f"{g.width_px}x{g.height_px} px; set [trials] stimulus_size_px")
+            raise UserInputError(
+                f"stimulus {stim.id!r} is {w}x{h} px on screen, larger than the display "
+                f"{g.width_px}x{g.height_px} px; set [trials] stimulus_size_px"
+            )
         if load_smaps and stim.smap:
             load_target_smap(config, stim, size)
         if not stim.smap and stim not in config.practice:

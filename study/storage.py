@@ -99,7 +99,9 @@ class StudyStore:
         with self._tx():
             for statement in _statements():
                 self.con.execute(statement)
-            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self.con.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
 
     @classmethod
     def open_existing(cls, path: str | Path) -> StudyStore:
@@ -134,79 +136,184 @@ class StudyStore:
 
     # -- sessions -----------------------------------------------------------------------------
     def find_session(self, participant: str, session: str) -> tuple[int, str] | None:
-        row = self.con.execute("SELECT id, status FROM sessions WHERE participant=? AND session=?",
-                               (participant, session)).fetchone()
+        row = self.con.execute(
+            "SELECT id, status FROM sessions WHERE participant=? AND session=?", (participant, session)
+        ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def start_session(self, participant: str, session: str, *, plan: list[dict], config: dict,
-                      tracker: dict, display: dict, software: dict, resume: bool) -> tuple[int, set[int]]:
+    def start_session(
+        self,
+        participant: str,
+        session: str,
+        *,
+        plan: list[dict],
+        config: dict,
+        tracker: dict,
+        display: dict,
+        software: dict,
+        resume: bool,
+    ) -> tuple[int, set[int]]:
         """Create or (with ``resume``) reopen a session; returns its id and its completed trials."""
         found = self.find_session(participant, session)
         if found and not resume:
-            raise UserInputError(f"participant {participant!r} session {session!r} already exists in "
-                                 f"{self.path} (status {found[1]}); pass --resume to continue it or use "
-                                 "another --session")
+            raise UserInputError(
+                f"participant {participant!r} session {session!r} already exists in "
+                f"{self.path} (status {found[1]}); pass --resume to continue it or use "
+                "another --session"
+            )
         with self._tx():
             if found:
                 sid = found[0]
-                stored = json.loads(self.con.execute("SELECT plan FROM sessions WHERE id=?", (sid,)).fetchone()[0])
+                stored = json.loads(
+                    self.con.execute("SELECT plan FROM sessions WHERE id=?", (sid,)).fetchone()[0]
+                )
                 if stored != plan:
-                    raise UserInputError(f"cannot resume participant {participant!r} session {session!r}: "
-                                         "the study config changed since it started (different trial plan)")
+                    raise UserInputError(
+                        f"cannot resume participant {participant!r} session {session!r}: "
+                        "the study config changed since it started (different trial plan)"
+                    )
                 self.con.execute("UPDATE sessions SET status='running', ended_utc=NULL WHERE id=?", (sid,))
             else:
                 cur = self.con.execute(
                     "INSERT INTO sessions (participant, session, status, started_utc, tracker, sampling_rate_hz,"
                     " display, config, plan, software) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (participant, session, "running", utc_now(), json.dumps(tracker, default=str),
-                     tracker.get("sampling_rate_hz"), json.dumps(display), json.dumps(config, default=str),
-                     json.dumps(plan), json.dumps(software)))
+                    (
+                        participant,
+                        session,
+                        "running",
+                        utc_now(),
+                        json.dumps(tracker, default=str),
+                        tracker.get("sampling_rate_hz"),
+                        json.dumps(display),
+                        json.dumps(config, default=str),
+                        json.dumps(plan),
+                        json.dumps(software),
+                    ),
+                )
                 sid = cur.lastrowid
         return sid, self.completed_trials(sid)
 
     def completed_trials(self, session_id: int) -> set[int]:
-        return {r[0] for r in self.con.execute("SELECT trial_index FROM trials WHERE session_id=?", (session_id,))}
+        return {
+            r[0] for r in self.con.execute("SELECT trial_index FROM trials WHERE session_id=?", (session_id,))
+        }
 
     def finish_session(self, session_id: int, status: str) -> None:
         with self._tx():
-            self.con.execute("UPDATE sessions SET status=?, ended_utc=? WHERE id=?", (status, utc_now(), session_id))
+            self.con.execute(
+                "UPDATE sessions SET status=?, ended_utc=? WHERE id=?", (status, utc_now(), session_id)
+            )
 
     # -- writing ------------------------------------------------------------------------------
-    def write_calibration(self, session_id: int, *, kind: str, attempt: int, before_trial: int,
-                          system_time: float, mean_error_deg: float | None, max_error_deg: float | None,
-                          passed: bool | None, status: str, points: list[dict]) -> None:
+    def write_calibration(
+        self,
+        session_id: int,
+        *,
+        kind: str,
+        attempt: int,
+        before_trial: int,
+        system_time: float,
+        mean_error_deg: float | None,
+        max_error_deg: float | None,
+        passed: bool | None,
+        status: str,
+        points: list[dict],
+    ) -> None:
         with self._tx():
             self.con.execute(
                 "INSERT INTO calibrations (session_id, kind, attempt, before_trial, system_time, mean_error_deg,"
                 " max_error_deg, passed, status, points) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (session_id, kind, attempt, before_trial, system_time, mean_error_deg, max_error_deg,
-                 None if passed is None else int(passed), status, json.dumps(points)))
+                (
+                    session_id,
+                    kind,
+                    attempt,
+                    before_trial,
+                    system_time,
+                    mean_error_deg,
+                    max_error_deg,
+                    None if passed is None else int(passed),
+                    status,
+                    json.dumps(points),
+                ),
+            )
 
     def write_trial(self, session_id: int, rec: TrialRecord, geometry: DisplayGeometry) -> None:
         """Write one finished trial in a single transaction (all of it or nothing)."""
         idx = int(rec.spec["index"])
         s = rec.samples
         x_deg, y_deg = geometry.pos_px_to_deg(s.x_px, s.y_px)
-        rows = zip([session_id] * len(s), [idx] * len(s), s.tracker_time.tolist(), s.system_time.tolist(),
-                   _nan_to_none(s.x_px), _nan_to_none(s.y_px), _nan_to_none(x_deg), _nan_to_none(y_deg),
-                   _nan_to_none(s.pupil), s.valid.astype(int).tolist(), strict=True)
+        rows = zip(
+            [session_id] * len(s),
+            [idx] * len(s),
+            s.tracker_time.tolist(),
+            s.system_time.tolist(),
+            _nan_to_none(s.x_px),
+            _nan_to_none(s.y_px),
+            _nan_to_none(x_deg),
+            _nan_to_none(y_deg),
+            _nan_to_none(s.pupil),
+            s.valid.astype(int).tolist(),
+            strict=True,
+        )
         t = dict(rec.timing)
         with self._tx():
             self.con.executemany("INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
             self.con.executemany(
                 "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)",
-                [(session_id, idx, e["name"], e["onset"], e.get("duration"), e.get("x_px"), e.get("y_px"),
-                  e.get("amplitude_deg"), e.get("peak_velocity_deg_s")) for e in rec.events])
-            self.con.executemany("INSERT INTO messages VALUES (?,?,?,?)",
-                                 [(session_id, idx, tm, text) for tm, text in rec.messages])
-            self.con.executemany("INSERT INTO frames VALUES (?,?,?,?,?)",
-                                 [(session_id, idx, i, ft, ph) for i, (ft, ph) in enumerate(rec.frames)])
-            cols = ["session_id", "trial_index", "stimulus_id", "image", "smap", "condition", "item", "practice",
-                    *t.keys(), "n_samples", "n_valid", "completed_utc"]
-            vals = [session_id, idx, rec.spec["stimulus_id"], rec.spec["image"], rec.spec["smap"],
-                    rec.spec["condition"], rec.spec["item"], int(rec.spec["practice"]), *t.values(),
-                    len(s), int(s.valid.sum()), utc_now()]
-            self.con.execute(f"INSERT INTO trials ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", vals)
+                [
+                    (
+                        session_id,
+                        idx,
+                        e["name"],
+                        e["onset"],
+                        e.get("duration"),
+                        e.get("x_px"),
+                        e.get("y_px"),
+                        e.get("amplitude_deg"),
+                        e.get("peak_velocity_deg_s"),
+                    )
+                    for e in rec.events
+                ],
+            )
+            self.con.executemany(
+                "INSERT INTO messages VALUES (?,?,?,?)",
+                [(session_id, idx, tm, text) for tm, text in rec.messages],
+            )
+            self.con.executemany(
+                "INSERT INTO frames VALUES (?,?,?,?,?)",
+                [(session_id, idx, i, ft, ph) for i, (ft, ph) in enumerate(rec.frames)],
+            )
+            cols = [
+                "session_id",
+                "trial_index",
+                "stimulus_id",
+                "image",
+                "smap",
+                "condition",
+                "item",
+                "practice",
+                *t.keys(),
+                "n_samples",
+                "n_valid",
+                "completed_utc",
+            ]
+            vals = [
+                session_id,
+                idx,
+                rec.spec["stimulus_id"],
+                rec.spec["image"],
+                rec.spec["smap"],
+                rec.spec["condition"],
+                rec.spec["item"],
+                int(rec.spec["practice"]),
+                *t.values(),
+                len(s),
+                int(s.valid.sum()),
+                utc_now(),
+            ]
+            self.con.execute(
+                f"INSERT INTO trials ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", vals
+            )
 
     # -- reading ------------------------------------------------------------------------------
     def table(self, name: str, session_id: int | None = None):

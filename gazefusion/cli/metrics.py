@@ -1,7 +1,217 @@
-"""`gazefusion metrics` (placeholder: filled in by its issue)."""
+"""``gazefusion metrics``: score folders of saliency maps against density maps and fixations.
+
+Files are matched by stem (``img01.png`` in PRED_DIR with ``img01.png``/``img01.npy`` in
+TARGET_DIR and ``--fixations``). Density metrics (cc, kld, sim, emd) use TARGET_DIR; fixation
+metrics (nss, the AUCs, information gain) use ``--fixations`` (fixation-map images/``.npy``, any
+non-zero pixel fixated, or ``.csv`` files with ``x,y`` columns in pixels). The shuffled AUC takes
+its negatives from the fixations of ``--shuffle-others`` other images (MIT/Borji: 10), taken in
+name order after the image. Output: a Parquet table with one row per image and metric
+(``image, metric, value``), written crash-safely every ``--checkpoint`` images; re-running the
+same command resumes it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
+from gazefusion.cli._common import console, error_console, track
+from gazefusion.errors import UserInputError
+
+_POINT_EXTENSIONS = (".csv", ".tsv")
+
+
+def _read_fixations(path: Path, shape: tuple[int, int]):
+    """A fixation map (H, W) from an image/.npy map, or from a .csv/.tsv of x,y pixel positions."""
+    import numpy as np
+
+    from gazefusion.utils.images import read_gray
+
+    if path.suffix.lower() in _POINT_EXTENSIONS:
+        import pandas as pd
+
+        from metrics import fixations_to_map
+
+        try:
+            table = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        except (OSError, ValueError) as exc:
+            raise UserInputError(f"cannot read fixations {path}: {exc}") from None
+        cols = {c.lower().strip(): c for c in table.columns}
+        if "x" not in cols or "y" not in cols:
+            raise UserInputError(f"fixations {path} must have columns x and y, found {list(table.columns)}")
+        pts = table[[cols["x"], cols["y"]]].to_numpy(dtype=np.float64)
+        try:
+            return fixations_to_map(pts, shape) > 0
+        except ValueError as exc:
+            raise UserInputError(f"fixations {path}: {exc}") from None
+    return read_gray(path) > 0
+
+
+def _index(folder: Path, extensions: tuple[str, ...]) -> dict[str, Path]:
+    from gazefusion.utils.images import MAP_EXTENSIONS, list_images
+
+    files = list_images(folder, extensions=extensions if extensions else MAP_EXTENSIONS)
+    out: dict[str, Path] = {}
+    for f in files:
+        out.setdefault(f.stem, f)
+    return out
+
+
+def _load_previous(path: Path) -> list[dict]:
+    import pandas as pd
+
+    if not path.is_file():
+        return []
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise UserInputError(f"-o: cannot read the existing {path} to resume ({exc}); delete it or pick "
+                             "another name") from None
+    if list(table.columns[:3]) != ["image", "metric", "value"]:
+        raise UserInputError(f"-o: {path} is not a metrics table (columns {list(table.columns)})")
+    return table.to_dict("records")
+
+
+def _write(rows: list[dict], path: Path) -> None:
+    import pandas as pd
+
+    from gazefusion.utils.atomic import atomic_path
+
+    table = pd.DataFrame(rows, columns=["image", "metric", "value"])
+    with atomic_path(path) as tmp:
+        table.to_parquet(tmp, index=False)
+
+
+def _summary(rows: list[dict]) -> None:
+    import pandas as pd
+    from rich.table import Table
+
+    table = Table(title="metrics (mean over images)")
+    for col in ("metric", "n", "mean", "std", "min", "max"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    frame = pd.DataFrame(rows, columns=["image", "metric", "value"])
+    for metric, group in frame.groupby("metric", sort=False):
+        v = group["value"].astype(float)
+        table.add_row(str(metric), str(int(v.notna().sum())), f"{v.mean():.4f}", f"{v.std():.4f}",
+                      f"{v.min():.4f}", f"{v.max():.4f}")
+    console.print(table)
+
+
+def metrics_command(
+    pred_dir: Path = typer.Argument(..., help="Folder of predicted saliency maps (images or .npy)."),
+    target_dir: Path = typer.Argument(..., help="Folder of continuous fixation-density maps, matched by name."),
+    fixations: Path = typer.Option(None, "--fixations", help="Folder of fixation maps or x,y .csv files, matched "
+                                   "by name (needed by nss, auc_*, information_gain)."),
+    out: Path = typer.Option(Path("scores.parquet"), "--out", "-o", help="Output Parquet table."),
+    metric: list[str] = typer.Option(None, "--metric", "-m", help="Metric to compute (repeat the option) "
+                                     "[default: every metric the inputs allow]."),
+    baseline: Path = typer.Option(None, "--baseline", help="Baseline map for information_gain [default: uniform]."),
+    shuffle_others: int = typer.Option(10, "--shuffle-others", help="Other images whose fixations are the "
+                                       "negatives of auc_shuffled."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the stochastic metrics (AUC jitter and draws)."),
+    checkpoint: int = typer.Option(200, "--checkpoint", help="Write the table every N images."),
+) -> None:
+    """Score saliency maps against density maps and fixations (MIT benchmark conventions)."""
+    import numpy as np
+
+    from gazefusion.utils.images import MAP_EXTENSIONS, read_gray
+    from metrics import METRICS
+
+    for name, folder in (("PRED_DIR", pred_dir), ("TARGET_DIR", target_dir), ("--fixations", fixations)):
+        if folder is not None and not folder.is_dir():
+            raise UserInputError(f"{name}: folder not found: {folder}")
+    names = list(dict.fromkeys(metric)) if metric else [
+        n for n, s in METRICS.items() if s.target == "density" or fixations is not None]
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise UserInputError(f"--metric: unknown {', '.join(unknown)}; known: {', '.join(METRICS)}")
+    if fixations is None and any(METRICS[n].target == "fixations" for n in names):
+        raise UserInputError("--metric: " + ", ".join(n for n in names if METRICS[n].target == "fixations")
+                             + " need --fixations DIR")
+    if shuffle_others < 1 or checkpoint < 1:
+        raise UserInputError("--shuffle-others and --checkpoint must be positive integers")
+
+    preds = _index(pred_dir, MAP_EXTENSIONS)
+    targets = _index(target_dir, MAP_EXTENSIONS)
+    fix_files = _index(fixations, (*MAP_EXTENSIONS, *_POINT_EXTENSIONS)) if fixations is not None else {}
+    needs_fix = any(METRICS[n].target == "fixations" for n in names)
+    matched = sorted(s for s in preds if s in targets and (not needs_fix or s in fix_files))
+    unmatched = sorted((set(preds) | set(targets) | set(fix_files)) - set(matched))
+    base_map = read_gray(baseline) if baseline is not None else None
+
+    rows = _load_previous(out)
+    done = {(r["image"], r["metric"]) for r in rows}
+    problems: list[str] = []
+    fix_cache: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
+
+    def fixation_map(stem: str, shape: tuple[int, int]) -> np.ndarray:
+        key = (stem, tuple(shape))
+        if key not in fix_cache:
+            if len(fix_cache) > 64:  # keep memory bounded on large folders
+                fix_cache.pop(next(iter(fix_cache)))
+            fix_cache[key] = _read_fixations(fix_files[stem], shape)
+        return fix_cache[key]
+
+    todo = [s for s in matched if any((s, n) not in done for n in names)]
+    for count, stem in enumerate(track(todo, "scoring"), start=1):
+        try:
+            pred = read_gray(preds[stem])
+            target = read_gray(targets[stem])
+            fix = fixation_map(stem, target.shape) if needs_fix else None
+        except UserInputError as exc:
+            problems.append(f"{stem}: unreadable ({exc})")
+            continue
+        for name in names:
+            if (stem, name) in done:
+                continue
+            spec = METRICS[name]
+            kwargs = {"seed": seed} if spec.stochastic else {}
+            try:
+                if name == "auc_shuffled":
+                    kwargs["other"] = _other_fixations(stem, matched, fix.shape, fixation_map, shuffle_others)
+                if name == "information_gain" and base_map is not None:
+                    kwargs["baseline"] = base_map
+                value = spec.fn(pred, target if spec.target == "density" else fix, **kwargs)
+            except (ValueError, UserInputError) as exc:
+                problems.append(f"{stem}/{name}: {exc}")
+                continue
+            rows.append({"image": stem, "metric": name, "value": float(value)})
+        if count % checkpoint == 0:
+            _write(rows, out)
+    _write(rows, out)
+
+    for line in [f"unmatched (skipped): {s}" for s in unmatched] + problems:
+        error_console.print(f"[yellow]{line}[/]", highlight=False)
+    if rows:
+        _summary(rows)
+    console.print(f"{len({r['image'] for r in rows})} image(s), {len(rows)} score(s) -> {out}"
+                  + (f"; {len(unmatched)} unmatched, {len(problems)} problem(s) listed above"
+                     if unmatched or problems else ""))
+
+
+def _other_fixations(stem: str, stems: list[str], shape: tuple[int, int], fixation_map, k: int):
+    """Union of the fixations of the ``k`` images after ``stem`` (cyclic, name order) of the same size."""
+    import numpy as np
+
+    i = stems.index(stem)
+    union = np.zeros(shape, dtype=bool)
+    used = 0
+    for other in stems[i + 1:] + stems[:i]:
+        if used == k:
+            break
+        try:
+            fmap = fixation_map(other, shape)
+        except UserInputError:
+            continue
+        if fmap.shape == shape:
+            union |= fmap
+            used += 1
+    if not union.any():
+        raise ValueError(f"no other image of size {shape[1]}x{shape[0]} has fixations for auc_shuffled")
+    return union
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to ``app``."""
+    """Add ``gazefusion metrics`` to ``app``."""
+    app.command("metrics")(metrics_command)

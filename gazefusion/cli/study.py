@@ -26,7 +26,9 @@ def _load(config: Path, tracker: str | None = None):
     if tracker:
         import dataclasses
 
-        cfg = cfg.replace(tracker=dataclasses.replace(cfg.tracker, name=tracker))
+        # the config's settings belong to its own tracker: another one starts from its defaults
+        settings = cfg.tracker.settings if tracker == cfg.tracker.name else {}
+        cfg = cfg.replace(tracker=dataclasses.replace(cfg.tracker, name=tracker, settings=settings))
     check_tracker_name(cfg.tracker.name)
     return cfg
 
@@ -38,9 +40,11 @@ def _default_db(config: Path, cfg) -> Path:
 
 
 @study_app.command("check")
-def check(config: Path = typer.Argument(..., help="Study config (.toml or .yaml)."),
-          participant: str = typer.Option("01", "--participant", "-p", help="Show this participant's trial list."),
-          session: str = typer.Option("1", "--session", "-s", help="Session ID.")) -> None:
+def check(
+    config: Path = typer.Argument(..., help="Study config (.toml or .yaml)."),
+    participant: str = typer.Option("01", "--participant", "-p", help="Show this participant's trial list."),
+    session: str = typer.Option("1", "--session", "-s", help="Session ID."),
+) -> None:
     """Validate a study config; print the trial list and the expected duration."""
     from rich.table import Table
 
@@ -55,33 +59,51 @@ def check(config: Path = typer.Argument(..., help="Study config (.toml or .yaml)
     for col in ("#", "stimulus", "condition", "item", "practice", "drift check", "break after"):
         table.add_column(col)
     for p in plan:
-        table.add_row(str(p.index), p.stimulus_id, p.condition, p.item, "yes" if p.practice else "",
-                      "yes" if p.drift_check else "", "yes" if p.break_after else "")
+        table.add_row(
+            str(p.index),
+            p.stimulus_id,
+            p.condition,
+            p.item,
+            "yes" if p.practice else "",
+            "yes" if p.drift_check else "",
+            "yes" if p.break_after else "",
+        )
     console.print(table)
     minutes = expected_duration_s(cfg, plan) / 60
-    console.print(f"display {g.width_px}x{g.height_px} px, {g.width_cm} cm at {g.distance_cm} cm "
-                  f"({g.px_per_deg:.1f} px/deg, {g.size_deg[0]:.1f}x{g.size_deg[1]:.1f} deg), {g.refresh_hz:g} Hz")
-    console.print(f"tracker {cfg.tracker.name} at {cfg.tracker.sampling_rate_hz:g} Hz; "
-                  f"{cfg.calibration.points}-point calibration, threshold {cfg.calibration.threshold_deg} deg")
-    console.print(f"{len(plan)} trials ({sum(p.practice for p in plan)} practice); expected duration "
-                  f"{minutes:.1f} min (self-paced parts estimated)")
+    console.print(
+        f"display {g.width_px}x{g.height_px} px, {g.width_cm} cm at {g.distance_cm} cm "
+        f"({g.px_per_deg:.1f} px/deg, {g.size_deg[0]:.1f}x{g.size_deg[1]:.1f} deg), {g.refresh_hz:g} Hz"
+    )
+    console.print(
+        f"tracker {cfg.tracker.name} at {cfg.tracker.sampling_rate_hz:g} Hz; "
+        f"{cfg.calibration.points}-point calibration, threshold {cfg.calibration.threshold_deg} deg"
+    )
+    console.print(
+        f"{len(plan)} trials ({sum(p.practice for p in plan)} practice); expected duration "
+        f"{minutes:.1f} min (self-paced parts estimated)"
+    )
     for w in warnings:
         console.print(f"[yellow]warning:[/] {w}")
     console.print("[green]config OK[/]")
 
 
 @study_app.command("run")
-def run(config: Path = typer.Argument(..., help="Study config (.toml or .yaml)."),
-        participant: str | None = typer.Option(None, "--participant", "-p",
-                                               help="Participant ID (a dialog asks when interactive)."),
-        session: str = typer.Option("1", "--session", "-s", help="Session ID."),
-        resume: bool = typer.Option(False, "--resume", help="Continue at the first unfinished trial."),
-        tracker: str | None = typer.Option(None, "--tracker", help="Override the config's tracker name."),
-        fullscr: bool = typer.Option(True, "--fullscr/--windowed", help="Full screen or a window."),
-        db: Path | None = typer.Option(None, "--db", help="SQLite file (default: <config dir>/data/<name>.sqlite)."),
-        screenshot: Path | None = typer.Option(None, "--screenshot",
-                                               help="Save the first main stimulus screen to this image file.")
-        ) -> None:
+def run(
+    config: Path = typer.Argument(..., help="Study config (.toml or .yaml)."),
+    participant: str | None = typer.Option(
+        None, "--participant", "-p", help="Participant ID (a dialog asks when interactive)."
+    ),
+    session: str = typer.Option("1", "--session", "-s", help="Session ID."),
+    resume: bool = typer.Option(False, "--resume", help="Continue at the first unfinished trial."),
+    tracker: str | None = typer.Option(None, "--tracker", help="Override the config's tracker name."),
+    fullscr: bool = typer.Option(True, "--fullscr/--windowed", help="Full screen or a window."),
+    db: Path | None = typer.Option(
+        None, "--db", help="SQLite file (default: <config dir>/data/<name>.sqlite)."
+    ),
+    screenshot: Path | None = typer.Option(
+        None, "--screenshot", help="Save the first main stimulus screen to this image file."
+    ),
+) -> None:
     """Run one participant's session in a PsychoPy window (Escape pauses: C continue, Q quit)."""
     from study.display import PsychoPyDisplay
     from study.session import Session
@@ -90,7 +112,7 @@ def run(config: Path = typer.Argument(..., help="Study config (.toml or .yaml)."
     from study.trackers import get_tracker
 
     cfg = _load(config, tracker)
-    check_stimuli(cfg, load_smaps=cfg.tracker.name == "simulated")
+    check_stimuli(cfg)
     if participant is None:
         participant, session = _ask_ids(session)
     db = db or _default_db(config, cfg)
@@ -98,12 +120,23 @@ def run(config: Path = typer.Argument(..., help="Study config (.toml or .yaml)."
     with StudyStore(db) as store:
         display = PsychoPyDisplay(cfg.display, fullscr=fullscr, background=cfg.trials.background)
         try:
-            result = Session(cfg, store, display, trk, participant, session, resume=resume,
-                             log=lambda m: console.print(m, highlight=False), screenshot=screenshot).run()
+            result = Session(
+                cfg,
+                store,
+                display,
+                trk,
+                participant,
+                session,
+                resume=resume,
+                log=lambda m: console.print(m, highlight=False),
+                screenshot=screenshot,
+            ).run()
         finally:
             display.close()
-    console.print(f"session {result.status}: {result.trials_complete}/{result.trials_total} trials stored in {db} "
-                  f"({result.n_samples} samples this run, {result.dropped_frames} dropped frames)")
+    console.print(
+        f"session {result.status}: {result.trials_complete}/{result.trials_total} trials stored in {db} "
+        f"({result.n_samples} samples this run, {result.dropped_frames} dropped frames)"
+    )
 
 
 def _ask_ids(session: str) -> tuple[str, str]:
@@ -119,11 +152,14 @@ def _ask_ids(session: str) -> tuple[str, str]:
 
 
 @study_app.command("simulate")
-def simulate(config: Path = typer.Argument(..., help="Study config (.toml or .yaml)."),
-             participants: int = typer.Option(..., "--participants", "-n", min=1, help="Number of observers."),
-             db: Path | None = typer.Option(None, "--db", help="SQLite file (default: <config dir>/data/<name>.sqlite)."),
-             prefix: str = typer.Option("sim", "--prefix", help="Participant IDs are <prefix>01, <prefix>02, ..."),
-             ) -> None:
+def simulate(
+    config: Path = typer.Argument(..., help="Study config (.toml or .yaml)."),
+    participants: int = typer.Option(..., "--participants", "-n", min=1, help="Number of observers."),
+    db: Path | None = typer.Option(
+        None, "--db", help="SQLite file (default: <config dir>/data/<name>.sqlite)."
+    ),
+    prefix: str = typer.Option("sim", "--prefix", help="Participant IDs are <prefix>01, <prefix>02, ..."),
+) -> None:
     """Simulate sessions without a window (simulated observers; same storage as `run`; resumable)."""
     from study.simulate import simulate_participants
 
@@ -138,9 +174,11 @@ def simulate(config: Path = typer.Argument(..., help="Study config (.toml or .ya
 
 
 @study_app.command("export")
-def export(db: Path = typer.Argument(..., help="Study database (.sqlite)."),
-           out: Path = typer.Option(..., "--out", "-o", help="Output folder (BIDS-like layout)."),
-           complete_only: bool = typer.Option(False, "--complete-only", help="Skip unfinished sessions.")) -> None:
+def export(
+    db: Path = typer.Argument(..., help="Study database (.sqlite)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (BIDS-like layout)."),
+    complete_only: bool = typer.Option(False, "--complete-only", help="Skip unfinished sessions."),
+) -> None:
     """Export samples, events and timing to a BIDS-eye-tracking-like folder (TSV + Parquet)."""
     from study.export import export_study
 

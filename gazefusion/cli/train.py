@@ -45,7 +45,9 @@ def train(ctx: typer.Context) -> None:
     finally:
         bar.stop()
     if result.losses:
-        console.print(f"trained steps {result.first_step + 1}-{result.global_step}; last loss {result.losses[-1]:.4f}",
-                      highlight=False)
+        console.print(
+            f"trained steps {result.first_step + 1}-{result.global_step}; last loss {result.losses[-1]:.4f}",
+            highlight=False,
+        )
     if result.export_dir is not None:
         console.print(f"exported {result.export_dir} and {result.cldm_path}", highlight=False)

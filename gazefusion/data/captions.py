@@ -40,8 +40,13 @@ class CropRef:
 class Blip2Captioner:
     """BLIP-2 image captioning, local weights only."""
 
-    def __init__(self, model: str = DEFAULT_BLIP2, device: str | None = None, batch_size: int = 128,
-                 max_new_tokens: int = 20) -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_BLIP2,
+        device: str | None = None,
+        batch_size: int = 128,
+        max_new_tokens: int = 20,
+    ) -> None:
         import torch
         from transformers import Blip2ForConditionalGeneration, Blip2Processor
 
@@ -52,11 +57,14 @@ class Blip2Captioner:
         self.name = f"blip2:{model}"
         try:
             self.processor = Blip2Processor.from_pretrained(model, local_files_only=True)
-            self.model = Blip2ForConditionalGeneration.from_pretrained(
-                model, dtype=self.dtype, local_files_only=True).to(self.device).eval()
-        except OSError as exc:
+            self.model = (
+                Blip2ForConditionalGeneration.from_pretrained(model, dtype=self.dtype, local_files_only=True)
+                .to(self.device)
+                .eval()
+            )
+        except (OSError, ValueError) as exc:  # ValueError: huggingface_hub's invalid-repo-id error
             raise UserInputError(
-                f"--captioner: BLIP-2 weights {model!r} not found locally ({type(exc).__name__}); put the model "
+                f"--blip2-model: BLIP-2 weights {model!r} not found locally ({type(exc).__name__}); put the model "
                 "folder there or in the Hugging Face cache, or give captions with --captions FILE.csv|.json"
             ) from None
 
@@ -91,7 +99,9 @@ class TableCaptioner:
             return cls(read_coco_captions(p), f"coco:{p.name}")
         if p.suffix.lower() == ".csv":
             return cls(read_csv_captions(p), f"csv:{p.name}")
-        raise UserInputError(f"--captions: expected a .csv (file,caption) or a COCO .json file, found {p.name}")
+        raise UserInputError(
+            f"--captions: expected a .csv (file,caption) or a COCO .json file, found {p.name}"
+        )
 
     def __call__(self, crops: Sequence[CropRef]) -> list[str | None]:
         out: list[str | None] = []
@@ -124,5 +134,7 @@ def read_csv_captions(path: str | os.PathLike) -> dict[str, str]:
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or not {"file", "caption"} <= set(reader.fieldnames):
-            raise UserInputError(f"--captions: {path} must have the header 'file,caption', found {reader.fieldnames}")
+            raise UserInputError(
+                f"--captions: {path} must have the header 'file,caption', found {reader.fieldnames}"
+            )
         return {row["file"].strip(): row["caption"].strip() for row in reader if row["file"]}

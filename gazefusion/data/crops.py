@@ -80,8 +80,10 @@ def cut_crops(image, resolution: int = 512, stride: int | None = None) -> list[t
     resized = resize_shorter_side(image, resolution)
     height, width = resized.shape[-2:]
     hwc = resized.permute(1, 2, 0).contiguous().numpy()
-    return [(b, np.ascontiguousarray(hwc[b.top : b.bottom, b.left : b.right])) for b in
-            crop_boxes(width, height, resolution, stride)]
+    return [
+        (b, np.ascontiguousarray(hwc[b.top : b.bottom, b.left : b.right]))
+        for b in crop_boxes(width, height, resolution, stride)
+    ]
 
 
 def is_dark(crop: np.ndarray) -> bool:

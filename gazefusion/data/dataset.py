@@ -40,7 +40,9 @@ def load_examples(root: str | os.PathLike) -> list[Example]:
     root = Path(root)
     if (root / MANIFEST_NAME).is_file():
         frame = read_manifest(root / MANIFEST_NAME)
-        examples = [Example(str(r.id), root / r.image, root / r.smap, str(r.prompt)) for r in frame.itertuples()]
+        examples = [
+            Example(str(r.id), root / r.image, root / r.smap, str(r.prompt)) for r in frame.itertuples()
+        ]
     elif (root / ORIGINAL_PROMPTS).is_file():
         examples = _original_examples(root)
     else:
@@ -109,5 +111,9 @@ class TripletDataset:
                 f"--resolution {self.resolution}: example {ex.id} is {pixels.shape[2]}x{pixels.shape[1]}; "
                 "prepare the data at the training resolution"
             )
-        return {"pixel_values": torch.from_numpy(pixels), "conditioning_pixel_values": torch.from_numpy(hint),
-                "prompt": ex.prompt, "id": ex.id}
+        return {
+            "pixel_values": torch.from_numpy(pixels),
+            "conditioning_pixel_values": torch.from_numpy(hint),
+            "prompt": ex.prompt,
+            "id": ex.id,
+        }

@@ -26,8 +26,20 @@ from gazefusion.errors import UserInputError
 MANIFEST_NAME = "manifest.parquet"
 
 COLUMNS = (
-    "id", "source", "box_left", "box_top", "box_right", "box_bottom", "resized_width", "resized_height",
-    "image", "smap", "prompt", "saliency_model", "saliency_convention", "captioner",
+    "id",
+    "source",
+    "box_left",
+    "box_top",
+    "box_right",
+    "box_bottom",
+    "resized_width",
+    "resized_height",
+    "image",
+    "smap",
+    "prompt",
+    "saliency_model",
+    "saliency_convention",
+    "captioner",
 )
 
 

@@ -81,7 +81,9 @@ class PrepareConfig:
             raise UserInputError(f"IMAGES_DIR: raw image folder not found: {self.raw_dir}")
         for name in ("saliency_batch_size", "caption_batch_size", "max_new_tokens"):
             if getattr(self, name) <= 0:
-                raise UserInputError(f"--{name.replace('_', '-')} must be positive, found {getattr(self, name)}")
+                raise UserInputError(
+                    f"--{name.replace('_', '-')} must be positive, found {getattr(self, name)}"
+                )
 
     @property
     def convention(self) -> str:
@@ -233,8 +235,9 @@ def run_crop_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareReport,
                     report.new_crops += 1
                 crops.append(entry)
             resized = list(resized_size(int(width), int(height), cfg.resolution))
-            records.append({"source": src.name, "size": [int(width), int(height)], "resized": resized,
-                            "crops": crops})
+            records.append(
+                {"source": src.name, "size": [int(width), int(height)], "resized": resized, "crops": crops}
+            )
             if len(records) >= _FLUSH_EVERY:
                 journal.write(records)
                 records = []
@@ -280,8 +283,13 @@ def load_saliency_model(cfg: PrepareConfig, device: str | None):
     return model
 
 
-def run_saliency_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareReport, progress: Progress,
-                       device: str | None = None) -> None:
+def run_saliency_stage(
+    cfg: PrepareConfig,
+    workers: _Workers,
+    report: PrepareReport,
+    progress: Progress,
+    device: str | None = None,
+) -> None:
     """Predict and save the smap of every kept crop that lacks one from the configured model."""
     state = Path(cfg.out_dir) / STATE_DIR
     done = read_journal(state, "saliency", "id")
@@ -289,7 +297,9 @@ def run_saliency_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareRep
     if not pending:
         return
     model = load_saliency_model(cfg, device)
-    batches = [pending[i : i + cfg.saliency_batch_size] for i in range(0, len(pending), cfg.saliency_batch_size)]
+    batches = [
+        pending[i : i + cfg.saliency_batch_size] for i in range(0, len(pending), cfg.saliency_batch_size)
+    ]
     with JournalWriter(journal_path(state, "saliency", workers.rank)) as journal:
         for batch in progress(batches, "saliency", len(batches)):
             images = [decode_rgb(Path(cfg.out_dir) / c["image"]).permute(1, 2, 0).numpy() for c in batch]
@@ -298,22 +308,28 @@ def run_saliency_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareRep
             for c, smap in zip(batch, smaps, strict=True):
                 rel = f"smaps/{c['id']}.png"
                 write_png_gray(Path(cfg.out_dir) / rel, quantize_smap(smap))
-                records.append({"id": c["id"], "smap": rel, "model": cfg.saliency_model,
-                                "convention": cfg.convention})
+                records.append(
+                    {"id": c["id"], "smap": rel, "model": cfg.saliency_model, "convention": cfg.convention}
+                )
             journal.write(records)
             report.new_smaps += len(records)
 
 
 def _smap_done(cfg: PrepareConfig, rec: dict[str, Any] | None) -> bool:
-    return (rec is not None and rec["model"] == cfg.saliency_model and rec["convention"] == cfg.convention
-            and (Path(cfg.out_dir) / rec["smap"]).is_file())
+    return (
+        rec is not None
+        and rec["model"] == cfg.saliency_model
+        and rec["convention"] == cfg.convention
+        and (Path(cfg.out_dir) / rec["smap"]).is_file()
+    )
 
 
 def make_captioner(cfg: PrepareConfig, device: str | None = None):
     if cfg.captions is not None:
         return TableCaptioner.from_file(cfg.captions)
-    return Blip2Captioner(cfg.blip2_model, device=device, batch_size=cfg.caption_batch_size,
-                          max_new_tokens=cfg.max_new_tokens)
+    return Blip2Captioner(
+        cfg.blip2_model, device=device, batch_size=cfg.caption_batch_size, max_new_tokens=cfg.max_new_tokens
+    )
 
 
 def captioner_name(cfg: PrepareConfig) -> str:
@@ -322,14 +338,18 @@ def captioner_name(cfg: PrepareConfig) -> str:
     return f"blip2:{cfg.blip2_model}"
 
 
-def run_caption_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareReport, progress: Progress,
-                      device: str | None = None) -> None:
+def run_caption_stage(
+    cfg: PrepareConfig,
+    workers: _Workers,
+    report: PrepareReport,
+    progress: Progress,
+    device: str | None = None,
+) -> None:
     """Caption every kept crop that lacks a caption from the configured captioner."""
     state = Path(cfg.out_dir) / STATE_DIR
     name = captioner_name(cfg)
     done = read_journal(state, "caption", "id")
-    pending = workers.share([c for c in _kept_crops(state)
-                             if done.get(c["id"], {}).get("captioner") != name])
+    pending = workers.share([c for c in _kept_crops(state) if done.get(c["id"], {}).get("captioner") != name])
     if not pending:
         return
     captioner = make_captioner(cfg, device)
@@ -361,12 +381,24 @@ def build_manifest(cfg: PrepareConfig) -> int:
         if not _smap_done(cfg, s) or p is None or p["captioner"] != name or not (out / c["image"]).is_file():
             continue
         left, top, right, bottom = c["box"]
-        rows.append({
-            "id": c["id"], "source": c["source"], "box_left": left, "box_top": top, "box_right": right,
-            "box_bottom": bottom, "resized_width": c["resized"][0], "resized_height": c["resized"][1],
-            "image": c["image"], "smap": s["smap"], "prompt": p["prompt"], "saliency_model": s["model"],
-            "saliency_convention": s["convention"], "captioner": name,
-        })
+        rows.append(
+            {
+                "id": c["id"],
+                "source": c["source"],
+                "box_left": left,
+                "box_top": top,
+                "box_right": right,
+                "box_bottom": bottom,
+                "resized_width": c["resized"][0],
+                "resized_height": c["resized"][1],
+                "image": c["image"],
+                "smap": s["smap"],
+                "prompt": p["prompt"],
+                "saliency_model": s["model"],
+                "saliency_convention": s["convention"],
+                "captioner": name,
+            }
+        )
     write_manifest(out / MANIFEST_NAME, rows)
     return len(rows)
 

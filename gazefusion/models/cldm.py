@@ -266,7 +266,8 @@ def components_from_cldm(
 
     Offline: ``from_single_file(state_dict, config=config_dir, subfolder=..., local_files_only=True)``
     for the UNet, ControlNet and VAE, ``create_diffusers_clip_model_from_ldm`` for the text encoder;
-    the tokenizer and DDIM scheduler come from the config folder. Weights stay memory-mapped.
+    the tokenizer (as diffusers loads it; see :func:`~gazefusion.models.tokenizer.make_openclip_exact`)
+    and DDIM scheduler come from the config folder. Weights stay memory-mapped.
     """
     from diffusers import AutoencoderKL, ControlNetModel, DDIMScheduler, UNet2DConditionModel
     from diffusers.loaders.single_file_utils import create_diffusers_clip_model_from_ldm
@@ -284,7 +285,7 @@ def components_from_cldm(
         "text_encoder": create_diffusers_clip_model_from_ldm(
             CLIPTextModel, state_dict, subfolder="text_encoder", **common
         ),
-        "tokenizer": build_tokenizer(tokenizer_dir if tokenizer_dir.is_dir() else None),
+        "tokenizer": build_tokenizer(tokenizer_dir if tokenizer_dir.is_dir() else None, openclip_exact=False),
         "scheduler": DDIMScheduler.from_pretrained(config, subfolder="scheduler", local_files_only=True),
     }
 
@@ -440,26 +441,73 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
 def _placeholder_openclip_extras(
     text_state: Mapping[str, torch.Tensor], n_layers: int
 ) -> dict[str, torch.Tensor]:
-    """Stand-ins for the 14 OpenCLIP tensors SD2.1 never uses (no side file): a zero last block."""
+    """Stand-ins for the 14 OpenCLIP tensors SD2.1 never runs (no side file): an identity-free last block.
+
+    Layer norms get weight 1, everything else 0; ``text_projection`` is the identity and
+    ``logit_scale`` CLIP's initial ln(1/0.07).
+    """
     import torch
 
-    width = (
-        text_state["embeddings.token_embedding.weight"].shape[1]
-        if "embeddings.token_embedding.weight" in text_state
-        else text_state["text_model.embeddings.token_embedding.weight"].shape[1]
-    )
-    layer0 = {
-        k: v
-        for k, v in text_encoder_to_openclip(text_state).items()
-        if k.startswith("transformer.resblocks.0.")
-    }
+    openclip = text_encoder_to_openclip(text_state)
     extras = {}
-    for key, value in layer0.items():
-        fill = torch.ones_like(value) if ".ln_" in key and key.endswith("weight") else torch.zeros_like(value)
-        extras[key.replace("resblocks.0.", f"resblocks.{n_layers}.")] = fill
-    extras["text_projection"] = torch.eye(width, dtype=next(iter(text_state.values())).dtype)
+    for key, value in openclip.items():
+        if key.startswith("transformer.resblocks.0."):
+            is_norm_weight = ".ln_" in key and key.endswith("weight")
+            fill = torch.ones_like(value) if is_norm_weight else torch.zeros_like(value)
+            extras[key.replace("resblocks.0.", f"resblocks.{n_layers}.")] = fill
+    embedding = openclip["token_embedding.weight"]
+    extras["text_projection"] = torch.eye(embedding.shape[1], dtype=embedding.dtype)
     extras["logit_scale"] = torch.tensor(math.log(1 / 0.07))
     return extras
+
+
+def _read_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(component -> (state dict, config)) and the scheduler config of a diffusers folder."""
+    if not folder.is_dir():
+        found = "a file" if folder.exists() else "nothing"
+        raise UserInputError(f"diffusers folder {folder}: expected a directory, found {found}")
+    components: dict[str, Any] = {}
+    for name in _COMPONENT_ORDER:
+        sub = folder / name
+        if not (sub / "config.json").is_file():
+            raise UserInputError(
+                f"diffusers folder {folder}: expected a {name}/ subfolder with config.json, found none"
+            )
+        components[name] = (_read_weights(sub), json.loads((sub / "config.json").read_text()))
+    scheduler_file = folder / "scheduler" / "scheduler_config.json"
+    if not scheduler_file.is_file():
+        scheduler_file = SD21_CONFIG_DIR / "scheduler" / "scheduler_config.json"
+    return components, json.loads(scheduler_file.read_text())
+
+
+def _with_side_file(components: Mapping[str, Any], extras_path: Path) -> dict[str, torch.Tensor]:
+    """The original state dict: mapped weights + carried keys, in the original order and dtypes."""
+    import torch
+    from safetensors import safe_open
+
+    with safe_open(extras_path, framework="pt") as fh:
+        metadata = fh.metadata() or {}
+        carried = {k: fh.get_tensor(k) for k in fh.keys()}
+    if metadata.get("format") != _EXTRAS_FORMAT:
+        raise UserInputError(
+            f"{extras_path}: expected format {_EXTRAS_FORMAT}, found {metadata.get('format')!r}"
+        )
+    text_prefix = CLDM_PREFIXES["text_encoder"]
+    openclip = {k.removeprefix(text_prefix): v for k, v in carried.items() if k.startswith(text_prefix)}
+    state = components_to_cldm(components, scheduler_config=None, openclip_extras=openclip)
+    state.update({k: v for k, v in carried.items() if not k.startswith(text_prefix)})
+    keys, dtypes = json.loads(metadata["keys"]), json.loads(metadata["dtypes"])
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise UserInputError(
+            f"{extras_path.parent}: {len(missing)} keys of the original are missing, e.g. {missing[0]}"
+        )
+    ordered = {k: state.pop(k).to(getattr(torch, dtype)) for k, dtype in zip(keys, dtypes, strict=True)}
+    if state:
+        logger.warning(
+            "%d weights not in the original checkpoint appended, e.g. %s", len(state), next(iter(state))
+        )
+    return ordered | state
 
 
 def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path) -> Path:
@@ -469,74 +517,31 @@ def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path) -> Path:
     ``torch.save`` dict (the form ``tool_add_control_sd21.py`` writes). With the folder's
     :data:`EXTRAS_FILE` (from :func:`cldm_to_diffusers`) the result has the original's keys, order,
     dtypes and bytes; without it, buffers are recomputed and unused OpenCLIP tensors get placeholders.
+    Written atomically; tensors are only renamed (q/k/v concatenated), never copied wholesale.
     """
     import torch
-    from safetensors import safe_open
     from safetensors.torch import save_file
 
     folder = Path(diffusers_dir)
-    if not folder.is_dir():
-        raise UserInputError(
-            f"diffusers folder {folder}: expected a directory, found {'a file' if folder.exists() else 'nothing'}"
-        )
-    components: dict[str, Any] = {}
-    for name in _COMPONENT_ORDER:
-        sub = folder / name
-        if not (sub / "config.json").is_file():
-            raise UserInputError(
-                f"diffusers folder {folder}: expected a {name}/ subfolder with config.json, found none"
-            )
-        components[name] = (_read_weights(sub), json.loads((sub / "config.json").read_text()))
-    scheduler_config = (
-        json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
-        if (folder / "scheduler" / "scheduler_config.json").is_file()
-        else json.loads((SD21_CONFIG_DIR / "scheduler" / "scheduler_config.json").read_text())
-    )
-
-    extras_path = folder / EXTRAS_FILE
-    if extras_path.is_file():
-        with safe_open(extras_path, framework="pt") as fh:
-            metadata = fh.metadata() or {}
-            carried = {k: fh.get_tensor(k) for k in fh.keys()}
-        if metadata.get("format") != _EXTRAS_FORMAT:
-            raise UserInputError(
-                f"{extras_path}: expected format {_EXTRAS_FORMAT}, found {metadata.get('format')!r}"
-            )
-        text_prefix = CLDM_PREFIXES["text_encoder"]
-        openclip = {k.removeprefix(text_prefix): v for k, v in carried.items() if k.startswith(text_prefix)}
-        state = components_to_cldm(components, scheduler_config=None, openclip_extras=openclip)
-        state.update({k: v for k, v in carried.items() if not k.startswith(text_prefix)})
-        keys, dtypes = json.loads(metadata["keys"]), json.loads(metadata["dtypes"])
-        missing = [k for k in keys if k not in state]
-        if missing:
-            raise UserInputError(
-                f"{folder}: {len(missing)} keys of the original are missing, e.g. {missing[0]}"
-            )
-        ordered = {k: state.pop(k).to(getattr(torch, dt)) for k, dt in zip(keys, dtypes, strict=True)}
-        if state:
-            logger.warning(
-                "%d weights not in the original checkpoint appended, e.g. %s", len(state), next(iter(state))
-            )
-        ordered.update(state)
+    components, scheduler_config = _read_folder(folder)
+    if (folder / EXTRAS_FILE).is_file():
+        state = _with_side_file(components, folder / EXTRAS_FILE)
     else:
-        text_state = components["text_encoder"][0]
-        n_layers = components["text_encoder"][1]["num_hidden_layers"]
+        text_state, text_config = components["text_encoder"]
+        n_layers = text_config["num_hidden_layers"]
         logger.warning(
-            "%s has no %s: schedule buffers recomputed; OpenCLIP text_projection, logit_scale and resblock %d "
-            "(unused by SD2.1) filled with placeholders",
+            "%s has no %s: schedule buffers recomputed; OpenCLIP text_projection, logit_scale and "
+            "resblock %d (unused by SD2.1) filled with placeholders",
             folder,
             EXTRAS_FILE,
             n_layers,
         )
-        ordered = components_to_cldm(
-            components,
-            scheduler_config=scheduler_config,
-            openclip_extras=_placeholder_openclip_extras(text_state, n_layers),
-        )
+        extras = _placeholder_openclip_extras(text_state, n_layers)
+        state = components_to_cldm(components, scheduler_config=scheduler_config, openclip_extras=extras)
     out = Path(out)
     with atomic_path(out) as tmp:
         if out.suffix == ".safetensors":
-            save_file({k: v.contiguous() for k, v in ordered.items()}, tmp)
+            save_file({k: v.contiguous() for k, v in state.items()}, tmp)
         else:
-            torch.save(ordered, tmp)
+            torch.save(state, tmp)
     return out

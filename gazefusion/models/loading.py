@@ -90,6 +90,9 @@ def tensors_sha256(components: dict[str, Any]) -> str:
 
 
 def _place(components: dict[str, Any], device: str | torch.device, dtype: torch.dtype) -> dict[str, Any]:
+    from gazefusion.models.tokenizer import make_openclip_exact
+
+    make_openclip_exact(components["tokenizer"])
     for name in _MODULES:
         module = components[name]
         if module.dtype != dtype:

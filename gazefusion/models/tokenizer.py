@@ -5,6 +5,13 @@ OpenCLIP ships its byte-pair-encoding table as ``bpe_simple_vocab_16e6.txt.gz`` 
 ``merges.txt`` pair that ``CLIPTokenizer`` reads (the same files as the SD2.1 repositories' ``tokenizer/``
 folder); the result is shipped in ``configs/sd21-base/tokenizer``. Padding uses ``"!"`` (id 0), as
 ``open_clip.tokenize`` pads with zeros, and every prompt becomes exactly 77 ids.
+
+A plain ``CLIPTokenizer`` with pad token ``"!"`` (what diffusers' SD2 folders ship) treats every ``"!"``
+in a prompt as the special pad token, so "wow!" differs from ``open_clip.tokenize``.
+:func:`make_openclip_exact` removes that special-token split; :func:`build_tokenizer` applies it
+by default and :func:`gazefusion.models.loading.load_components` applies it to every tokenizer it
+returns. Remaining difference: OpenCLIP also runs ``ftfy.fix_text`` and ``html.unescape`` on the
+prompt (``"&amp;"`` → ``"&"``, mojibake repair); prompts that need neither tokenize identically.
 """
 
 from __future__ import annotations
@@ -91,13 +98,34 @@ def write_tokenizer_files(out_dir: str | Path, bpe_path: str | Path | None = Non
     return out
 
 
-def build_tokenizer(path: str | Path | None = None) -> CLIPTokenizer:
+def make_openclip_exact(tokenizer: CLIPTokenizer) -> CLIPTokenizer:
+    """Stop splitting ``"!"`` off as the special pad token, in place; padding still uses id 0.
+
+    Not kept by ``save_pretrained`` / ``from_pretrained`` (the pad token is re-registered on load), so
+    apply it after loading.
+    """
+    from tokenizers import Tokenizer
+
+    backend = json.loads(tokenizer.backend_tokenizer.to_str())
+    pad = tokenizer.pad_token
+    in_bpe_vocab = pad in backend["model"]["vocab"]  # then its id survives without the added token
+    if not in_bpe_vocab or not any(t["content"] == pad for t in backend["added_tokens"]):
+        return tokenizer
+    backend["added_tokens"] = [t for t in backend["added_tokens"] if t["content"] != pad]
+    tokenizer._tokenizer = Tokenizer.from_str(json.dumps(backend))
+    tokenizer._wrap_decode_method_backend_tokenizer()
+    return tokenizer
+
+
+def build_tokenizer(path: str | Path | None = None, *, openclip_exact: bool = True) -> CLIPTokenizer:
     """The SD2.1 ``CLIPTokenizer`` (77 tokens, pad ``"!"`` = id 0), from the shipped files, offline.
 
-    ``path`` may name another tokenizer folder; by default the one in ``configs/sd21-base``.
-    Its ids equal ``open_clip.tokenize`` for ordinary prompts (``tokenizer(text, padding="max_length",
-    max_length=77, truncation=True)``).
+    ``path`` may name another tokenizer folder; by default the one in ``configs/sd21-base``. With
+    ``openclip_exact`` (see :func:`make_openclip_exact`) its ids equal ``open_clip.tokenize``
+    (``tokenizer(text, padding="max_length", max_length=77, truncation=True)``) for prompts without
+    HTML entities or mojibake; without it, it is exactly the tokenizer diffusers loads from the folder.
     """
     from transformers import CLIPTokenizer
 
-    return CLIPTokenizer.from_pretrained(str(path or TOKENIZER_DIR), local_files_only=True)
+    tokenizer = CLIPTokenizer.from_pretrained(str(path or TOKENIZER_DIR), local_files_only=True)
+    return make_openclip_exact(tokenizer) if openclip_exact else tokenizer

@@ -27,8 +27,8 @@ def list_checkpoints(output_dir: str | os.PathLike) -> list[tuple[int, Path]]:
     found = []
     if root.is_dir():
         for p in root.iterdir():
-            if p.is_dir() and p.name.startswith(PREFIX) and p.name[len(PREFIX):].isdigit():
-                found.append((int(p.name[len(PREFIX):]), p))
+            if p.is_dir() and p.name.startswith(PREFIX) and p.name[len(PREFIX) :].isdigit():
+                found.append((int(p.name[len(PREFIX) :]), p))
     return sorted(found)
 
 
@@ -43,9 +43,11 @@ def resolve_resume(output_dir: str | os.PathLike, spec: str | None) -> tuple[int
     if not path.is_dir():
         path = Path(output_dir) / spec
     name = path.name
-    if not path.is_dir() or not name.startswith(PREFIX) or not name[len(PREFIX):].isdigit():
-        raise UserInputError(f"--resume-from-checkpoint: expected 'latest' or a {PREFIX}N folder, found {spec!r}")
-    return int(name[len(PREFIX):]), path
+    if not path.is_dir() or not name.startswith(PREFIX) or not name[len(PREFIX) :].isdigit():
+        raise UserInputError(
+            f"--resume-from-checkpoint: expected 'latest' or a {PREFIX}N folder, found {spec!r}"
+        )
+    return int(name[len(PREFIX) :]), path
 
 
 def save_checkpoint(accelerator, output_dir: str | os.PathLike, step: int, limit: int | None) -> Path:
@@ -100,8 +102,10 @@ def register_weight_hooks(accelerator) -> None:
                 state = load_file(os.path.join(input_dir, UNET_TRAINABLE_FILE))
                 expected = set(unet_trainable_state(model))
                 if set(state) != expected:
-                    raise UserInputError(f"--resume-from-checkpoint: {input_dir} does not match --unlock-sd "
-                                         f"({len(state)} UNet tensors saved, {len(expected)} trained)")
+                    raise UserInputError(
+                        f"--resume-from-checkpoint: {input_dir} does not match --unlock-sd "
+                        f"({len(state)} UNet tensors saved, {len(expected)} trained)"
+                    )
                 model.load_state_dict(state, strict=False)
 
     accelerator.register_save_state_pre_hook(save_hook)

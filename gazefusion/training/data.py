@@ -42,6 +42,7 @@ class Collate:
         return {
             "pixel_values": torch.stack([e["pixel_values"] for e in examples]).contiguous().float(),
             "conditioning_pixel_values": torch.stack([e["conditioning_pixel_values"] for e in examples])
-            .contiguous().float(),
+            .contiguous()
+            .float(),
             "input_ids": tokenize(self.tokenizer, [e["prompt"] for e in examples]),
         }

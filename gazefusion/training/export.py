@@ -32,11 +32,17 @@ def export_trained(models, controlnet, cfg, weight_dtype, out_dir: str | Path) -
         fresh = load_training_models(cfg.model, cfg.controlnet if _is_file(cfg.controlnet) else None)
         if cfg.unlock_sd:
             fresh.unet.load_state_dict(
-                {k: v.float() for k, v in unet_trainable_state(models.unet).items()}, strict=False)
+                {k: v.float() for k, v in unet_trainable_state(models.unet).items()}, strict=False
+            )
         parts = {"vae": fresh.vae, "text_encoder": fresh.text_encoder, "unet": fresh.unet}
     pipe = StableDiffusionControlNetPipeline(
-        **parts, tokenizer=models.tokenizer, controlnet=controlnet, scheduler=models.scheduler,
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+        **parts,
+        tokenizer=models.tokenizer,
+        controlnet=controlnet,
+        scheduler=models.scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
     )
     folder = out / "diffusers"
     partial = out / ".diffusers.partial"

@@ -54,12 +54,19 @@ def _optimizer(cfg: TrainConfig, params):
         try:
             import bitsandbytes as bnb
         except ImportError:
-            raise UserInputError("--use-8bit-adam: needs the bitsandbytes package (pip install bitsandbytes)") from None
+            raise UserInputError(
+                "--use-8bit-adam: needs the bitsandbytes package (pip install bitsandbytes)"
+            ) from None
         cls = bnb.optim.AdamW8bit
     else:
         cls = torch.optim.AdamW
-    return cls(params, lr=cfg.learning_rate, betas=(cfg.adam_beta1, cfg.adam_beta2),
-               weight_decay=cfg.adam_weight_decay, eps=cfg.adam_epsilon)
+    return cls(
+        params,
+        lr=cfg.learning_rate,
+        betas=(cfg.adam_beta1, cfg.adam_beta2),
+        weight_decay=cfg.adam_weight_decay,
+        eps=cfg.adam_epsilon,
+    )
 
 
 def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None) -> TrainResult:
@@ -83,9 +90,10 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
     out = Path(cfg.output_dir)
     examples = load_examples(cfg.data)  # fail on bad data before loading any model
     accelerator = Accelerator(
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps, mixed_precision=cfg.mixed_precision,
-        log_with=_tracker(cfg), project_config=ProjectConfiguration(project_dir=str(out),
-                                                                    logging_dir=str(out / "logs")),
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        mixed_precision=cfg.mixed_precision,
+        log_with=_tracker(cfg),
+        project_config=ProjectConfiguration(project_dir=str(out), logging_dir=str(out / "logs")),
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=cfg.mid_control)],
     )
     set_seed(cfg.seed)
@@ -108,23 +116,35 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
 
     dataset = TripletDataset(examples, cfg.resolution)
     sampler = EpochPermutationSampler(len(dataset), cfg.seed)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.train_batch_size, sampler=sampler,
-                                         collate_fn=Collate(models.tokenizer),
-                                         num_workers=cfg.dataloader_num_workers)
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=cfg.train_batch_size,
+        sampler=sampler,
+        collate_fn=Collate(models.tokenizer),
+        num_workers=cfg.dataloader_num_workers,
+    )
     n = accelerator.num_processes
-    lr_scheduler = get_scheduler(cfg.lr_scheduler, optimizer=optimizer, num_warmup_steps=cfg.lr_warmup_steps * n,
-                                 num_training_steps=cfg.max_train_steps * n)
+    lr_scheduler = get_scheduler(
+        cfg.lr_scheduler,
+        optimizer=optimizer,
+        num_warmup_steps=cfg.lr_warmup_steps * n,
+        num_training_steps=cfg.max_train_steps * n,
+    )
     if cfg.unlock_sd:
         controlnet, unet, optimizer, loader, lr_scheduler = accelerator.prepare(
-            models.controlnet, models.unet, optimizer, loader, lr_scheduler)
+            models.controlnet, models.unet, optimizer, loader, lr_scheduler
+        )
         trained = (controlnet, unet)
     else:
         controlnet, optimizer, loader, lr_scheduler = accelerator.prepare(
-            models.controlnet, optimizer, loader, lr_scheduler)
+            models.controlnet, optimizer, loader, lr_scheduler
+        )
         unet = models.unet
         trained = (controlnet,)
 
-    weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(accelerator.mixed_precision, torch.float32)
+    weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(
+        accelerator.mixed_precision, torch.float32
+    )
     cast = {} if weight_dtype == torch.float32 else {"dtype": weight_dtype}
     models.vae.to(accelerator.device, **cast)
     models.text_encoder.to(accelerator.device, **cast)
@@ -140,10 +160,15 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
     updates_per_epoch = math.ceil(len(loader) / cfg.gradient_accumulation_steps)
     num_epochs = math.ceil(cfg.max_train_steps / updates_per_epoch)
     if accelerator.is_main_process:
-        accelerator.init_trackers("gazefusion-train", config={k: v for k, v in cfg.to_dict().items()
-                                                              if not isinstance(v, list) and v is not None})
-        (out / "train_config.json").write_text(json.dumps(
-            {**cfg.to_dict(), "model_description": models.description, "examples": len(dataset)}, indent=2))
+        accelerator.init_trackers(
+            "gazefusion-train",
+            config={k: v for k, v in cfg.to_dict().items() if not isinstance(v, list) and v is not None},
+        )
+        (out / "train_config.json").write_text(
+            json.dumps(
+                {**cfg.to_dict(), "model_description": models.description, "examples": len(dataset)}, indent=2
+            )
+        )
 
     global_step = 0
     resume = resolve_resume(out, cfg.resume_from_checkpoint)
@@ -169,10 +194,15 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
         for index, batch in enumerate(epoch_loader, start=start):
             generator.manual_seed(micro_step_seed(cfg.seed, rank, epoch * len(loader) + index))
             with accelerator.accumulate(*trained):
-                loss = training_loss(step_models, batch, generator, weight_dtype=weight_dtype,
-                                     empty_prompt_ids=empty_ids,
-                                     proportion_empty_prompts=cfg.proportion_empty_prompts,
-                                     mid_control=cfg.mid_control)
+                loss = training_loss(
+                    step_models,
+                    batch,
+                    generator,
+                    weight_dtype=weight_dtype,
+                    empty_prompt_ids=empty_ids,
+                    proportion_empty_prompts=cfg.proportion_empty_prompts,
+                    mid_control=cfg.mid_control,
+                )
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and cfg.max_grad_norm is not None:
                     accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
@@ -188,10 +218,17 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
             result.losses.append(step_loss)
             accelerator.log({"loss": step_loss, "lr": lr_scheduler.get_last_lr()[0]}, step=global_step)
             if global_step % cfg.checkpointing_steps == 0:
-                result.checkpoints.append(save_checkpoint(accelerator, out, global_step,
-                                                          cfg.checkpoints_total_limit))
-            if cfg.validation_steps and global_step % cfg.validation_steps == 0 and accelerator.is_main_process:
-                result.validation_files += _validate(models, controlnet, ema, params, cfg, accelerator, global_step)
+                result.checkpoints.append(
+                    save_checkpoint(accelerator, out, global_step, cfg.checkpoints_total_limit)
+                )
+            if (
+                cfg.validation_steps
+                and global_step % cfg.validation_steps == 0
+                and accelerator.is_main_process
+            ):
+                result.validation_files += _validate(
+                    models, controlnet, ema, params, cfg, accelerator, global_step
+                )
             if progress is not None and accelerator.is_main_process:
                 progress(global_step, cfg.max_train_steps)
             if global_step >= cfg.max_train_steps:
@@ -205,7 +242,8 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
         if ema is not None:
             ema.copy_to(params)
         result.export_dir, result.cldm_path = export_trained(
-            models, accelerator.unwrap_model(controlnet), cfg, weight_dtype, out / "export")
+            models, accelerator.unwrap_model(controlnet), cfg, weight_dtype, out / "export"
+        )
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return result
@@ -213,9 +251,9 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
 
 def _cast_frozen(unet, device, dtype) -> None:
     """Move the UNet to ``device``; cast its frozen parts to ``dtype``, keep trained parts float32."""
-    from gazefusion.training.model import UNLOCKED_UNET_MODULES
-
     import torch
+
+    from gazefusion.training.model import UNLOCKED_UNET_MODULES
 
     unet.to(device)
     if dtype == torch.float32:

@@ -69,21 +69,35 @@ def load_training_models(model: str | None, controlnet: str | None) -> TrainingM
         if (folder / "controlnet" / "config.json").is_file():
             folder = folder / "controlnet"
         if not (folder / "config.json").is_file():
-            raise UserInputError(f"--controlnet: expected a diffusers ControlNet folder or a cldm checkpoint, "
-                                 f"found {controlnet}")
+            raise UserInputError(
+                f"--controlnet: expected a diffusers ControlNet folder or a cldm checkpoint, "
+                f"found {controlnet}"
+            )
         net = ControlNetModel.from_pretrained(folder, local_files_only=True, torch_dtype=torch.float32)
         description = f"{description} + ControlNet {folder}"
     else:
         shape = comps.get("controlnet")  # keep the model's hint-encoder widths when it has a ControlNet
-        kwargs = {} if shape is None else {
-            "conditioning_embedding_out_channels": tuple(shape.config.conditioning_embedding_out_channels),
-            "conditioning_channels": shape.config.conditioning_channels}
+        kwargs = (
+            {}
+            if shape is None
+            else {
+                "conditioning_embedding_out_channels": tuple(
+                    shape.config.conditioning_embedding_out_channels
+                ),
+                "conditioning_channels": shape.config.conditioning_channels,
+            }
+        )
         net = ControlNetModel.from_unet(unet, **kwargs)
         description = f"{description} (ControlNet copied from its UNet)"
     scheduler = comps["scheduler"]
     return TrainingModels(
-        tokenizer=comps["tokenizer"], text_encoder=comps["text_encoder"], vae=comps["vae"], unet=unet,
-        controlnet=net.float(), scheduler=scheduler, noise_scheduler=DDPMScheduler.from_config(scheduler.config),
+        tokenizer=comps["tokenizer"],
+        text_encoder=comps["text_encoder"],
+        vae=comps["vae"],
+        unet=unet,
+        controlnet=net.float(),
+        scheduler=scheduler,
+        noise_scheduler=DDPMScheduler.from_config(scheduler.config),
         description=description,
     )
 
@@ -95,9 +109,14 @@ def _load_plain_sd(folder: Path) -> tuple[dict, str]:
 
     if not (folder / "model_index.json").is_file():
         raise UserInputError(f"--model {folder}: expected a diffusers folder with model_index.json")
-    pipe = StableDiffusionPipeline.from_pretrained(folder, torch_dtype=torch.float32, local_files_only=True,
-                                                   safety_checker=None, feature_extractor=None,
-                                                   requires_safety_checker=False)
+    pipe = StableDiffusionPipeline.from_pretrained(
+        folder,
+        torch_dtype=torch.float32,
+        local_files_only=True,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     names = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
     return {n: getattr(pipe, n) for n in names}, f"{folder.name} (diffusers, no ControlNet)"
 

@@ -36,12 +36,25 @@ def micro_step_seed(seed: int, process_index: int, micro_step: int) -> int:
 
 def tokenize(tokenizer, prompts: list[str]):
     """Prompt ids padded/truncated to the tokenizer's ``model_max_length`` (77), as a LongTensor."""
-    return tokenizer(list(prompts), max_length=tokenizer.model_max_length, padding="max_length",
-                     truncation=True, return_tensors="pt").input_ids
+    return tokenizer(
+        list(prompts),
+        max_length=tokenizer.model_max_length,
+        padding="max_length",
+        truncation=True,
+        return_tensors="pt",
+    ).input_ids
 
 
-def training_loss(models: StepModels, batch: dict, generator, *, weight_dtype, empty_prompt_ids=None,
-                  proportion_empty_prompts: float = 0.0, mid_control: bool = False):
+def training_loss(
+    models: StepModels,
+    batch: dict,
+    generator,
+    *,
+    weight_dtype,
+    empty_prompt_ids=None,
+    proportion_empty_prompts: float = 0.0,
+    mid_control: bool = False,
+):
     """The denoising MSE of one batch (``pixel_values`` in [-1, 1], ``conditioning_pixel_values`` in [0, 1])."""
     import torch
     import torch.nn.functional as F
@@ -52,8 +65,9 @@ def training_loss(models: StepModels, batch: dict, generator, *, weight_dtype, e
     latents = vae.encode(pixels).latent_dist.sample(generator=generator) * vae.config.scaling_factor
     noise = torch.randn(latents.shape, generator=generator, device=device, dtype=latents.dtype)
     bsz = latents.shape[0]
-    timesteps = torch.randint(0, sched.config.num_train_timesteps, (bsz,), generator=generator,
-                              device=device).long()
+    timesteps = torch.randint(
+        0, sched.config.num_train_timesteps, (bsz,), generator=generator, device=device
+    ).long()
     noisy_latents = sched.add_noise(latents, noise, timesteps)
 
     input_ids = batch["input_ids"]
@@ -63,15 +77,21 @@ def training_loss(models: StepModels, batch: dict, generator, *, weight_dtype, e
     encoder_hidden_states = models.text_encoder(input_ids, return_dict=False)[0]
 
     down_res, mid_res = models.controlnet(
-        noisy_latents, timesteps, encoder_hidden_states=encoder_hidden_states,
-        controlnet_cond=batch["conditioning_pixel_values"].to(dtype=weight_dtype), return_dict=False,
+        noisy_latents,
+        timesteps,
+        encoder_hidden_states=encoder_hidden_states,
+        controlnet_cond=batch["conditioning_pixel_values"].to(dtype=weight_dtype),
+        return_dict=False,
     )
     if mid_control:
         down_res = [torch.zeros_like(r) for r in down_res]  # constants: no gradient reaches those outputs
     model_pred = models.unet(
-        noisy_latents, timesteps, encoder_hidden_states=encoder_hidden_states,
+        noisy_latents,
+        timesteps,
+        encoder_hidden_states=encoder_hidden_states,
         down_block_additional_residuals=[r.to(dtype=weight_dtype) for r in down_res],
-        mid_block_additional_residual=mid_res.to(dtype=weight_dtype), return_dict=False,
+        mid_block_additional_residual=mid_res.to(dtype=weight_dtype),
+        return_dict=False,
     )[0]
 
     if sched.config.prediction_type == "epsilon":

@@ -34,9 +34,15 @@ def run_validation(models, controlnet, cfg, accelerator, step: int) -> list[Path
     from gazefusion.utils.images import write_rgb
 
     sd = StableDiffusionControlNetPipeline(
-        vae=models.vae, text_encoder=models.text_encoder, tokenizer=models.tokenizer, unet=models.unet,
-        controlnet=controlnet, scheduler=DDIMScheduler.from_config(models.scheduler.config),
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+        vae=models.vae,
+        text_encoder=models.text_encoder,
+        tokenizer=models.tokenizer,
+        unet=models.unet,
+        controlnet=controlnet,
+        scheduler=DDIMScheduler.from_config(models.scheduler.config),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
     )
     sd.set_progress_bar_config(disable=True)
     pipe = GazeFusionPipeline(sd, model_description=f"training step {step}")
@@ -50,8 +56,14 @@ def run_validation(models, controlnet, cfg, accelerator, step: int) -> list[Path
         with torch.no_grad(), accelerator.autocast():
             for k, (smap_ref, prompt) in enumerate(pairs):
                 smap = resolve_smap(smap_ref, size=size)[0]
-                out = pipe(prompt=prompt, smap=smap, seed=cfg.seed, num_samples=cfg.num_validation_images,
-                           steps=cfg.validation_inference_steps, guidance_scale=cfg.validation_guidance_scale)
+                out = pipe(
+                    prompt=prompt,
+                    smap=smap,
+                    seed=cfg.seed,
+                    num_samples=cfg.num_validation_images,
+                    steps=cfg.validation_inference_steps,
+                    guidance_scale=cfg.validation_guidance_scale,
+                )
                 for j, image in enumerate(out.images):
                     path = folder / f"{k:02d}-{j}.png"
                     write_rgb(path, image)

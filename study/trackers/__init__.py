@@ -53,12 +53,22 @@ def check_tracker_name(name: str) -> None:
     if name in _TRACKERS:
         return
     for prefix, (_, examples) in _FAMILIES.items():
-        if name.startswith(prefix) and name[len(prefix):]:
-            rest = name[len(prefix):]
+        if name.startswith(prefix) and name[len(prefix) :]:
+            rest = name[len(prefix) :]
             if examples and prefix == "pygaze." and rest not in examples:
                 break
             return
-    raise UserInputError(f"unknown tracker {name!r}; known: {', '.join(available_trackers())}")
+    raise UserInputError(f"unknown tracker {name!r}; known: {_known_summary()}")
+
+
+def _known_summary() -> str:
+    parts = sorted(_TRACKERS)
+    for prefix, (_, examples) in sorted(_FAMILIES.items()):
+        if prefix == "iohub.":
+            parts.append("iohub.<ioHub device class, e.g. eyetracker.hw.sr_research.eyelink.EyeTracker>")
+        else:
+            parts.append(f"{prefix}{{{','.join(examples)}}}")
+    return ", ".join(parts)
 
 
 def get_tracker(name: str, sampling_rate_hz: float = 1000.0, **settings: Any) -> EyeTracker:
@@ -68,10 +78,20 @@ def get_tracker(name: str, sampling_rate_hz: float = 1000.0, **settings: Any) ->
         tracker = _TRACKERS[name](sampling_rate_hz=sampling_rate_hz, **settings)
     else:
         prefix = next(p for p in _FAMILIES if name.startswith(p))
-        tracker = _FAMILIES[prefix][0](device=name[len(prefix):], sampling_rate_hz=sampling_rate_hz, **settings)
+        tracker = _FAMILIES[prefix][0](
+            device=name[len(prefix) :], sampling_rate_hz=sampling_rate_hz, **settings
+        )
     tracker.name = name
     return tracker
 
 
-__all__ = ["EyeTracker", "SampleBlock", "Scene", "TrackerData", "available_trackers", "check_tracker_name",
-           "get_tracker", "register_tracker"]
+__all__ = [
+    "EyeTracker",
+    "SampleBlock",
+    "Scene",
+    "TrackerData",
+    "available_trackers",
+    "check_tracker_name",
+    "get_tracker",
+    "register_tracker",
+]

@@ -40,8 +40,12 @@ class SampleBlock:
     def concat(cls, blocks: list[SampleBlock]) -> SampleBlock:
         if not blocks:
             return cls.empty()
-        return cls(*(np.concatenate([getattr(b, f) for b in blocks]) for f in
-                     ("tracker_time", "system_time", "x_px", "y_px", "pupil", "valid")))
+        return cls(
+            *(
+                np.concatenate([getattr(b, f) for b in blocks])
+                for f in ("tracker_time", "system_time", "x_px", "y_px", "pupil", "valid")
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.system_time)

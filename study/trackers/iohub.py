@@ -71,10 +71,15 @@ class IoHubTracker(EyeTracker):
                 rows.append((ev.device_time, ev.time, ev.gaze_x, ev.gaze_y, ev.pupil_measure1))
             elif ev.type == E.BINOCULAR_EYE_SAMPLE:
                 left_ok = ev.left_gaze_x == ev.left_gaze_x and ev.left_pupil_measure1 > 0
-                rows.append((ev.device_time, ev.time,
-                             ev.left_gaze_x if left_ok else ev.right_gaze_x,
-                             ev.left_gaze_y if left_ok else ev.right_gaze_y,
-                             ev.left_pupil_measure1 if left_ok else ev.right_pupil_measure1))
+                rows.append(
+                    (
+                        ev.device_time,
+                        ev.time,
+                        ev.left_gaze_x if left_ok else ev.right_gaze_x,
+                        ev.left_gaze_y if left_ok else ev.right_gaze_y,
+                        ev.left_pupil_measure1 if left_ok else ev.right_pupil_measure1,
+                    )
+                )
             elif ev.type in (E.FIXATION_END, E.SACCADE_END, E.BLINK_END):
                 name = {E.FIXATION_END: "fixation", E.SACCADE_END: "saccade", E.BLINK_END: "blink"}[ev.type]
                 events.append({"name": name, "onset": ev.time - ev.duration, "duration": ev.duration})
@@ -93,6 +98,8 @@ class IoHubTracker(EyeTracker):
 
     def close(self) -> None:
         if self._io is not None:
-            self._tracker.setConnectionState(False)
-            self._io.quit()
-            self._io = None
+            try:
+                self._tracker.setConnectionState(False)
+            finally:
+                self._io.quit()
+                self._io = None

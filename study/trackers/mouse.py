@@ -41,5 +41,13 @@ class MouseTracker(EyeTracker):
             return TrackerData(SampleBlock.empty())
         mx, my = self._mouse.getPos()
         t = np.array([self._clock()])
-        return TrackerData(SampleBlock(t, t, np.array([mx + self._w / 2]), np.array([self._h / 2 - my]),
-                                       np.array([np.nan]), np.array([True])))
+        return TrackerData(
+            SampleBlock(
+                t,
+                t,
+                np.array([mx + self._w / 2]),
+                np.array([self._h / 2 - my]),
+                np.array([np.nan]),
+                np.array([True]),
+            )
+        )

@@ -18,8 +18,17 @@ from gazefusion.errors import UserInputError
 from study.trackers import register_tracker
 from study.trackers.base import EyeTracker, SampleBlock, TrackerData
 
-PYGAZE_TRACKERS = ("eyelink", "tobii", "tobii-legacy", "smi", "eyetribe", "opengaze", "alea", "eyelogic",
-                   "dummy")
+PYGAZE_TRACKERS = (
+    "eyelink",
+    "tobii",
+    "tobii-legacy",
+    "smi",
+    "eyetribe",
+    "opengaze",
+    "alea",
+    "eyelogic",
+    "dummy",
+)
 
 
 @register_tracker("pygaze.", examples=PYGAZE_TRACKERS)
@@ -77,9 +86,16 @@ class PyGazeTracker(EyeTracker):
         pupil = float(self._tracker.pupil_size())
         t = np.array([self._clock()])
         valid = not (x in (-1, None) or y in (-1, None) or pupil <= 0)
-        return TrackerData(SampleBlock(t, t, np.array([x if valid else np.nan], dtype=float),
-                                       np.array([y if valid else np.nan], dtype=float),
-                                       np.array([pupil if valid else 0.0]), np.array([valid])))
+        return TrackerData(
+            SampleBlock(
+                t,
+                t,
+                np.array([x if valid else np.nan], dtype=float),
+                np.array([y if valid else np.nan], dtype=float),
+                np.array([pupil if valid else 0.0]),
+                np.array([valid]),
+            )
+        )
 
     def send_message(self, text: str, system_time: float | None = None) -> None:
         if self._tracker is not None:

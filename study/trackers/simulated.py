@@ -27,15 +27,35 @@ class SimulatedTracker(EyeTracker):
     ``blink_rate_hz`` (0.25), ``seed`` (0), ``tracker_clock_offset_s`` (1000: the tracker clock
     reads system time + this)."""
 
-    def __init__(self, sampling_rate_hz: float = 1000.0, *, accuracy_offset_deg: float = 0.5,
-                 noise_deg: float = 0.05, center_bias_weight: float = 0.3, blink_rate_hz: float = 0.25,
-                 seed: int = 0, tracker_clock_offset_s: float = 1000.0, **settings: Any) -> None:
-        super().__init__(sampling_rate_hz, accuracy_offset_deg=accuracy_offset_deg, noise_deg=noise_deg,
-                         center_bias_weight=center_bias_weight, blink_rate_hz=blink_rate_hz, seed=seed,
-                         tracker_clock_offset_s=tracker_clock_offset_s, **settings)
-        self._obs_kwargs = dict(accuracy_offset_deg=accuracy_offset_deg, noise_deg=noise_deg,
-                                center_bias_weight=center_bias_weight, blink_rate_hz=blink_rate_hz,
-                                sampling_rate_hz=sampling_rate_hz)
+    def __init__(
+        self,
+        sampling_rate_hz: float = 1000.0,
+        *,
+        accuracy_offset_deg: float = 0.5,
+        noise_deg: float = 0.05,
+        center_bias_weight: float = 0.3,
+        blink_rate_hz: float = 0.25,
+        seed: int = 0,
+        tracker_clock_offset_s: float = 1000.0,
+        **settings: Any,
+    ) -> None:
+        super().__init__(
+            sampling_rate_hz,
+            accuracy_offset_deg=accuracy_offset_deg,
+            noise_deg=noise_deg,
+            center_bias_weight=center_bias_weight,
+            blink_rate_hz=blink_rate_hz,
+            seed=seed,
+            tracker_clock_offset_s=tracker_clock_offset_s,
+            **settings,
+        )
+        self._obs_kwargs = dict(
+            accuracy_offset_deg=accuracy_offset_deg,
+            noise_deg=noise_deg,
+            center_bias_weight=center_bias_weight,
+            blink_rate_hz=blink_rate_hz,
+            sampling_rate_hz=sampling_rate_hz,
+        )
         self._ss = np.random.SeedSequence(seed)
         self._noise_rng = np.random.default_rng(self._ss.spawn(1)[0])
         self._offset_angle = 0.0
@@ -64,8 +84,9 @@ class SimulatedTracker(EyeTracker):
             self._last_point = scene.point_px
             return SimulatedObserver.looking_at(scene.point_px, self._geometry, **kw)
         if scene.kind == "stimulus":
-            return SimulatedObserver(scene.smap, self._geometry, stimulus_rect=scene.rect,
-                                     start_px=self._last_point, **kw)
+            return SimulatedObserver(
+                scene.smap, self._geometry, stimulus_rect=scene.rect, start_px=self._last_point, **kw
+            )
         centre = (self._geometry.width_px / 2, self._geometry.height_px / 2)
         return SimulatedObserver.looking_at(centre, self._geometry, **kw)
 
@@ -119,14 +140,17 @@ class SimulatedTracker(EyeTracker):
         for k in np.unique(which):
             m = which == k
             k0 = max(int(k), 0)
-            x[m], y[m], valid[m] = self._segments[k0][1].gaze_at(t[m] - self._segments[k0][0], self._noise_rng)
+            x[m], y[m], valid[m] = self._segments[k0][1].gaze_at(
+                t[m] - self._segments[k0][0], self._noise_rng
+            )
         # keep only the segments still needed
         if len(self._segments) > 1:
-            self._segments = self._segments[max(int(which.max()), 0) if t.size else 0:]
+            self._segments = self._segments[max(int(which.max()), 0) if t.size else 0 :]
         self.n_generated += t.size
         events, self._pending_events = self._pending_events, []
-        return TrackerData(SampleBlock(t + self._clock_offset, t, x, y, pupil_mm(t, self._noise_rng, valid),
-                                       valid), events)
+        return TrackerData(
+            SampleBlock(t + self._clock_offset, t, x, y, pupil_mm(t, self._noise_rng, valid), valid), events
+        )
 
 
 def _isnan(v: Any) -> bool:

@@ -21,8 +21,9 @@ def test_auc_judd_ties_count_as_above_threshold() -> None:
     # map [1, 1, 1, 0], fixations on the first two pixels. Thresholds [1, 1]:
     # i=1: 3 pixels >= 1 -> (FP, TP) = ((3-1)/2, 1/2); i=2: ((3-2)/2, 1).
     # trapz over (0,0), (1,.5), (.5,1), (1,1) = .25 - .375 + .5 = 0.375 (Mann-Whitney: 0.75).
-    assert auc_judd(np.array([[1.0, 1.0, 1.0, 0.0]]), np.array([[1, 1, 0, 0]]), jitter=False) == pytest.approx(
-        0.375, abs=1e-15)
+    assert auc_judd(
+        np.array([[1.0, 1.0, 1.0, 0.0]]), np.array([[1, 1, 0, 0]]), jitter=False
+    ) == pytest.approx(0.375, abs=1e-15)
 
 
 def test_auc_judd_jitter_is_seeded() -> None:
@@ -37,10 +38,19 @@ def test_auc_judd_constant_and_all_fixated() -> None:
     assert np.isnan(auc_judd(np.arange(4.0).reshape(2, 2), np.ones((2, 2)), jitter=False))
 
 
-def test_count_at_least_is_exact_on_bin_edges() -> None:
+@pytest.mark.parametrize("n_random", [500, 60_000, 600_000])
+def test_count_at_least_is_exact_on_bin_edges(n_random: int) -> None:
     rng = np.random.default_rng(5)
-    vals = np.concatenate([rng.random(5000), np.arange(0, 1.0001, 1 / 2**16)[:3000], [0.0, 1.0, 1.0]])
-    th = np.concatenate([rng.choice(vals, 40), [0.0, 1.0, 2.0**-16, 3 * 2.0**-16]])
+    edges = np.arange(0, 2**16 + 1) / 2**16  # every bin edge of every grid size used
+    vals = np.concatenate(
+        [
+            rng.random(n_random),
+            rng.choice(edges, 3000),
+            np.nextafter(rng.choice(edges, 50), 0),
+            [0.0, 1.0, 1.0],
+        ]
+    )
+    th = np.concatenate([rng.choice(vals, 40), [0.0, 1.0, 2.0**-16, 3 * 2.0**-16, 0.5]])
     counts = _count_at_least(torch.from_numpy(vals), torch.from_numpy(th)).numpy()
     assert np.array_equal(counts, (vals[None, :] >= th[:, None]).sum(axis=1))
 
@@ -68,7 +78,9 @@ def test_matlab_colon_matches_documented_matlab_values() -> None:
     x = matlab_colon(torch.tensor([0.3], dtype=torch.float64), 0.1)[0]
     y = matlab_colon(torch.tensor([0.4], dtype=torch.float64), 0.1)[0]
     x, y = x[torch.isfinite(x)], y[torch.isfinite(y)]
-    assert np.allclose((x - y[:-1]).numpy(), [0, 0, -2.7755575615628914e-17, -5.551115123125783e-17], rtol=0, atol=1e-30)
+    assert np.allclose(
+        (x - y[:-1]).numpy(), [0, 0, -2.7755575615628914e-17, -5.551115123125783e-17], rtol=0, atol=1e-30
+    )
     assert x[-1].item() == 0.3 and len(x) == 4 and len(y) == 5
     assert matlab_colon(torch.tensor([0.0], dtype=torch.float64), 0.1)[0, 0].item() == 0.0
 

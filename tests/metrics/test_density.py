@@ -62,7 +62,8 @@ def test_constant_maps() -> None:
     assert cc(const, other) == 0.0 and cc(other, const) == 0.0
     assert sim(const, other) == 0.0
     assert kld(const, other) == pytest.approx(
-        sum(v / 66 * math.log(EPS + (v / 66) / (1 / 12 + EPS)) for v in range(12)), abs=1e-14)
+        sum(v / 66 * math.log(EPS + (v / 66) / (1 / 12 + EPS)) for v in range(12)), abs=1e-14
+    )
 
 
 def test_resizes_prediction_to_target() -> None:
@@ -83,5 +84,9 @@ def test_torch_and_numpy_agree_and_batches() -> None:
         batch = fn(a, b)
         assert isinstance(batch, np.ndarray) and batch.shape == (3,)
         assert np.allclose(batch, [fn(a[i], b[i]) for i in range(3)], rtol=0, atol=1e-14)
-        assert np.allclose(fn(torch.from_numpy(a).float(), torch.from_numpy(b)),
-                           fn(a.astype(np.float32), b), rtol=0, atol=1e-14)
+        assert np.allclose(
+            fn(torch.from_numpy(a).float(), torch.from_numpy(b)),
+            fn(a.astype(np.float32), b),
+            rtol=0,
+            atol=1e-14,
+        )

@@ -19,11 +19,14 @@ def test_grid_distance() -> None:
 
 def test_fastemd_by_hand() -> None:
     d = _grid_distance(2, 2)
-    assert fastemd_gd_metric(np.array([1.0, 0, 0, 0]), np.array([0, 0, 0, 1.0]), d) == pytest.approx(math.sqrt(2))
+    assert fastemd_gd_metric(np.array([1.0, 0, 0, 0]), np.array([0, 0, 0, 1.0]), d) == pytest.approx(
+        math.sqrt(2)
+    )
     # the common half stays (pre-flow); the other half moves from (0, 1) to (1, 1), or to (1, 0)
     assert fastemd_gd_metric(np.array([0.5, 0.5, 0, 0]), np.array([0.5, 0, 0, 0.5]), d) == pytest.approx(0.5)
     assert fastemd_gd_metric(np.array([0.5, 0.5, 0, 0]), np.array([0.5, 0, 0.5, 0]), d) == pytest.approx(
-        0.5 * math.sqrt(2))
+        0.5 * math.sqrt(2)
+    )
 
 
 def test_fastemd_matches_an_independent_lp() -> None:

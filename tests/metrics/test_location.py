@@ -41,8 +41,12 @@ def test_information_gain_by_hand() -> None:
     p = np.array([[0, 1 / 3], [2 / 3, 1]]) / 2  # min-max then / sum
     base = np.array([[2.0, 1.0], [1.0, 1.0]])
     b = np.array([[1, 0], [0, 0]])  # min-max of base, / sum
-    expected = np.mean([math.log2(EPS + p[0, 1]) - math.log2(EPS + b[0, 1]),
-                        math.log2(EPS + p[1, 1]) - math.log2(EPS + b[1, 1])])
+    expected = np.mean(
+        [
+            math.log2(EPS + p[0, 1]) - math.log2(EPS + b[0, 1]),
+            math.log2(EPS + p[1, 1]) - math.log2(EPS + b[1, 1]),
+        ]
+    )
     assert information_gain(A, fix, baseline=base) == pytest.approx(expected, abs=1e-12)
 
 
@@ -59,4 +63,6 @@ def test_information_gain_shared_baseline_for_batch() -> None:
     maps, base = rng.random((3, 8, 9)), rng.random((8, 9))
     fix = rng.random((3, 8, 9)) > 0.8
     batch = information_gain(maps, fix, baseline=base)
-    assert np.allclose(batch, [information_gain(maps[i], fix[i], baseline=base) for i in range(3)], atol=1e-13)
+    assert np.allclose(
+        batch, [information_gain(maps[i], fix[i], baseline=base) for i in range(3)], atol=1e-13
+    )

@@ -34,10 +34,17 @@ CALLS = {
 
 #: MIT gives NaN, or noise around 0 from a z-score by a ~1e-17 std, where ``metrics`` documents a value.
 DOCUMENTED = {
-    ("constant", "cc"): 0.0, ("constant", "nss"): 0.0, ("constant", "sim"): 0.0,
-    ("constant", "auc_judd_nojitter"): 0.5, ("constant", "auc_borji"): 0.5, ("constant", "auc_shuffled"): 0.5,
-    ("zero_pred", "cc"): 0.0, ("zero_pred", "nss"): 0.0, ("zero_pred", "auc_judd_nojitter"): 0.5,
-    ("zero_pred", "auc_borji"): 0.5, ("zero_pred", "auc_shuffled"): 0.5,
+    ("constant", "cc"): 0.0,
+    ("constant", "nss"): 0.0,
+    ("constant", "sim"): 0.0,
+    ("constant", "auc_judd_nojitter"): 0.5,
+    ("constant", "auc_borji"): 0.5,
+    ("constant", "auc_shuffled"): 0.5,
+    ("zero_pred", "cc"): 0.0,
+    ("zero_pred", "nss"): 0.0,
+    ("zero_pred", "auc_judd_nojitter"): 0.5,
+    ("zero_pred", "auc_borji"): 0.5,
+    ("zero_pred", "auc_shuffled"): 0.5,
 }
 
 
@@ -83,8 +90,9 @@ def test_matches_mit(case: str, metric: str, monkeypatch: pytest.MonkeyPatch) ->
         assert ours == DOCUMENTED[(case, metric)]
     elif metric == "ig" and case in ("constant", "zero_pred"):  # MIT: NaN; here: uniform map
         fix = CASES[case]["fix"] > 0
-        expected = np.mean(np.log2(np.finfo(float).eps + 1 / fix.size)
-                           - _log2_minmax_density(CASES[case]["baseline"])[fix])
+        expected = np.mean(
+            np.log2(np.finfo(float).eps + 1 / fix.size) - _log2_minmax_density(CASES[case]["baseline"])[fix]
+        )
         assert ours == pytest.approx(expected, abs=1e-12)
     elif case == "upsample" and metric == "auc_judd_nojitter":
         # Without jitter, ties created by the bicubic upsampling are broken by last-bit rounding,

@@ -34,19 +34,28 @@ def test_roundtrip_toml_and_yaml(make_study, tmp_path):
     assert cfg.tracker.sampling_rate_hz == 1000.0 and cfg.calibration.points == 9  # field defaults
 
 
-@pytest.mark.parametrize(("edit", "match"), [
-    pytest.param(lambda d: d["stimuli"][0].update(image="stimuli/missing.png"), "stimulus image not found",
-                 id="missing-stimulus"),
-    pytest.param(lambda d: d["display"].update(distance_cm=0.5), "distance_cm", id="impossible-distance"),
-    pytest.param(lambda d: d["display"].update(width_cm=3000.0), "px/cm", id="impossible-width"),
-    pytest.param(lambda d: d["trials"].update(stimulus_s=0), "stimulus_s", id="zero-duration"),
-    pytest.param(lambda d: d["trials"].update(flavour=1), "unknown keys", id="unknown-key"),
-    pytest.param(lambda d: d["stimuli"][0].update(smap="no_such_map"), "no such file", id="unknown-smap"),
-    pytest.param(lambda d: d["stimuli"].pop(), "latin square", id="incomplete-latin-square"),
-    pytest.param(lambda d: d["trials"].update(stimulus_size_px=[4000, 100]), "larger than the display",
-                 id="stimulus-too-large"),
-    pytest.param(lambda d: d["calibration"].update(points=7), "points", id="bad-points"),
-])
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        pytest.param(
+            lambda d: d["stimuli"][0].update(image="stimuli/missing.png"),
+            "stimulus image not found",
+            id="missing-stimulus",
+        ),
+        pytest.param(lambda d: d["display"].update(distance_cm=0.5), "distance_cm", id="impossible-distance"),
+        pytest.param(lambda d: d["display"].update(width_cm=3000.0), "px/cm", id="impossible-width"),
+        pytest.param(lambda d: d["trials"].update(stimulus_s=0), "stimulus_s", id="zero-duration"),
+        pytest.param(lambda d: d["trials"].update(flavour=1), "unknown keys", id="unknown-key"),
+        pytest.param(lambda d: d["stimuli"][0].update(smap="no_such_map"), "no such file", id="unknown-smap"),
+        pytest.param(lambda d: d["stimuli"].pop(), "latin square", id="incomplete-latin-square"),
+        pytest.param(
+            lambda d: d["trials"].update(stimulus_size_px=[4000, 100]),
+            "larger than the display",
+            id="stimulus-too-large",
+        ),
+        pytest.param(lambda d: d["calibration"].update(points=7), "points", id="bad-points"),
+    ],
+)
 def test_bad_configs_raise_clear_errors(make_study, edit, match):
     path = _edit(make_study(), edit)
     with pytest.raises(UserInputError, match=match):
@@ -56,9 +65,9 @@ def test_bad_configs_raise_clear_errors(make_study, edit, match):
 
 
 def test_unknown_tracker_lists_known_ones():
-    with pytest.raises(UserInputError, match=r"unknown tracker 'eyelonk'.*simulated.*mouse|unknown tracker.*mouse"):
+    with pytest.raises(UserInputError, match=r"unknown tracker 'eyelonk'; known: mouse, simulated"):
         check_tracker_name("eyelonk")
-    with pytest.raises(UserInputError, match="pygaze.eyelink"):
+    with pytest.raises(UserInputError, match=r"pygaze\.\{eyelink,tobii"):
         get_tracker("pygaze.eyelonk")
     check_tracker_name("pygaze.eyelink")
     check_tracker_name("iohub.eyetracker.hw.sr_research.eyelink.EyeTracker")

@@ -13,8 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytestmark = [pytest.mark.gui, pytest.mark.skipif(not os.environ.get("DISPLAY"),
-                                                  reason="needs an X display: run the tests under xvfb-run")]
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(
+        not os.environ.get("DISPLAY"), reason="needs an X display: run the tests under xvfb-run"
+    ),
+]
 
 
 def _cli(*args: str) -> list[str]:
@@ -36,25 +40,36 @@ def _q(db, sql):
 def test_simulated_session_in_a_window_with_screenshot(make_study, tmp_path):
     cfg = make_study()
     db, shot = tmp_path / "s.sqlite", tmp_path / "screen.png"
-    r = subprocess.run(_cli("run", str(cfg), "-p", "P01", "--windowed", "--db", str(db), "--screenshot", str(shot)),
-                       env=_env(), capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        _cli("run", str(cfg), "-p", "P01", "--windowed", "--db", str(db), "--screenshot", str(shot)),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "session complete: 4/4" in " ".join(r.stdout.split())
-    rows = _q(db, "SELECT trial_index, n_stimulus_frames, stimulus_offset - stimulus_onset, n_frames, n_samples, "
-                  "frame_interval_mean_s FROM trials ORDER BY trial_index")
+    rows = _q(
+        db,
+        "SELECT trial_index, n_stimulus_frames, stimulus_offset - stimulus_onset, n_frames, n_samples, "
+        "frame_interval_mean_s FROM trials ORDER BY trial_index",
+    )
     assert len(rows) == 4
-    for _, n_stim, dur, n_frames, n_samples, mean_iv in rows:
+    for _, n_stim, dur, _n_frames, n_samples, mean_iv in rows:
         assert n_stim >= 1 and dur >= 0.3 - 0.5 / 60  # flip-timed, never shorter than asked
         assert n_samples >= 0.45 * 1000  # fixation + stimulus + ITI at 1 kHz
         assert 1 / 60 * 0.9 < mean_iv < 0.2  # paced to ~60 Hz (no vsync under Xvfb)
     # timing log: every flip, per phase
     assert _q(db, "SELECT count(*) FROM frames")[0][0] == sum(r[3] for r in rows)
     # the screenshot shows the first main stimulus at the screen centre
-    (image, left, top, w, h) = _q(db, "SELECT image, stim_left, stim_top, stim_width, stim_height FROM trials "
-                                      "WHERE practice=0 ORDER BY trial_index LIMIT 1")[0]
+    (image, left, top, w, h) = _q(
+        db,
+        "SELECT image, stim_left, stim_top, stim_width, stim_height FROM trials "
+        "WHERE practice=0 ORDER BY trial_index LIMIT 1",
+    )[0]
     screen = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
     assert screen.shape == (240, 320, 3)
-    crop = screen[int(top):int(top + h), int(left):int(left + w)]
+    crop = screen[int(top) : int(top + h), int(left) : int(left + w)]
     stim = np.asarray(Image.open(cfg.parent / image).convert("RGB"), dtype=float)
     assert np.abs(crop - stim).mean() < 8
     assert np.abs(screen[:20, :20] - 128).max() <= 1  # grey background around it
@@ -63,8 +78,13 @@ def test_simulated_session_in_a_window_with_screenshot(make_study, tmp_path):
 def test_mouse_session_in_a_window(make_study, tmp_path):
     cfg = make_study()
     db = tmp_path / "m.sqlite"
-    r = subprocess.run(_cli("run", str(cfg), "-p", "P02", "--windowed", "--db", str(db), "--tracker", "mouse"),
-                       env=_env(), capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        _cli("run", str(cfg), "-p", "P02", "--windowed", "--db", str(db), "--tracker", "mouse"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert _q(db, "SELECT status FROM calibrations") == [("skipped",)]
     n = _q(db, "SELECT count(*), sum(valid) FROM samples")[0]
@@ -75,13 +95,20 @@ def test_mouse_session_in_a_window(make_study, tmp_path):
 def test_kill_9_loses_at_most_the_trial_in_progress_and_resume_completes(make_study, tmp_path):
     cfg = make_study(items=("a", "b", "c", "d", "e"))
     db = tmp_path / "k.sqlite"
-    proc = subprocess.Popen(_cli("run", str(cfg), "-p", "P01", "--windowed", "--db", str(db)), env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _cli("run", str(cfg), "-p", "P01", "--windowed", "--db", str(db)),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 90
     try:
         while time.monotonic() < deadline:
-            if db.exists() and _q(db, "SELECT name FROM sqlite_master WHERE name='trials'") \
-                    and _q(db, "SELECT count(*) FROM trials")[0][0] >= 2:
+            if (
+                db.exists()
+                and _q(db, "SELECT name FROM sqlite_master WHERE name='trials'")
+                and _q(db, "SELECT count(*) FROM trials")[0][0] >= 2
+            ):
                 break
             assert proc.poll() is None, "session ended before it could be killed"
             time.sleep(0.02)
@@ -93,12 +120,47 @@ def test_kill_9_loses_at_most_the_trial_in_progress_and_resume_completes(make_st
     assert 2 <= len(done) < 6 and done == set(range(len(done)))
     # nothing of the trial in progress is stored, and nothing of a stored trial is missing
     assert {i for (i,) in _q(db, "SELECT DISTINCT trial_index FROM samples")} == done
-    assert _q(db, "SELECT count(*) FROM trials t WHERE n_samples != (SELECT count(*) FROM samples s "
-                  "WHERE s.session_id=t.session_id AND s.trial_index=t.trial_index)") == [(0,)]
+    assert _q(
+        db,
+        "SELECT count(*) FROM trials t WHERE n_samples != (SELECT count(*) FROM samples s "
+        "WHERE s.session_id=t.session_id AND s.trial_index=t.trial_index)",
+    ) == [(0,)]
     assert _q(db, "SELECT status FROM sessions") == [("running",)]
-    r = subprocess.run(_cli("run", str(cfg), "-p", "P01", "--windowed", "--db", str(db), "--resume"),
-                       env=_env(), capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        _cli("run", str(cfg), "-p", "P01", "--windowed", "--db", str(db), "--resume"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert _q(db, "SELECT count(*), count(DISTINCT trial_index) FROM trials") == [(6, 6)]
     assert _q(db, "SELECT status FROM sessions") == [("complete",)]
     assert _q(db, "SELECT count(DISTINCT trial_index) FROM samples") == [(6,)]
+
+
+def test_iohub_adapter_with_iohub_mouse_gaze():
+    """The ioHub adapter end to end, with ioHub's own mouse-driven eye tracker (no hardware)."""
+    from gazefusion.geometry import DisplayGeometry
+    from study.display import PsychoPyDisplay
+    from study.trackers import get_tracker
+
+    geometry = DisplayGeometry(width_px=320, height_px=240, width_cm=30.0, distance_cm=60.0)
+    display = PsychoPyDisplay(geometry, fullscr=False)
+    tracker = get_tracker("iohub.eyetracker.hw.mouse.EyeTracker", 1000)
+    try:
+        tracker.setup(display)
+        tracker.start_recording()
+        blocks = []
+        start = display.clock()
+        while display.clock() - start < 0.5:
+            display.flip()
+            blocks.append(tracker.poll().samples)
+        tracker.stop_recording()
+    finally:
+        tracker.close()
+        display.close()
+    x = np.concatenate([b.x_px for b in blocks])
+    t = np.concatenate([b.system_time for b in blocks])
+    assert len(x) > 5 and np.all(np.diff(t) > 0)
+    assert np.all((x >= 0) & (x <= 320))  # converted to top-left screen pixels

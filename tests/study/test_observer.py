@@ -30,7 +30,9 @@ def _fixation_density(fix, shape, sigma):
 def test_fixation_density_follows_the_map():
     yy, xx = np.mgrid[0:120, 0:160]
     smap = _blob(cx=40, cy=30, sigma=12) + 0.7 * _blob(cx=120, cy=90, sigma=15)
-    obs = SimulatedObserver(smap, GEOM, center_bias_weight=0.0, accuracy_offset_deg=0.0, noise_deg=0.0, seed=3)
+    obs = SimulatedObserver(
+        smap, GEOM, center_bias_weight=0.0, accuracy_offset_deg=0.0, noise_deg=0.0, seed=3
+    )
     fix = obs.fixations(300.0)
     dens = _fixation_density(fix, smap.shape, 4)
     cc = np.corrcoef(dens.ravel(), smap.ravel())[0, 1]  # Pearson CC, the MIT "CC" metric
@@ -58,8 +60,15 @@ def test_fixation_durations_and_saccade_main_sequence():
     np.testing.assert_allclose(sac["duration_s"], (2.2 * sac["amplitude_deg"] + 21) / 1000, rtol=1e-9)
     # peak velocity measured from the samples of the largest saccade
     big = sac.loc[sac["amplitude_deg"].idxmax()]
-    s = SimulatedObserver(np.ones((100, 100)), GEOM, center_bias_weight=0.0, seed=2, accuracy_offset_deg=0,
-                          noise_deg=0, blink_rate_hz=0).samples(big["onset_s"] + 0.2)
+    s = SimulatedObserver(
+        np.ones((100, 100)),
+        GEOM,
+        center_bias_weight=0.0,
+        seed=2,
+        accuracy_offset_deg=0,
+        noise_deg=0,
+        blink_rate_hz=0,
+    ).samples(big["onset_s"] + 0.2)
     seg = s[(s["time_s"] >= big["onset_s"]) & (s["time_s"] <= big["onset_s"] + big["duration_s"])]
     v = np.hypot(np.diff(seg["x_deg"]), np.diff(seg["y_deg"])) * 1000
     assert v.max() == pytest.approx(big["peak_velocity_deg_s"], rel=0.05)
@@ -91,8 +100,9 @@ def test_blinks_make_invalid_samples():
 @pytest.mark.parametrize("offset", [0.0, 0.5, 2.0])
 def test_accuracy_offset_and_noise(offset):
     target = (200.0, 300.0)
-    obs = SimulatedObserver.looking_at(target, GEOM, accuracy_offset_deg=offset, noise_deg=0.1, blink_rate_hz=0,
-                                       seed=5)
+    obs = SimulatedObserver.looking_at(
+        target, GEOM, accuracy_offset_deg=offset, noise_deg=0.1, blink_rate_hz=0, seed=5
+    )
     s = obs.samples(5.0)
     tx, ty = GEOM.pos_px_to_deg(np.array([target[0]]), np.array([target[1]]))
     err = np.hypot(s["x_deg"].mean() - tx[0], s["y_deg"].mean() - ty[0])

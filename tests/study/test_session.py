@@ -19,8 +19,14 @@ from study.trackers import get_tracker
 def _run(cfg, db, participant="P01", keys=(), responses=(), resume=False, **tracker):
     with StudyStore(db) as store:
         trk = get_tracker("simulated", cfg.tracker.sampling_rate_hz, **{"seed": 1, **tracker})
-        return Session(cfg, store, VirtualDisplay(cfg.display, key_events=keys, responses=responses), trk, participant,
-                       resume=resume).run()
+        return Session(
+            cfg,
+            store,
+            VirtualDisplay(cfg.display, key_events=keys, responses=responses),
+            trk,
+            participant,
+            resume=resume,
+        ).run()
 
 
 def _rows(db, sql):
@@ -36,22 +42,36 @@ def test_whole_session_records_everything(make_study, tmp_path):
     db = tmp_path / "s.sqlite"
     res = _run(cfg, db)
     assert res.status == "complete" and res.trials_complete == res.trials_total == 4
-    trials = _rows(db, "SELECT trial_index, n_stimulus_frames, stimulus_offset - stimulus_onset, n_samples,"
-                       " trial_end - fixation_onset, n_dropped FROM trials ORDER BY trial_index")
+    trials = _rows(
+        db,
+        "SELECT trial_index, n_stimulus_frames, stimulus_offset - stimulus_onset, n_samples,"
+        " trial_end - fixation_onset, n_dropped FROM trials ORDER BY trial_index",
+    )
     period = 1 / 60
-    for idx, n_stim, dur, n_samples, _, dropped in trials:
-        assert n_stim == round(0.3 / period) and dur == pytest.approx(0.3, abs=1e-9)  # 18 frames, by flip times
+    for _idx, n_stim, dur, _n_samples, _, dropped in trials:
+        # 18 frames, measured by flip times
+        assert n_stim == round(0.3 / period) and dur == pytest.approx(0.3, abs=1e-9)
         assert dropped == 0
     # samples: contiguous at exactly 1 kHz within each trial, none lost
     for idx, *_ in trials:
-        t = np.array([r[0] for r in _rows(db, f"SELECT system_time FROM samples WHERE trial_index={idx} "
-                                              "ORDER BY system_time")])
+        t = np.array(
+            [
+                r[0]
+                for r in _rows(
+                    db, f"SELECT system_time FROM samples WHERE trial_index={idx} ORDER BY system_time"
+                )
+            ]
+        )
         np.testing.assert_allclose(np.diff(t), 1e-3, atol=1e-9)
     # tracker clock = system clock + the simulated offset
     (d,) = _rows(db, "SELECT DISTINCT round(tracker_time - system_time, 6) FROM samples")
     assert d[0] == 1000.0
     msgs = [m for (m,) in _rows(db, "SELECT text FROM messages WHERE trial_index=1 ORDER BY system_time")]
-    assert msgs[0].startswith("TRIALID 1") and msgs[1:3] == ["FIXATION_ONSET", msgs[2]] and "TRIAL_END" in msgs[-1]
+    assert (
+        msgs[0].startswith("TRIALID 1")
+        and msgs[1:3] == ["FIXATION_ONSET", msgs[2]]
+        and "TRIAL_END" in msgs[-1]
+    )
     # messages carry the flip times stored in the trial row
     (onset,) = _rows(db, "SELECT stimulus_onset FROM trials WHERE trial_index=1")
     (m_onset,) = _rows(db, "SELECT system_time FROM messages WHERE trial_index=1 AND text LIKE 'STIM_ONSET%'")
@@ -69,9 +89,17 @@ def test_gaze_lands_on_the_target_smap(make_study, tmp_path):
     _run(cfg, db, participant="P00", accuracy_offset_deg=0.0)  # row 0: item a in blob_left
     (left, width, cond) = _rows(db, "SELECT stim_left, stim_width, condition FROM trials WHERE practice=0")[0]
     assert cond == "blob_left"
-    x = np.array([r[0] for r in _rows(db, "SELECT s.x_px FROM samples s JOIN trials t USING (session_id, trial_index)"
-                                          " WHERE t.practice=0 AND s.valid=1 AND s.system_time > t.stimulus_onset"
-                                          " AND s.system_time < t.stimulus_offset")])
+    x = np.array(
+        [
+            r[0]
+            for r in _rows(
+                db,
+                "SELECT s.x_px FROM samples s JOIN trials t USING (session_id, trial_index)"
+                " WHERE t.practice=0 AND s.valid=1 AND s.system_time > t.stimulus_onset"
+                " AND s.system_time < t.stimulus_offset",
+            )
+        ]
+    )
     assert np.mean(x < left + width / 2) > 0.6  # more gaze on the left half
 
 
@@ -109,7 +137,9 @@ def test_failed_validation_recalibrates_then_continues_or_aborts(make_study, tmp
     rows = _rows(db, "SELECT attempt, passed, mean_error_deg FROM calibrations WHERE kind='validation'")
     assert [(a, p) for a, p, _ in rows[:2]] == [(1, 0), (2, 0)]
     assert rows[0][2] == pytest.approx(3.0, abs=0.2)
-    abort = cfg.replace(calibration=type(cfg.calibration)(**{**cfg.calibration.__dict__, "abort_on_failure": True}))
+    abort = cfg.replace(
+        calibration=type(cfg.calibration)(**{**cfg.calibration.__dict__, "abort_on_failure": True})
+    )
     res = _run(abort, tmp_path / "a.sqlite", accuracy_offset_deg=3.0)
     assert res.status == "calibration_failed" and res.trials_complete == 0
 

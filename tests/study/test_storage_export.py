@@ -22,8 +22,15 @@ GEOM = DisplayGeometry(width_px=320, height_px=240, width_cm=30.0, distance_cm=6
 
 def _record(index, n=5, fail=False):
     t = np.arange(n) / 1000.0
-    spec = {"index": index, "stimulus_id": "s", "image": "s.png", "smap": "", "condition": "", "item": "",
-            "practice": False}
+    spec = {
+        "index": index,
+        "stimulus_id": "s",
+        "image": "s.png",
+        "smap": "",
+        "condition": "",
+        "item": "",
+        "practice": False,
+    }
     timing = {"stimulus_onset": 0.0} if not fail else {"no_such_column": 1}
     return TrialRecord(spec, timing, SampleBlock(t, t, t * 0 + 10, t * 0 + 20, t * 0 + 3, np.ones(n, bool)))
 
@@ -33,13 +40,23 @@ def test_wal_full_sync_and_all_or_nothing_trials(tmp_path):
     with StudyStore(db) as store:
         assert store.con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.con.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        sid, done = store.start_session("P1", "1", plan=[], config={}, tracker={"sampling_rate_hz": 1000},
-                                        display=GEOM.to_dict(), software={}, resume=False)
+        sid, done = store.start_session(
+            "P1",
+            "1",
+            plan=[],
+            config={},
+            tracker={"sampling_rate_hz": 1000},
+            display=GEOM.to_dict(),
+            software={},
+            resume=False,
+        )
         store.write_trial(sid, _record(0), GEOM)
         with pytest.raises(sqlite3.OperationalError):  # the trial row fails after the samples went in
             store.write_trial(sid, _record(1, fail=True), GEOM)
     con = sqlite3.connect(db)
-    assert con.execute("SELECT trial_index, count(*) FROM samples GROUP BY trial_index").fetchall() == [(0, 5)]
+    assert con.execute("SELECT trial_index, count(*) FROM samples GROUP BY trial_index").fetchall() == [
+        (0, 5)
+    ]
     assert con.execute("SELECT count(*) FROM trials").fetchone() == (1,)
     # degrees are stored through DisplayGeometry
     x_deg = con.execute("SELECT x_deg FROM samples LIMIT 1").fetchone()[0]
@@ -62,8 +79,9 @@ def test_export_layout_and_reload(make_study, tmp_path):
         assert not fh.readline().startswith("timestamp")
     phys = read_physio(p)
     con = sqlite3.connect(db)
-    n_db = con.execute("SELECT count(*) FROM samples s JOIN sessions e ON e.id=s.session_id "
-                       "WHERE e.participant='sim-02'").fetchone()[0]
+    n_db = con.execute(
+        "SELECT count(*) FROM samples s JOIN sessions e ON e.id=s.session_id WHERE e.participant='sim-02'"
+    ).fetchone()[0]
     assert len(phys) == n_db and phys["timestamp"].iloc[0] == 0.0
     assert pd.read_parquet(p.with_name(p.name + "_samples.parquet")).shape == phys.shape
     events = pd.read_csv(p.with_name(p.name + "_events.tsv"), sep="\t")

@@ -72,7 +72,6 @@ def test_npy_format_and_model_args(images_dir, tmp_path, capsys):
 
 def test_list_shows_availability(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("GAZEFUSION_EMLNET_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "200")
     code, stdout, _ = _run(["saliency", "--list"], capsys)
     assert code == 0
     lines = {line.split()[1]: line for line in stdout.splitlines() if line.strip().startswith("│")}

@@ -28,8 +28,16 @@ def _run(argv):
 def test_train_help_lists_config_options(capsys):
     assert _run(["train", "--help"]) == 0
     out = capsys.readouterr().out
-    for flag in ("--unlock-sd", "--mid-control", "--resume-from-checkpoint", "--use-8bit-adam", "--use-ema",
-                 "--proportion-empty-prompts", "--gradient-checkpointing", "--mixed-precision"):
+    for flag in (
+        "--unlock-sd",
+        "--mid-control",
+        "--resume-from-checkpoint",
+        "--use-8bit-adam",
+        "--use-ema",
+        "--proportion-empty-prompts",
+        "--gradient-checkpointing",
+        "--mixed-precision",
+    ):
         assert flag in out
 
 
@@ -51,14 +59,38 @@ def test_train_command_on_original_layout(tmp_path, capsys):
     rng = np.random.default_rng(0)
     lines = []
     for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(data / "images" / f"x_{i}.jpg")
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
+            data / "images" / f"x_{i}.jpg"
+        )
         Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(data / "smaps" / f"x_{i}.jpg")
         lines.append(json.dumps({"filename": f"x_{i}.jpg", "prompt": f"prompt {i}"}))
     (data / "prompts" / "prompts.json").write_text("\n".join(lines) + "\n")
     out = tmp_path / "run"
-    code = _run(["train", "--data", str(data), "--output-dir", str(out), "--model", str(model), "--resolution", "32",
-                 "--train-batch-size", "2", "--max-train-steps", "2", "--dataloader-num-workers", "0",
-                 "--report-to", "none", "--validation-steps", "0", "--checkpointing-steps", "2"])
+    code = _run(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--output-dir",
+            str(out),
+            "--model",
+            str(model),
+            "--resolution",
+            "32",
+            "--train-batch-size",
+            "2",
+            "--max-train-steps",
+            "2",
+            "--dataloader-num-workers",
+            "0",
+            "--report-to",
+            "none",
+            "--validation-steps",
+            "0",
+            "--checkpointing-steps",
+            "2",
+        ]
+    )
     assert code == 0
     assert "trained steps 1-2" in capsys.readouterr().out
     assert (out / "checkpoint-2" / "controlnet" / "config.json").is_file()

@@ -27,19 +27,44 @@ def tiny_blip2(tmp_path_factory):
     words = ["<pad>", "</s>", "<unk>", "a", "cat", "dog", "on", "the", "sea", "boat", "red", "blue"]
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="</s>", eos_token="</s>",
-                                        pad_token="<pad>", unk_token="<unk>")
-    processor = Blip2Processor(BlipImageProcessor(size={"height": 16, "width": 16}), tokenizer, num_query_tokens=2)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="</s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+    processor = Blip2Processor(
+        BlipImageProcessor(size={"height": 16, "width": 16}), tokenizer, num_query_tokens=2
+    )
     image_token = tokenizer.convert_tokens_to_ids("<image>")
     config = Blip2Config(
-        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
-                       "num_attention_heads": 2, "image_size": 16, "patch_size": 8},
-        qformer_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
-                        "num_attention_heads": 2, "encoder_hidden_size": 16},
-        text_config={"model_type": "opt", "vocab_size": len(tokenizer), "hidden_size": 16, "ffn_dim": 32,
-                     "num_hidden_layers": 1, "num_attention_heads": 2, "word_embed_proj_dim": 16,
-                     "max_position_embeddings": 64, "bos_token_id": 1, "eos_token_id": 1, "pad_token_id": 0},
-        num_query_tokens=2, image_token_index=image_token,
+        vision_config={
+            "hidden_size": 16,
+            "intermediate_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "image_size": 16,
+            "patch_size": 8,
+        },
+        qformer_config={
+            "hidden_size": 16,
+            "intermediate_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "encoder_hidden_size": 16,
+        },
+        text_config={
+            "model_type": "opt",
+            "vocab_size": len(tokenizer),
+            "hidden_size": 16,
+            "ffn_dim": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "word_embed_proj_dim": 16,
+            "max_position_embeddings": 64,
+            "bos_token_id": 1,
+            "eos_token_id": 1,
+            "pad_token_id": 0,
+        },
+        num_query_tokens=2,
+        image_token_index=image_token,
     )
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("blip2") / "model"
@@ -74,17 +99,27 @@ def test_blip2_in_prepare(tiny_blip2, tmp_path):
 
     raw = tmp_path / "raw"
     raw.mkdir()
-    Image.fromarray(np.random.default_rng(3).integers(0, 256, (32, 48, 3), dtype=np.uint8)).save(raw / "a.png")
-    prepare_dataset(PrepareConfig(raw_dir=raw, out_dir=tmp_path / "ds", resolution=32,
-                                  saliency_model="spectral-residual", blip2_model=str(tiny_blip2),
-                                  caption_batch_size=4, max_new_tokens=4))
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (32, 48, 3), dtype=np.uint8)).save(
+        raw / "a.png"
+    )
+    prepare_dataset(
+        PrepareConfig(
+            raw_dir=raw,
+            out_dir=tmp_path / "ds",
+            resolution=32,
+            saliency_model="spectral-residual",
+            blip2_model=str(tiny_blip2),
+            caption_batch_size=4,
+            max_new_tokens=4,
+        )
+    )
     frame = pd.read_parquet(tmp_path / "ds" / "manifest.parquet")
     assert len(frame) == 2 and set(frame["captioner"]) == {f"blip2:{tiny_blip2}"}
     assert all(isinstance(p, str) for p in frame["prompt"])
 
 
 def test_blip2_missing_weights_is_clear(tmp_path):
-    with pytest.raises(UserInputError, match=r"--captioner: BLIP-2 weights .* not found locally"):
+    with pytest.raises(UserInputError, match=r"--blip2-model: BLIP-2 weights .* not found locally"):
         Blip2Captioner(str(tmp_path / "absent"), device="cpu")
 
 

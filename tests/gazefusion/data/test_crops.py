@@ -58,7 +58,12 @@ def test_coco_image_crops_are_left_and_right():
 
 
 @settings(max_examples=40, deadline=None)
-@given(w=st.integers(8, 120), h=st.integers(8, 120), resolution=st.sampled_from([8, 16, 32]), seed=st.integers(0, 99))
+@given(
+    w=st.integers(8, 120),
+    h=st.integers(8, 120),
+    resolution=st.sampled_from([8, 16, 32]),
+    seed=st.integers(0, 99),
+)
 def test_cut_crops_equal_original_loop(w, h, resolution, seed):
     image = torch.from_numpy(np.random.default_rng(seed).integers(0, 256, (3, h, w), dtype=np.uint8))
     ours = cut_crops(image, resolution)

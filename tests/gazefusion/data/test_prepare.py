@@ -128,8 +128,11 @@ def test_missing_caption_keeps_row_out(raw, tmp_path):
     captions = tmp_path / "few.csv"
     captions.write_text("file,caption\nimg0.png,only this one\n")
     out = tmp_path / "ds"
-    report = prepare_dataset(PrepareConfig(raw_dir=folder, out_dir=out, resolution=RES,
-                                           saliency_model="spectral-residual", captions=captions))
+    report = prepare_dataset(
+        PrepareConfig(
+            raw_dir=folder, out_dir=out, resolution=RES, saliency_model="spectral-residual", captions=captions
+        )
+    )
     frame = pd.read_parquet(out / "manifest.parquet")
     assert sorted(frame["id"]) == ["img0_1", "img0_2"]
     assert "img1_1" in report.missing_captions
@@ -137,14 +140,22 @@ def test_missing_caption_keeps_row_out(raw, tmp_path):
 
 def test_coco_captions_first_caption_per_image(raw, tmp_path):
     folder, _ = raw
-    coco = {"images": [{"id": 7, "file_name": "img2.png"}, {"id": 8, "file_name": "img0.png"}],
-            "annotations": [{"image_id": 7, "caption": " first "}, {"image_id": 7, "caption": "second"},
-                            {"image_id": 8, "caption": "zero"}]}
+    coco = {
+        "images": [{"id": 7, "file_name": "img2.png"}, {"id": 8, "file_name": "img0.png"}],
+        "annotations": [
+            {"image_id": 7, "caption": " first "},
+            {"image_id": 7, "caption": "second"},
+            {"image_id": 8, "caption": "zero"},
+        ],
+    }
     path = tmp_path / "captions_train2017.json"
     path.write_text(json.dumps(coco))
     out = tmp_path / "ds"
-    prepare_dataset(PrepareConfig(raw_dir=folder, out_dir=out, resolution=RES,
-                                  saliency_model="spectral-residual", captions=path))
+    prepare_dataset(
+        PrepareConfig(
+            raw_dir=folder, out_dir=out, resolution=RES, saliency_model="spectral-residual", captions=path
+        )
+    )
     frame = pd.read_parquet(out / "manifest.parquet").set_index("id")
     assert frame.loc["img2_1", "prompt"] == "first"
     assert frame.loc["img0_2", "prompt"] == "zero"
@@ -175,7 +186,9 @@ def test_bad_options_are_user_errors(raw, tmp_path):
     bad_csv = tmp_path / "bad.csv"
     bad_csv.write_text("name,text\na,b\n")
     with pytest.raises(UserInputError, match="file,caption"):
-        prepare_dataset(PrepareConfig(raw_dir=raw[0], out_dir=tmp_path / "ds", resolution=RES, captions=bad_csv))
+        prepare_dataset(
+            PrepareConfig(raw_dir=raw[0], out_dir=tmp_path / "ds", resolution=RES, captions=bad_csv)
+        )
 
 
 def test_journal_records_only_complete_items(raw, tmp_path):
@@ -183,5 +196,7 @@ def test_journal_records_only_complete_items(raw, tmp_path):
     prepare_dataset(_cfg(raw, out))
     for rec in read_journal(out / STATE_DIR, "saliency", "id").values():
         assert (out / rec["smap"]).is_file()
-    assert not [p for p in out.rglob(".*") if p.is_file() and p.parent != out / STATE_DIR]  # no temp files left
+    assert not [
+        p for p in out.rglob(".*") if p.is_file() and p.parent != out / STATE_DIR
+    ]  # no temp files left
     assert os.listdir(out / STATE_DIR)

@@ -181,3 +181,46 @@ def test_bad_or_absent_device_is_user_error(device):
     model.network = _GreyNet()
     with pytest.raises(UserInputError, match="device"):
         model.predict(np.zeros((8, 8, 3), np.uint8))
+
+
+def test_prepare_bytes_equal_process_py_steps():
+    """GazeFusion's process.py steps, written out here, give the same uint8 maps byte for byte."""
+    from skimage import filters
+    from torchvision.transforms.functional import resize
+
+    from gazefusion.saliency.emlnet.conventions import as_uint8_truncated
+
+    crops = [_image(512, 512, seed=s) for s in (10, 11, 12)]
+    net = _GreyNet()
+    batch = resize(
+        torch.stack([torch.from_numpy(c.transpose(2, 0, 1).copy()).float() for c in crops]) / 255.0, (H, W)
+    )
+    smaps = resize(net(batch).squeeze(dim=1), (512, 512))
+    reference = []
+    for smap in smaps:
+        x = filters.gaussian(smap.numpy(), 10)
+        x -= x.min()
+        x /= x.max()
+        reference.append((x * 255.0).astype(np.uint8))
+    model = get_saliency_model("emlnet", convention="prepare", batch_size=3)
+    model.network = net
+    for got, ref in zip(model.predict(crops), reference, strict=True):
+        np.testing.assert_array_equal(as_uint8_truncated(got), ref)
+
+
+def test_scorer_bytes_equal_eval_combined_steps_at_480x640():
+    """EML-Net's eval_combined.py steps, written out here, give the same uint8 map at 480x640."""
+    from skimage import filters
+
+    img = _image(480, 640, seed=13)
+    net = _GreyNet()
+    processed = T.Compose([T.Resize((H, W)), T.ToTensor()])(Image.fromarray(img)).unsqueeze(0)
+    pred = net(processed).squeeze().numpy()
+    pred = filters.gaussian(pred, 5)
+    pred -= pred.min()
+    pred /= pred.max()
+    reference = (pred * 255).astype(np.uint8)
+    model = get_saliency_model("emlnet")
+    model.network = net
+    got = model.predict(img)[0]
+    np.testing.assert_array_equal((got * 255).astype(np.uint8), reference)

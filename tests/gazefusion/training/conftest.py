@@ -41,11 +41,24 @@ def tiny_dataset(tmp_path_factory):
         (root / "smaps").mkdir(exist_ok=True)
         Image.fromarray(image).save(root / "images" / f"c{i}_1.png")
         Image.fromarray((smap * 255).astype(np.uint8), mode="L").save(root / "smaps" / f"c{i}_1.png")
-        rows.append({"id": f"c{i}_1", "source": f"c{i}.png", "box_left": 0, "box_top": 0, "box_right": RES,
-                     "box_bottom": RES, "resized_width": RES, "resized_height": RES,
-                     "image": f"images/c{i}_1.png", "smap": f"smaps/c{i}_1.png",
-                     "prompt": f"a red blob number {i}", "saliency_model": "test", "saliency_convention": "none",
-                     "captioner": "test"})
+        rows.append(
+            {
+                "id": f"c{i}_1",
+                "source": f"c{i}.png",
+                "box_left": 0,
+                "box_top": 0,
+                "box_right": RES,
+                "box_bottom": RES,
+                "resized_width": RES,
+                "resized_height": RES,
+                "image": f"images/c{i}_1.png",
+                "smap": f"smaps/c{i}_1.png",
+                "prompt": f"a red blob number {i}",
+                "saliency_model": "test",
+                "saliency_convention": "none",
+                "captioner": "test",
+            }
+        )
     write_manifest(root / "manifest.parquet", rows)
     return root
 
@@ -61,6 +74,23 @@ def train_args(tiny_dataset, tiny_model_dir):
 
 
 def _args(data, out, model, *extra):
-    return ["--data", str(data), "--output-dir", str(out), "--model", str(model), "--resolution", str(RES),
-            "--train-batch-size", "2", "--dataloader-num-workers", "0", "--report-to", "none",
-            "--validation-steps", "0", "--no-export", *map(str, extra)]
+    return [
+        "--data",
+        str(data),
+        "--output-dir",
+        str(out),
+        "--model",
+        str(model),
+        "--resolution",
+        str(RES),
+        "--train-batch-size",
+        "2",
+        "--dataloader-num-workers",
+        "0",
+        "--report-to",
+        "none",
+        "--validation-steps",
+        "0",
+        "--no-export",
+        *map(str, extra),
+    ]

@@ -1,7 +1,6 @@
 """Training runs on the tiny model: the loss falls, resume is exact, exports load, options behave."""
 
 import numpy as np
-import pytest
 import torch
 from diffusers import ControlNetModel
 from safetensors.torch import load_file
@@ -27,18 +26,48 @@ def _fixed_loss(model_dir, controlnet, data, seeds=range(6)):
     comps, _ = load_components(model_dir)
     examples = TripletDataset(load_examples(data))
     batch = Collate(comps["tokenizer"])([examples[i] for i in range(len(examples))])
-    models = StepModels(comps["vae"], comps["text_encoder"], comps["unet"], controlnet,
-                        DDPMScheduler.from_config(comps["scheduler"].config))
+    models = StepModels(
+        comps["vae"],
+        comps["text_encoder"],
+        comps["unet"],
+        controlnet,
+        DDPMScheduler.from_config(comps["scheduler"].config),
+    )
     with torch.no_grad():
-        return float(np.mean([training_loss(models, batch, torch.Generator().manual_seed(s),
-                                            weight_dtype=torch.float32).item() for s in seeds]))
+        return float(
+            np.mean(
+                [
+                    training_loss(
+                        models, batch, torch.Generator().manual_seed(s), weight_dtype=torch.float32
+                    ).item()
+                    for s in seeds
+                ]
+            )
+        )
 
 
 def test_overfit_loss_falls_and_export_loads(tmp_path, train_args, tiny_dataset, tiny_model_dir):
     out = tmp_path / "run"
-    cfg = parse_args(train_args(out, "--max-train-steps", 20, "--train-batch-size", 4, "--learning-rate", 1e-3,
-                                "--export", "--checkpointing-steps", 100, "--validation-steps", 20,
-                                "--validation-inference-steps", 2, "--num-validation-images", 1))
+    cfg = parse_args(
+        train_args(
+            out,
+            "--max-train-steps",
+            20,
+            "--train-batch-size",
+            4,
+            "--learning-rate",
+            1e-3,
+            "--export",
+            "--checkpointing-steps",
+            100,
+            "--validation-steps",
+            20,
+            "--validation-inference-steps",
+            2,
+            "--num-validation-images",
+            1,
+        )
+    )
     result = train(cfg)
     assert result.global_step == 20 and len(result.losses) == 20
     assert np.mean(result.losses[-5:]) < np.mean(result.losses[:5])
@@ -72,15 +101,26 @@ def test_overfit_loss_falls_and_export_loads(tmp_path, train_args, tiny_dataset,
 
 def test_resume_equals_uninterrupted_run(tmp_path, train_args):
     # 4 examples, batch 2: 2 batches per epoch; the stop at step 3 is in the middle of epoch 1.
-    opts = ("--unlock-sd", "--use-ema", "--proportion-empty-prompts", 0.5, "--learning-rate", 1e-3,
-            "--checkpointing-steps", 3, "--checkpoints-total-limit", 5)
+    opts = (
+        "--unlock-sd",
+        "--use-ema",
+        "--proportion-empty-prompts",
+        0.5,
+        "--learning-rate",
+        1e-3,
+        "--checkpointing-steps",
+        3,
+        "--checkpoints-total-limit",
+        5,
+    )
     full = tmp_path / "full"
     train(parse_args(train_args(full, "--max-train-steps", 6, *opts)))
     part = tmp_path / "part"
     first = train(parse_args(train_args(part, "--max-train-steps", 3, *opts)))
     assert [s for s, _ in list_checkpoints(part)] == [3]
-    resumed = train(parse_args(train_args(part, "--max-train-steps", 6, "--resume-from-checkpoint", "latest",
-                                           *opts)))
+    resumed = train(
+        parse_args(train_args(part, "--max-train-steps", 6, "--resume-from-checkpoint", "latest", *opts))
+    )
     assert resumed.first_step == 3 and resumed.global_step == 6 and len(first.losses) == 3
     a, b = full / "checkpoint-6", part / "checkpoint-6"
     for name in ("controlnet/diffusion_pytorch_model.safetensors", "unet_trainable.safetensors"):
@@ -93,13 +133,14 @@ def test_resume_equals_uninterrupted_run(tmp_path, train_args):
     for x, y in zip(ema_a, ema_b, strict=True):
         torch.testing.assert_close(x, y, rtol=0, atol=1e-6)
     # and the run really moved the unlocked UNet blocks away from the base model
-    assert any(not torch.equal(v, load_file(a / "unet_trainable.safetensors")[k]) for k, v in
-               _base_unet_up(tmp_path).items())
+    assert any(
+        not torch.equal(v, load_file(a / "unet_trainable.safetensors")[k])
+        for k, v in _base_unet_up(tmp_path).items()
+    )
 
 
 def _base_unet_up(tmp_path):
     from gazefusion.models.loading import load_components
-
     from gazefusion.training.model import unet_trainable_state
 
     return unet_trainable_state(load_components(None)[0]["unet"])
@@ -107,17 +148,36 @@ def _base_unet_up(tmp_path):
 
 def test_mid_control_trains_only_the_middle_output(tmp_path, train_args):
     out = tmp_path / "mid"
-    train(parse_args(train_args(out, "--max-train-steps", 2, "--mid-control", "--learning-rate", 1e-3,
-                                "--checkpointing-steps", 2)))
+    train(
+        parse_args(
+            train_args(
+                out,
+                "--max-train-steps",
+                2,
+                "--mid-control",
+                "--learning-rate",
+                1e-3,
+                "--checkpointing-steps",
+                2,
+            )
+        )
+    )
     state = _controlnet_state(out / "checkpoint-2")
     # ControlNet.from_unet starts the output convolutions at zero; only the middle one got gradients.
-    assert all(torch.count_nonzero(v) == 0 for k, v in state.items() if k.startswith("controlnet_down_blocks"))
+    assert all(
+        torch.count_nonzero(v) == 0 for k, v in state.items() if k.startswith("controlnet_down_blocks")
+    )
     assert torch.count_nonzero(state["controlnet_mid_block.weight"]) > 0
 
 
 def test_checkpoint_limit_keeps_latest(tmp_path, train_args):
     out = tmp_path / "rot"
-    train(parse_args(train_args(out, "--max-train-steps", 3, "--checkpointing-steps", 1,
-                                "--checkpoints-total-limit", 2)))
+    train(
+        parse_args(
+            train_args(
+                out, "--max-train-steps", 3, "--checkpointing-steps", 1, "--checkpoints-total-limit", 2
+            )
+        )
+    )
     assert [s for s, _ in list_checkpoints(out)] == [2, 3]
     assert not list(out.glob(".checkpoint-*"))
