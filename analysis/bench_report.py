@@ -32,13 +32,16 @@ def lower_is_better(metric: str) -> bool:
 
     return metric in METRICS and not METRICS[metric].higher_is_better
 
+
 PAIR_ON = ("prompt_id", "smap", "seed")
 
 
 def condition_labels(df: pd.DataFrame) -> pd.Series:
     """A readable label per row: ``GazeFusion (c=1)``, ``shuffled target (c=1)`` or ``baseline``."""
     scale = df["control_scale"].map(lambda c: f"{c:g}")
-    gf = np.where(df["target"] == "shuffled", "shuffled target (c=" + scale + ")", "GazeFusion (c=" + scale + ")")
+    gf = np.where(
+        df["target"] == "shuffled", "shuffled target (c=" + scale + ")", "GazeFusion (c=" + scale + ")"
+    )
     return pd.Series(np.where(df["condition"] == "baseline", "baseline", gf), index=df.index)
 
 
@@ -57,14 +60,25 @@ def _ci(mean: float, lo: float, hi: float) -> str:
 
 
 def _stat_table(stats_df: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "metric": stats_df["metric"], "scorer": stats_df["scorer"], "n": stats_df["n"],
-        "mean diff [95% CI]": [_ci(m, lo, hi) for m, lo, hi in
-                               zip(stats_df["mean_diff"], stats_df["ci_low"], stats_df["ci_high"], strict=True)],
-        "t": stats_df["t"].map(_fmt), "p (t)": stats_df["p_t"].map(_fmt_p),
-        "p (Wilcoxon)": stats_df["p_wilcoxon"].map(_fmt_p), "p (t, Holm)": stats_df["p_holm"].map(_fmt_p),
-        "d_z": stats_df["dz"].map(_fmt), "rank-biserial": stats_df["rank_biserial"].map(_fmt),
-    })
+    out = pd.DataFrame(
+        {
+            "metric": stats_df["metric"],
+            "scorer": stats_df["scorer"],
+            "n": stats_df["n"],
+            "mean diff [95% CI]": [
+                _ci(m, lo, hi)
+                for m, lo, hi in zip(
+                    stats_df["mean_diff"], stats_df["ci_low"], stats_df["ci_high"], strict=True
+                )
+            ],
+            "t": stats_df["t"].map(_fmt),
+            "p (t)": stats_df["p_t"].map(_fmt_p),
+            "p (Wilcoxon)": stats_df["p_wilcoxon"].map(_fmt_p),
+            "p (t, Holm)": stats_df["p_holm"].map(_fmt_p),
+            "d_z": stats_df["dz"].map(_fmt),
+            "rank-biserial": stats_df["rank_biserial"].map(_fmt),
+        }
+    )
     return out
 
 
@@ -74,17 +88,22 @@ def paired_tables(df: pd.DataFrame, main_scale: float) -> tuple[pd.DataFrame, pd
     gf = df[(df["condition"] == "gazefusion") & (df["control_scale"] == main_scale)]
     aligned_gf = gf[gf["target"] == "aligned"]
     base = df[(df["condition"] == "baseline") & (df["target"] == "aligned")]
-    versus = paired_by_group(pd.concat([aligned_gf, base]), "condition", "gazefusion", "baseline",
-                             pair_on=PAIR_ON, by=by)
+    versus = paired_by_group(
+        pd.concat([aligned_gf, base]), "condition", "gazefusion", "baseline", pair_on=PAIR_ON, by=by
+    )
     gap = paired_by_group(gf, "target", "aligned", "shuffled", pair_on=PAIR_ON, by=by)
     for table in (versus, gap):
         table["p_holm"] = holm(table["p_t"].to_numpy()) if len(table) else []
     return versus, gap
 
 
-def write_bench_report(results: str | os.PathLike | pd.DataFrame, out_dir: str | os.PathLike,
-                       bench_dir: str | os.PathLike | None = None, n_examples: int = 4,
-                       example_scorer: str | None = None) -> Path:
+def write_bench_report(
+    results: str | os.PathLike | pd.DataFrame,
+    out_dir: str | os.PathLike,
+    bench_dir: str | os.PathLike | None = None,
+    n_examples: int = 4,
+    example_scorer: str | None = None,
+) -> Path:
     """Write the report folder for ``results`` (a bench output folder, its Parquet, or the table).
 
     ``bench_dir`` is the bench output folder holding images, predictions, smaps and ``bench.json``
@@ -110,7 +129,9 @@ def write_bench_report(results: str | os.PathLike | pd.DataFrame, out_dir: str |
     config = _read_config(bench)
     df["label"] = condition_labels(df)
     scales = sorted(df.loc[df["condition"] == "gazefusion", "control_scale"].unique())
-    main_scale = float(config["control_scales"][0]) if config else (1.0 if 1.0 in scales else float(scales[0]))
+    main_scale = (
+        float(config["control_scales"][0]) if config else (1.0 if 1.0 in scales else float(scales[0]))
+    )
 
     summary = summarize(df, ["metric", "scorer", "label"])
     versus, gap = paired_tables(df, main_scale)
@@ -138,14 +159,24 @@ def _read_config(bench: Path | None) -> dict | None:
     return json.loads((bench / "bench.json").read_text())
 
 
-def _markdown(df: pd.DataFrame, config: dict | None, summary: pd.DataFrame, versus: pd.DataFrame,
-              gap: pd.DataFrame, main_scale: float, figures: list[Path]) -> str:
+def _markdown(
+    df: pd.DataFrame,
+    config: dict | None,
+    summary: pd.DataFrame,
+    versus: pd.DataFrame,
+    gap: pd.DataFrame,
+    main_scale: float,
+    figures: list[Path],
+) -> str:
     lines = ["# GazeFusion benchmark report", ""]
     if config:
         model = str(config.get("model", "?"))
         if "tiny" in model.lower():
-            lines += ["> **Tiny random model**: these numbers test the toolkit, they say nothing about "
-                      "GazeFusion. Run `gazefusion bench run --model PATH` with real weights.", ""]
+            lines += [
+                "> **Tiny random model**: these numbers test the toolkit, they say nothing about "
+                "GazeFusion. Run `gazefusion bench run --model PATH` with real weights.",
+                "",
+            ]
         lines += [
             f"- model: {model}",
             f"- prompts: {len(config['prompts'])}, smaps: {len(config['smap_ids'])} "
@@ -156,27 +187,47 @@ def _markdown(df: pd.DataFrame, config: dict | None, summary: pd.DataFrame, vers
             f"- fixation metrics: {config['n_fixations']} pseudo-fixations per smap drawn from the smap "
             f"as a density (seed {config['target_seed']}); sAUC negatives from up to {config['n_other']} "
             "other smaps; shuffled control: seeded derangement of the smaps "
-            f"(seed {config['shuffle_seed']})", ""]
+            f"(seed {config['shuffle_seed']})",
+            "",
+        ]
     lower = sorted(m for m in set(df["metric"]) if lower_is_better(m))
-    lines += [f"Rows: {len(df)}; images: {df['image'].nunique()}. Higher is better for every metric"
-              + (f" except {', '.join(lower)} (lower is better)." if lower else "."), ""]
+    lines += [
+        f"Rows: {len(df)}; images: {df['image'].nunique()}. Higher is better for every metric"
+        + (f" except {', '.join(lower)} (lower is better)." if lower else "."),
+        "",
+    ]
 
-    lines += ["## Mean and 95% CI per metric, scorer and condition", "",
-              "Bootstrap (BCa, 10,000 resamples) over images; baseline images are scored against every "
-              "smap of the set.", ""]
-    table = summary.assign(cell=[_ci(m, lo, hi) for m, lo, hi in
-                                 zip(summary["mean"], summary["ci_low"], summary["ci_high"], strict=True)])
+    lines += [
+        "## Mean and 95% CI per metric, scorer and condition",
+        "",
+        "Bootstrap (BCa, 10,000 resamples) over images; baseline images are scored against every "
+        "smap of the set.",
+        "",
+    ]
+    table = summary.assign(
+        cell=[
+            _ci(m, lo, hi)
+            for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"], strict=True)
+        ]
+    )
     wide = table.pivot_table(index=["metric", "scorer"], columns="label", values="cell", aggfunc="first")
     lines += [wide.reset_index().to_markdown(index=False), ""]
 
     lines += [f"## GazeFusion (c={main_scale:g}) minus baseline, paired by prompt, smap and seed", ""]
     lines += [_stat_table(versus).to_markdown(index=False) if len(versus) else "_no baseline pairs_", ""]
-    lines += [f"## Aligned minus shuffled target (GazeFusion, c={main_scale:g})", "",
-              "Each image scored against its own smap minus against another smap of the set: the "
-              "alignment above chance.", ""]
+    lines += [
+        f"## Aligned minus shuffled target (GazeFusion, c={main_scale:g})",
+        "",
+        "Each image scored against its own smap minus against another smap of the set: the "
+        "alignment above chance.",
+        "",
+    ]
     lines += [_stat_table(gap).to_markdown(index=False) if len(gap) else "_no shuffled-target rows_", ""]
-    lines += ["Tests: paired t-test and Wilcoxon signed-rank (two-sided); d_z = mean/SD of the "
-              "differences; rank-biserial in [-1, 1]; Holm adjustment over the rows of each table.", ""]
+    lines += [
+        "Tests: paired t-test and Wilcoxon signed-rank (two-sided); d_z = mean/SD of the "
+        "differences; rank-biserial in [-1, 1]; Holm adjustment over the rows of each table.",
+        "",
+    ]
     lines += ["## Figures", ""]
     lines += [f"![{f.stem}]({f.name})" for f in figures]
     lines += ["", "Tables as CSV: `summary.csv`, `paired.csv`, `gap.csv`.", ""]
@@ -187,11 +238,15 @@ def _html(md: str) -> str:
     from markdown_it import MarkdownIt
 
     body = MarkdownIt("commonmark").enable("table").render(md)
-    style = ("body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
-             "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}"
-             "img{max-width:100%}")
-    return (f"<!doctype html>\n<html><head><meta charset='utf-8'><title>GazeFusion benchmark report</title>"
-            f"<style>{style}</style></head><body>\n{body}</body></html>\n")
+    style = (
+        "body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
+        "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "img{max-width:100%}"
+    )
+    return (
+        f"<!doctype html>\n<html><head><meta charset='utf-8'><title>GazeFusion benchmark report</title>"
+        f"<style>{style}</style></head><body>\n{body}</body></html>\n"
+    )
 
 
 def _save(fig, path: Path) -> Path:
@@ -243,17 +298,25 @@ def _plot_sweep(df: pd.DataFrame, path: Path) -> Path:
     for ax, metric in zip(axes[0], metrics, strict=True):
         for scorer, rows in summary[summary["metric"] == metric].groupby("scorer"):
             rows = rows.sort_values("control_scale")
-            ax.errorbar(rows["control_scale"], rows["mean"],
-                        yerr=np.nan_to_num(np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])),
-                        marker="o", capsize=2, label=scorer)
+            ax.errorbar(
+                rows["control_scale"],
+                rows["mean"],
+                yerr=np.nan_to_num(
+                    np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])
+                ),
+                marker="o",
+                capsize=2,
+                label=scorer,
+            )
         ax.set_xlabel("control strength (0 = baseline)", fontsize=8)
         ax.set_title(metric, fontsize=9)
     axes[0][-1].legend(fontsize=7)
     return _save(fig, path)
 
 
-def _plot_examples(df: pd.DataFrame, bench: Path, path: Path, n: int, scorer: str | None,
-                   main_scale: float) -> Path | None:
+def _plot_examples(
+    df: pd.DataFrame, bench: Path, path: Path, n: int, scorer: str | None, main_scale: float
+) -> Path | None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -263,8 +326,12 @@ def _plot_examples(df: pd.DataFrame, bench: Path, path: Path, n: int, scorer: st
     from gazefusion.utils.images import read_gray, read_rgb
 
     scorer = scorer or sorted(df["scorer"].unique())[0]
-    rows = df[(df["condition"] == "gazefusion") & (df["target"] == "aligned") & (df["scorer"] == scorer)
-              & (df["control_scale"] == main_scale)].drop_duplicates("item")
+    rows = df[
+        (df["condition"] == "gazefusion")
+        & (df["target"] == "aligned")
+        & (df["scorer"] == scorer)
+        & (df["control_scale"] == main_scale)
+    ].drop_duplicates("item")
     # spread the examples over smaps first, then prompts
     rows = rows.assign(_rank=rows.groupby("smap").cumcount()).sort_values(["_rank", "smap"]).head(n)
     base = df[(df["condition"] == "baseline") & (df["scorer"] == scorer)].drop_duplicates("item")
@@ -276,8 +343,11 @@ def _plot_examples(df: pd.DataFrame, bench: Path, path: Path, n: int, scorer: st
     for r, (_, row) in enumerate(rows.iterrows()):
         smap = read_gray(bench / "smaps" / f"{row['smap']}.png")
         image = read_rgb(bench / row["image"])
-        panels = [np.repeat((smap * 255).astype(np.uint8)[..., None], 3, axis=2), image,
-                  jet_overlay(image, read_gray(bench / row["prediction"]))]
+        panels = [
+            np.repeat((smap * 255).astype(np.uint8)[..., None], 3, axis=2),
+            image,
+            jet_overlay(image, read_gray(bench / row["prediction"])),
+        ]
         key = (row["prompt_id"], row["seed"])
         if key in base.index:
             b = base.loc[key]
@@ -291,6 +361,12 @@ def _plot_examples(df: pd.DataFrame, bench: Path, path: Path, n: int, scorer: st
             if r == 0:
                 ax.set_title(cols[c], fontsize=8)
         text = row["prompt"] if len(row["prompt"]) <= 48 else row["prompt"][:45] + "..."
-        axes[r][0].text(0, -0.08, f"{row['smap']}, seed {row['seed']}: {text}", transform=axes[r][0].transAxes,
-                        fontsize=6, va="top")
+        axes[r][0].text(
+            0,
+            -0.08,
+            f"{row['smap']}, seed {row['seed']}: {text}",
+            transform=axes[r][0].transAxes,
+            fontsize=6,
+            va="top",
+        )
     return _save(fig, path)

@@ -61,13 +61,23 @@ class PairedTest:
     rank_biserial: float
 
 
+def _is_constant(x: np.ndarray) -> bool:
+    """Whether all values are equal up to float round-off (relative 1e-12 of their magnitude)."""
+    return bool(np.ptp(x) <= 1e-12 * max(1.0, float(np.abs(x).max())))
+
+
 def _finite(values: Sequence[float] | np.ndarray) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64).ravel()
     return arr[~np.isnan(arr)]
 
 
-def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95, n_resamples: int = N_BOOTSTRAP,
-            seed: int = BOOTSTRAP_SEED, method: str = "BCa") -> MeanCI:
+def mean_ci(
+    values: Sequence[float] | np.ndarray,
+    confidence: float = 0.95,
+    n_resamples: int = N_BOOTSTRAP,
+    seed: int = BOOTSTRAP_SEED,
+    method: str = "BCa",
+) -> MeanCI:
     """Mean of ``values`` (NaN dropped) with a bootstrap confidence interval.
 
     ``method`` is scipy's (``"BCa"``, ``"percentile"`` or ``"basic"``). The CI of constant values
@@ -80,16 +90,26 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95, n_re
     mean = float(x.mean())
     if n < 2:
         return MeanCI(mean, float("nan"), float("nan"), n, confidence)
-    if np.all(x == x[0]):
+    if _is_constant(x):
         return MeanCI(mean, mean, mean, n, confidence)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=stats.DegenerateDataWarning)
-        res = stats.bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=n_resamples,
-                              method=method, rng=np.random.default_rng(seed), vectorized=True)
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        res = stats.bootstrap(
+            (x,),
+            np.mean,
+            confidence_level=confidence,
+            n_resamples=n_resamples,
+            method=method,
+            rng=np.random.default_rng(seed),
+            vectorized=True,
+        )
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
     if not (np.isfinite(low) and np.isfinite(high)):  # BCa can fail on near-degenerate data
-        low, high = (float(v) for v in np.quantile(res.bootstrap_distribution, [(1 - confidence) / 2,
-                                                                                (1 + confidence) / 2]))
+        low, high = (
+            float(v)
+            for v in np.quantile(res.bootstrap_distribution, [(1 - confidence) / 2, (1 + confidence) / 2])
+        )
     return MeanCI(mean, low, high, n, confidence)
 
 
@@ -104,13 +124,20 @@ def rank_biserial(diff: Sequence[float] | np.ndarray) -> float:
     return float((r_plus - r_minus) / (r_plus + r_minus))
 
 
-def paired_test(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, confidence: float = 0.95,
-                n_resamples: int = N_BOOTSTRAP, seed: int = BOOTSTRAP_SEED) -> PairedTest:
+def paired_test(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    confidence: float = 0.95,
+    n_resamples: int = N_BOOTSTRAP,
+    seed: int = BOOTSTRAP_SEED,
+) -> PairedTest:
     """Paired comparison of ``a`` and ``b`` (same length; pairs with a NaN are dropped); see :class:`PairedTest`."""
     a_arr = np.asarray(a, dtype=np.float64).ravel()
     b_arr = np.asarray(b, dtype=np.float64).ravel()
     if a_arr.shape != b_arr.shape:
-        raise ValueError(f"paired_test: a and b must have the same length, found {a_arr.size} and {b_arr.size}")
+        raise ValueError(
+            f"paired_test: a and b must have the same length, found {a_arr.size} and {b_arr.size}"
+        )
     keep = ~(np.isnan(a_arr) | np.isnan(b_arr))
     a_arr, b_arr = a_arr[keep], b_arr[keep]
     d = a_arr - b_arr
@@ -120,12 +147,17 @@ def paired_test(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray
     t = df = p_t = w = p_w = dz = nan
     if n >= 2:
         sd = float(d.std(ddof=1))
-        if sd > 0:
-            res_t = stats.ttest_rel(a_arr, b_arr)
+        if not _is_constant(d):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=RuntimeWarning)
+                res_t = stats.ttest_rel(a_arr, b_arr)
             t, p_t, df = float(res_t.statistic), float(res_t.pvalue), n - 1
             dz = float(d.mean() / sd)
-        elif d.mean() == 0:
+        elif _is_constant(np.append(d, 0.0)):  # all differences (numerically) zero
             t, p_t, df, dz = 0.0, 1.0, n - 1, 0.0
+        else:  # a constant non-zero difference: an infinite effect
+            sign = float(np.sign(d.mean()))
+            t, p_t, df, dz = sign * np.inf, 0.0, n - 1, sign * np.inf
         if np.any(d != 0):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", category=UserWarning)
@@ -156,13 +188,28 @@ def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "value", **ci_kw
     for key, group in df.groupby(list(by), sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
         res = mean_ci(group[value].to_numpy(), **ci_kwargs)
-        rows.append({**dict(zip(by, key, strict=True)), "mean": res.mean, "ci_low": res.low,
-                     "ci_high": res.high, "n": res.n})
+        rows.append(
+            {
+                **dict(zip(by, key, strict=True)),
+                "mean": res.mean,
+                "ci_low": res.low,
+                "ci_high": res.high,
+                "n": res.n,
+            }
+        )
     return pd.DataFrame(rows, columns=[*by, "mean", "ci_low", "ci_high", "n"])
 
 
-def paired_by_group(df: pd.DataFrame, condition: str, a: object, b: object, pair_on: Sequence[str],
-                    by: Sequence[str], value: str = "value", **test_kwargs) -> pd.DataFrame:
+def paired_by_group(
+    df: pd.DataFrame,
+    condition: str,
+    a: object,
+    b: object,
+    pair_on: Sequence[str],
+    by: Sequence[str],
+    value: str = "value",
+    **test_kwargs,
+) -> pd.DataFrame:
     """:func:`paired_test` of ``a`` minus ``b`` (two levels of column ``condition``) per group ``by``.
 
     Rows of the two levels are matched on the columns ``pair_on`` (e.g. prompt, smap, seed);

@@ -40,7 +40,9 @@ def timed(fn, repeats: int = 3) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--score-size", type=int, default=512, help="image size for the scoring costs")
@@ -66,8 +68,13 @@ def main() -> None:
     gen = PipelineGenerator.load(args.model, steps=args.steps, guidance_scale=9.0, device="cpu")
     smap, _ = resolve_smap(builtin_names()[0], size=(args.size, args.size))
     t = timed(lambda: gen.generate("a sailboat on the sea", smap, 0, 1.0, (args.size, args.size)))
-    results["generation"] = {"model": gen.description, "size": args.size, "steps": args.steps,
-                             "s_per_image": t, "images_per_s": 1 / t}
+    results["generation"] = {
+        "model": gen.description,
+        "size": args.size,
+        "steps": args.steps,
+        "s_per_image": t,
+        "images_per_s": 1 / t,
+    }
 
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (args.score_size, args.score_size, 3), dtype=np.uint8)
@@ -81,31 +88,53 @@ def main() -> None:
     targets = build_targets(["a", "b", "c"], smaps)
     pred = get_saliency_model("centre-bias").predict([image])[0]
     t_metrics = timed(lambda: score_prediction(pred, targets["a"], DEFAULT_METRICS, seed=0))
-    results["metrics_s_per_pair"] = {"size": args.score_size, "metrics": list(DEFAULT_METRICS), "s": t_metrics}
+    results["metrics_s_per_pair"] = {
+        "size": args.score_size,
+        "metrics": list(DEFAULT_METRICS),
+        "s": t_metrics,
+    }
 
     with tempfile.TemporaryDirectory() as tmp:
         prompts = Path(tmp) / "p.txt"
         prompts.write_text("\n".join(f"prompt number {i}" for i in range(4)))
-        classical = [s for s in ("spectral-residual", "fine-grained", "itti-koch", "centre-bias")
-                     if s in scorer_costs]
+        classical = [
+            s for s in ("spectral-residual", "fine-grained", "itti-koch", "centre-bias") if s in scorer_costs
+        ]
         t0 = time.perf_counter()
-        run = run_benchmark(Path(tmp) / "b", prompts=prompts, smaps=builtin_names()[:3], seeds=(0,),
-                            scorers=classical, steps=args.steps, size=(args.size, args.size), log=lambda s: None)
+        run = run_benchmark(
+            Path(tmp) / "b",
+            prompts=prompts,
+            smaps=builtin_names()[:3],
+            seeds=(0,),
+            scorers=classical,
+            steps=args.steps,
+            size=(args.size, args.size),
+            log=lambda s: None,
+        )
         wall = time.perf_counter() - t0
         n_maps = run.summary.done * len(classical)
-        results["bench_run"] = {"items": run.summary.done, "scorers": classical, "size": args.size,
-                                "wall_s_incl_model_load": wall, "images_per_s": run.summary.done / wall,
-                                "scored_maps_per_s": n_maps / wall}
+        results["bench_run"] = {
+            "items": run.summary.done,
+            "scorers": classical,
+            "size": args.size,
+            "wall_s_incl_model_load": wall,
+            "images_per_s": run.summary.done / wall,
+            "scored_maps_per_s": n_maps / wall,
+        }
 
     # estimate at scale: per image = generation + S scorers + metric pairs (aligned + shuffled) per scorer
-    slowest = sorted(scorer_costs.values())[-args.scorers:] if scorer_costs else [0.0]
+    slowest = sorted(scorer_costs.values())[-args.scorers :] if scorer_costs else [0.0]
     score_s = sum(slowest) + args.scorers * 2 * t_metrics
     per_image = args.gen_s_per_image + score_s
     wall_h = args.images * per_image / args.gpus / 3600
     results["estimate"] = {
-        "images": args.images, "scorers": args.scorers, "gpus": args.gpus,
+        "images": args.images,
+        "scorers": args.scorers,
+        "gpus": args.gpus,
         "assumed_gen_s_per_image": args.gen_s_per_image,
-        "scoring_s_per_image_cpu_measured": score_s, "s_per_image": per_image, "wall_hours": wall_h,
+        "scoring_s_per_image_cpu_measured": score_s,
+        "s_per_image": per_image,
+        "wall_hours": wall_h,
     }
     print(json.dumps(results, indent=2))
     if args.json:

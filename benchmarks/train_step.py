@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None) -> None:
         "gradient_checkpointing": args.gradient_checkpointing,
         "step_s_median": round(statistics.median(times), 4),
         "step_s_all": [round(t, 4) for t in times],
-        "peak_gpu_gib": round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if device.type == "cuda" else None,
+        "peak_gpu_gib": round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
+        if device.type == "cuda"
+        else None,
         "params_m": {
             name: round(sum(p.numel() for p in m.parameters()) / 1e6, 1)
             for name, m in (("unet", unet), ("controlnet", controlnet), ("vae", vae), ("text_encoder", text))

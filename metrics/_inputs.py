@@ -73,7 +73,7 @@ def check_finite(maps: torch.Tensor, name: str, sums: torch.Tensor | None = None
     metric needs anyway; only a non-finite sum triggers the element-wise search for the culprit.
     """
     if sums is None:
-        sums = maps.sum(dim=(-2, -1))
+        sums = torch.from_numpy(rows(maps).sum(axis=1))
     if not bool(torch.isfinite(sums).all()):
         bad = ~torch.isfinite(maps)
         if bool(bad.any()):
@@ -128,7 +128,17 @@ def output(values: torch.Tensor | np.ndarray, batched: bool) -> float | np.ndarr
 
 def minmax_scale(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-map (min, max - min, constant flag) of (N, H, W) maps, each of shape (N, 1, 1)."""
-    lo, hi = torch.aminmax(maps.reshape(maps.shape[0], -1), dim=1)
-    lo = lo.view(-1, 1, 1)
-    rng = hi.view(-1, 1, 1) - lo
+    r = rows(maps)
+    lo = torch.from_numpy(r.min(axis=1)).view(-1, 1, 1)
+    rng = torch.from_numpy(r.max(axis=1)).view(-1, 1, 1) - lo
     return lo, rng, rng == 0
+
+
+def rows(maps: torch.Tensor) -> np.ndarray:
+    """(N, H, W) float64 tensor -> (N, H*W) NumPy view (NumPy's reductions are the fast ones here)."""
+    return maps.reshape(maps.shape[0], -1).numpy()
+
+
+def row_mins(maps: torch.Tensor) -> torch.Tensor:
+    """Per-map minimum (N,)."""
+    return torch.from_numpy(rows(maps).min(axis=1))

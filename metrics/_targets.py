@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from metrics._inputs import as_maps, check_batch, check_finite, check_nonnegative, is_points
+from metrics._inputs import as_maps, check_batch, check_finite, check_nonnegative, is_points, row_mins, rows
 from metrics.fixations import fixation_indices
 from metrics.imresize import imresize
 
@@ -63,9 +63,9 @@ def density_pair(
     psum = check_finite(pred, "saliency_map")
     tsum = check_finite(tgt, target_name)
     if nonnegative:  # checked on the inputs: the bicubic resize itself can undershoot below 0
-        check_nonnegative(pred.reshape(pred.shape[0], -1).amin(dim=1), "saliency_map")
-        check_nonnegative(tgt.reshape(tgt.shape[0], -1).amin(dim=1), target_name)
-    empty = (tgt.reshape(tgt.shape[0], -1) == 0).all(dim=1) if bool((tsum == 0).any()) else None
+        check_nonnegative(row_mins(pred), "saliency_map")
+        check_nonnegative(row_mins(tgt), target_name)
+    empty = torch.from_numpy((rows(tgt) == 0).all(axis=1)) if bool((tsum == 0).any()) else None
     if empty is not None and bool(empty.any()):
         raise ValueError(
             f"{target_name} must not be all zero (no fixation mass), found an empty map at "
@@ -73,7 +73,7 @@ def density_pair(
         )
     if resize and tuple(pred.shape[-2:]) != tuple(tgt.shape[-2:]):
         pred = resize_to(pred, tgt.shape[-2:])
-        psum = pred.sum(dim=(-2, -1))
+        psum = torch.from_numpy(rows(pred).sum(axis=1))
     return pred, tgt, psum, tsum, pred_batched
 
 
@@ -123,7 +123,7 @@ def fixation_pair(
         fmap, fmap_batched = as_maps(fixations, name, allow_bool=True)
         check_batch(pred, pred_batched, fmap, fmap_batched, name)
         check_finite(fmap, name)
-        check_nonnegative(fmap.reshape(fmap.shape[0], -1).amin(dim=1), name, "a fixation map")
+        check_nonnegative(row_mins(fmap), name, "a fixation map")
         pred = resize_to(pred, fmap.shape[-2:])
         owner, pixel = torch.nonzero(fmap.reshape(fmap.shape[0], -1), as_tuple=True)
         count = torch.bincount(owner, minlength=fmap.shape[0])

@@ -21,7 +21,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from metrics._inputs import EPS, as_maps, check_batch, check_finite, check_nonnegative, is_points, output
+from metrics._batching import chunked
+from metrics._inputs import (
+    EPS,
+    as_maps,
+    check_batch,
+    check_finite,
+    check_nonnegative,
+    is_points,
+    output,
+    row_mins,
+)
 from metrics._targets import Fixated, fixation_pair
 from metrics.fixations import fixation_indices
 
@@ -36,15 +46,32 @@ def _rng(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _normalise(values: torch.Tensor) -> torch.Tensor | None:
-    """MIT min-max normalisation ``(s - min) / (max - min)`` of one flat map; ``None`` if constant."""
-    lo, hi = torch.aminmax(values)
+def _normalise(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray | None:
+    """MIT min-max normalisation ``(s - min) / (max - min)`` of one flat map; ``None`` if constant.
+
+    Written into ``out`` when given (it may be ``values`` itself).
+    """
+    lo, hi = values.min(), values.max()
     if hi == lo:
         return None
-    return (values - lo) / (hi - lo)
+    out = np.subtract(values, lo, out=out)
+    out /= hi - lo
+    return out
 
 
-def _count_at_least(values: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
+def _normaliser(values: np.ndarray):
+    """The MIT min-max normalisation of one flat map as a function of some of its values.
+
+    ``(v - min) / (max - min)`` computed only where needed (same arithmetic as normalising the
+    whole map); a constant map maps to 0.
+    """
+    lo, hi = values.min(), values.max()
+    if hi == lo:
+        return lambda v: torch.from_numpy(np.zeros(np.shape(v)))
+    return lambda v: torch.from_numpy((v - lo) / (hi - lo))
+
+
+def _count_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """``count(values >= t)`` for every ``t`` of ``thresholds``; ``values`` and ``thresholds`` in [0, 1].
 
     Small problems compare directly. Large ones stay exact without sorting the map: pixels are
@@ -52,21 +79,22 @@ def _count_at_least(values: torch.Tensor, thresholds: torch.Tensor) -> torch.Ten
     threshold's bin are counted from the histogram, and only the pixels sharing a bin with some
     threshold are compared one by one.
     """
-    n, k = values.numel(), thresholds.numel()
+    n, k = values.size, thresholds.size
     if n * k <= 1 << 20:
-        return (values[None, :] >= thresholds[:, None]).sum(dim=1)
+        return (values[None, :] >= thresholds[:, None]).sum(axis=1)
     grid = 1 << min(16, max(10, (n // 8).bit_length()))
-    vbin = (values * grid).to(torch.int64).clamp_(max=grid - 1)
-    tbin = (thresholds * grid).to(torch.int64).clamp_(max=grid - 1)
-    hist = torch.bincount(vbin, minlength=grid)
-    above = torch.cat([hist.flip(0).cumsum(0).flip(0), hist.new_zeros(1)])  # above[b] = count(bin >= b)
+    vbin = (values * grid).astype(np.int32)
+    np.minimum(vbin, grid - 1, out=vbin)
+    tbin = np.minimum((thresholds * grid).astype(np.int64), grid - 1)
+    hist = np.bincount(vbin, minlength=grid)
+    above = np.append(np.cumsum(hist[::-1])[::-1], 0)  # above[b] = count(bin >= b)
     count = above[tbin + 1]
-    lut = torch.zeros(grid, dtype=torch.bool)
+    lut = np.zeros(grid, dtype=bool)
     lut[tbin] = True
     sel = lut[vbin]
     cand, cbin = values[sel], vbin[sel]
     same = (cbin[None, :] == tbin[:, None]) & (cand[None, :] >= thresholds[:, None])
-    return count + same.sum(dim=1)
+    return count + same.sum(axis=1)
 
 
 def _starts(fix: Fixated) -> np.ndarray:
@@ -79,18 +107,18 @@ def _trapz(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return ((x[..., 1:] - x[..., :-1]) * (y[..., 1:] + y[..., :-1])).sum(dim=-1) / 2
 
 
-def _judd_one(s: torch.Tensor, pixel: torch.Tensor) -> float:
+def _judd_one(s: np.ndarray, pixel: np.ndarray) -> float:
     """AUC-Judd of one normalised flat map ``s`` with fixated flat indices ``pixel``."""
-    n_pix, n_fix = s.numel(), pixel.numel()
-    th = torch.sort(s[pixel], descending=True).values
-    above = _count_at_least(s, th).to(torch.float64)
-    i = torch.arange(1, n_fix + 1, dtype=torch.float64)
-    zero, one = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
-    tp = torch.cat([zero, i / n_fix, one])
-    fp = torch.cat([zero, (above - i) / (n_pix - n_fix), one])
-    return float(_trapz(fp, tp))
+    n_pix, n_fix = s.size, pixel.size
+    th = np.sort(s[pixel])[::-1]
+    above = _count_at_least(s, th).astype(np.float64)
+    i = np.arange(1, n_fix + 1, dtype=np.float64)
+    tp = np.concatenate([[0.0], i / n_fix, [1.0]])
+    fp = np.concatenate([[0.0], (above - i) / (n_pix - n_fix), [1.0]])
+    return float(np.sum((fp[1:] - fp[:-1]) * (tp[1:] + tp[:-1])) / 2)
 
 
+@chunked
 def auc_judd(
     saliency_map: Any, fixations: Any, *, jitter: bool = True, seed: int | None = 0
 ) -> float | np.ndarray:
@@ -110,18 +138,22 @@ def auc_judd(
     value is kept, as in MIT, which is why MIT jitters by default.
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
-    flat = pred.reshape(pred.shape[0], -1)
+    flat = pred.reshape(pred.shape[0], -1).numpy()
+    pixels = fix.pixel.numpy()
     out = np.empty(pred.shape[0])
     starts = _starts(fix)
     for i in range(pred.shape[0]):
-        s = flat[i]
         if jitter:
-            s = s + torch.from_numpy(_rng(seed).random(s.numel()) / 10000000)
-        s = _normalise(s)
-        pixel = fix.pixel[starts[i] : starts[i + 1]]
+            buf = _rng(seed).random(flat.shape[1])
+            buf /= 10000000
+            buf += flat[i]  # MATLAB: saliencyMap + rand(size(saliencyMap)) / 10000000
+            s = _normalise(buf, out=buf)
+        else:
+            s = _normalise(flat[i])
+        pixel = pixels[starts[i] : starts[i + 1]]
         if s is None:
             out[i] = 0.5
-        elif pixel.numel() == s.numel():
+        elif pixel.size == s.size:
             out[i] = np.nan
         else:
             out[i] = _judd_one(s, pixel)
@@ -173,6 +205,7 @@ def auc_from_negatives(positives: torch.Tensor, negatives: torch.Tensor, step: f
     return float(_trapz(fp, tp).mean())
 
 
+@chunked
 def auc_borji(
     saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: float = 0.1, seed: int | None = 0
 ) -> float | np.ndarray:
@@ -185,19 +218,18 @@ def auc_borji(
     0.5 (MIT: NaN). pysaliency has no AUC-Borji.
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
-    flat = pred.reshape(pred.shape[0], -1)
+    flat = pred.reshape(pred.shape[0], -1).numpy()
+    pixels = fix.pixel.numpy()
     starts = _starts(fix)
     out = np.empty(pred.shape[0])
     for i in range(pred.shape[0]):
-        pixel = fix.pixel[starts[i] : starts[i + 1]]
-        n_fix = pixel.numel()
-        if n_fix <= 1:
+        pixel = pixels[starts[i] : starts[i + 1]]
+        if pixel.size <= 1:
             out[i] = np.nan
             continue
-        s = _normalise(flat[i])
-        s = torch.zeros_like(flat[i]) if s is None else s
-        r = torch.from_numpy(_rng(seed).integers(0, s.numel(), size=(n_fix, n_splits)))
-        out[i] = auc_from_negatives(s[pixel], s[r.T], step)
+        r = _rng(seed).integers(0, flat.shape[1], size=(pixel.size, n_splits))
+        norm = _normaliser(flat[i])
+        out[i] = auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, r.T]), step)
     return output(out, batched)
 
 
@@ -218,13 +250,14 @@ def _other_pixels(other: Any, pred: torch.Tensor, pred_batched: bool) -> list[to
                 f"other must have the fixation map's size {(h, w)}, got {tuple(omap.shape[-2:])}"
             )
         check_finite(omap, "other")
-        check_nonnegative(omap.reshape(omap.shape[0], -1).amin(dim=1), "other", "a fixation map")
+        check_nonnegative(row_mins(omap), "other", "a fixation map")
         pix = [torch.nonzero(m.reshape(-1) > 0).reshape(-1) for m in omap]
     if any(p.numel() == 0 for p in pix):
         raise ValueError("other must contain at least one fixation (the negatives of shuffled AUC)")
     return pix if len(pix) == n else pix * n
 
 
+@chunked
 def auc_shuffled(
     saliency_map: Any,
     fixations: Any,
@@ -245,15 +278,15 @@ def auc_shuffled(
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
     others = _other_pixels(other, pred, batched)
-    flat = pred.reshape(pred.shape[0], -1)
+    flat = pred.reshape(pred.shape[0], -1).numpy()
+    pixels = fix.pixel.numpy()
     starts = _starts(fix)
     out = np.empty(pred.shape[0])
     for i in range(pred.shape[0]):
-        pixel = fix.pixel[starts[i] : starts[i + 1]]
-        s = _normalise(flat[i])
-        s = torch.zeros_like(flat[i]) if s is None else s
-        ind = others[i]
-        n_neg = min(pixel.numel(), ind.numel())
-        order = np.argsort(_rng(seed).random((n_splits, ind.numel())), axis=1)[:, :n_neg]
-        out[i] = auc_from_negatives(s[pixel], s[ind[torch.from_numpy(order)]], step)
+        pixel = pixels[starts[i] : starts[i + 1]]
+        ind = others[i].numpy()
+        n_neg = min(pixel.size, ind.size)
+        order = np.argsort(_rng(seed).random((n_splits, ind.size)), axis=1)[:, :n_neg]
+        norm = _normaliser(flat[i])
+        out[i] = auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, ind[order]]), step)
     return output(out, batched)

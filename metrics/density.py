@@ -12,32 +12,29 @@ from typing import Any
 import numpy as np
 import torch
 
-from metrics._inputs import EPS, minmax_scale, output
+from metrics._batching import chunked
+from metrics._inputs import EPS, output, rows
+from metrics._kernels import centred_moments, row_min_max
 from metrics._targets import density_pair
 
 __all__ = ["cc", "kld", "sim"]
 
 
-def _flat(maps: torch.Tensor) -> torch.Tensor:
-    return maps.reshape(maps.shape[0], -1)
+def shifted_sums(rows: np.ndarray, sums: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Per-row ``sum(row - shift)`` (N,), from the known sums when that is accurate.
 
-
-def shifted_sums(maps: torch.Tensor, sums: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """Per-map ``sum(map - shift)`` (N,), from the known sums when that is accurate.
-
-    ``sum(map) - n * shift`` loses digits when ``n * |shift|`` dwarfs the result; then the
-    shifted map is summed directly.
+    ``sum(row) - n * shift`` loses digits when ``n * |shift|`` dwarfs the result; then the
+    shifted row is summed directly.
     """
-    n = maps.shape[-1] * maps.shape[-2]
-    shift = shift.reshape(-1)
+    n = rows.shape[1]
     fast = sums - n * shift
-    risky = (sums.abs() + n * shift.abs()) > 1e5 * fast.abs()
-    if bool(risky.any()):
-        idx = torch.nonzero(risky).reshape(-1)
-        fast[idx] = (_flat(maps[idx]) - shift[idx, None]).sum(dim=1)
+    risky = ~((np.abs(sums) + n * np.abs(shift)) <= 1e5 * np.abs(fast))
+    for i in np.flatnonzero(risky):
+        fast[i] = (rows[i] - shift[i]).sum()
     return fast
 
 
+@chunked
 def cc(saliency_map: Any, target: Any) -> float | np.ndarray:
     """Pearson's linear correlation coefficient (MIT ``CC.m``).
 
@@ -50,16 +47,14 @@ def cc(saliency_map: Any, target: Any) -> float | np.ndarray:
     One map (H, W) -> float; a batch (N, H, W) -> array (N,).
     """
     pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target")
-    n = pred.shape[-1] * pred.shape[-2]
-    const = (minmax_scale(pred)[2] | minmax_scale(tgt)[2]).reshape(-1)
-    a = _flat(pred) - (psum / n)[:, None]
-    b = _flat(tgt) - (tsum / n)[:, None]
-    num = torch.linalg.vecdot(a, b)
-    den = torch.sqrt(torch.linalg.vecdot(a, a) * torch.linalg.vecdot(b, b))
-    out = torch.where(const | (den == 0), 0.0, num / torch.where(den > 0, den, 1.0))
-    return output(out.clamp(-1.0, 1.0), batched)
+    m = centred_moments(rows(pred), psum.numpy(), rows(tgt), tsum.numpy())
+    den = np.sqrt(m["sxx"] * m["syy"])
+    ok = ~m["const"] & (den > 0)
+    out = np.where(ok, m["sxy"] / np.where(ok, den, 1.0), 0.0)
+    return output(np.clip(out, -1.0, 1.0), batched)
 
 
+@chunked
 def kld(saliency_map: Any, target: Any) -> float | np.ndarray:
     """Kullback-Leibler divergence of the saliency map from the density map (MIT ``KLdiv.m``).
 
@@ -74,17 +69,15 @@ def kld(saliency_map: Any, target: Any) -> float | np.ndarray:
     which gives a large finite value).
     """
     pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target", nonnegative=True)
-    if bool(pred.amin() < 0):  # the inputs are checked: only the resize's undershoot is negative
+    if rows(pred).min() < 0:  # the inputs are checked: only the resize's undershoot is negative
         pred = pred.clamp(min=0.0)
-        psum = pred.sum(dim=(-2, -1))
-    p = _flat(pred) * torch.where(psum > 0, 1.0 / torch.where(psum > 0, psum, 1.0), 0.0)[:, None]
-    q = _flat(tgt) / tsum[:, None]
-    ratio = p.add_(EPS)
-    torch.div(q, ratio, out=ratio)
-    ratio.add_(EPS).log_()
-    return output(torch.linalg.vecdot(q, ratio), batched)
+        psum = torch.from_numpy(rows(pred).sum(axis=1))
+    ps, ts = psum.numpy(), tsum.numpy()
+    kp = np.where(ps > 0, 1.0 / np.where(ps > 0, ps, 1.0), 0.0)  # an all-zero map stays zero
+    return output(kl_rows(rows(pred), rows(tgt), kp, 1.0 / ts, EPS), batched)
 
 
+@chunked
 def sim(saliency_map: Any, target: Any) -> float | np.ndarray:
     """Similarity, or histogram intersection (MIT ``similarity.m``).
 
@@ -96,14 +89,13 @@ def sim(saliency_map: Any, target: Any) -> float | np.ndarray:
     negative maps), so it differs whenever a map's minimum is above 0.
     """
     pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target")
-    plo, prange, pconst = minmax_scale(pred)
-    tlo, trange, tconst = minmax_scale(tgt)
-    pmass = shifted_sums(pred, psum, plo)
-    tmass = shifted_sums(tgt, tsum, tlo)
-    kp = torch.where(pmass > 0, 1.0 / torch.where(pmass > 0, pmass, 1.0), 0.0)[:, None]
-    kt = torch.where(tmass > 0, 1.0 / torch.where(tmass > 0, tmass, 1.0), 0.0)[:, None]
-    p = (_flat(pred) - plo.reshape(-1, 1)).mul_(kp)
-    q = (_flat(tgt) - tlo.reshape(-1, 1)).mul_(kt)
-    out = torch.minimum(p, q, out=p).sum(dim=1)
-    out = torch.where(pconst.reshape(-1) | tconst.reshape(-1), 0.0, out)
-    return output(out, batched)
+    p, t = rows(pred), rows(tgt)
+    plo, phi = row_min_max(p)
+    tlo, thi = row_min_max(t)
+    pmass = shifted_sums(p, psum.numpy(), plo)
+    tmass = shifted_sums(t, tsum.numpy(), tlo)
+    const = (plo == phi) | (tlo == thi)
+    ka = np.where(const, 0.0, 1.0 / np.where(const, 1.0, pmass))
+    kb = np.where(const, 0.0, 1.0 / np.where(const, 1.0, tmass))
+    out = sim_rows(p, t, plo, ka, tlo, kb)
+    return output(np.where(const, 0.0, out), batched)

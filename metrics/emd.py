@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from metrics._batching import chunked
 from metrics._inputs import output
 from metrics._targets import density_pair
 from metrics.imresize import imresize
@@ -75,6 +76,7 @@ def fastemd_gd_metric(p: np.ndarray, q: np.ndarray, dist: np.ndarray) -> float:
     return float(total) / pq_factor / c_factor
 
 
+@chunked
 def emd(saliency_map: Any, target: Any, *, downsize: int = 32) -> float | np.ndarray:
     """Earth Mover's Distance, MIT convention (``EMD.m`` with FastEMD); see the module docstring.
 

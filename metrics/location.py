@@ -12,13 +12,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from metrics._inputs import EPS, as_maps, check_batch, check_finite, minmax_scale, output
+from metrics._batching import chunked
+from metrics._inputs import EPS, as_maps, check_batch, check_finite, output, rows
+from metrics._kernels import centred_moments, row_min_max
 from metrics._targets import fixation_pair, resize_to
 from metrics.density import shifted_sums
 
 __all__ = ["nss", "information_gain"]
 
 
+@chunked
 def nss(saliency_map: Any, fixations: Any) -> float | np.ndarray:
     """Normalized Scanpath Saliency (MIT ``NSS.m``).
 
@@ -31,11 +34,14 @@ def nss(saliency_map: Any, fixations: Any) -> float | np.ndarray:
     over fixations (a pixel fixated twice counts twice there, once here).
     """
     pred, fix, psum, batched = fixation_pair(saliency_map, fixations)
-    flat = pred.reshape(pred.shape[0], -1)
-    std, mean = torch.std_mean(flat, dim=1)
-    const = minmax_scale(pred)[2].reshape(-1) | (std == 0)
-    at_fix = fix.per_map_mean(fix.values(pred))
-    out = torch.where(const, 0.0, (at_fix - mean) / torch.where(const, 1.0, std))
+    r = rows(pred)
+    n = r.shape[1]
+    m = centred_moments(r, psum.numpy())
+    std = np.sqrt(np.maximum(m["sxx"], 0.0) / max(n - 1, 1))
+    const = m["const"] | (std == 0)
+    at_fix = fix.per_map_mean(fix.values(pred)).numpy()
+    mean = psum.numpy() / n
+    out = np.where(const, 0.0, (at_fix - mean) / np.where(const, 1.0, std))
     return output(out, batched)
 
 
@@ -46,15 +52,18 @@ def _log2_density_at(
 
     A constant map is taken as uniform (MIT: NaN).
     """
-    lo, _, const = minmax_scale(maps)
-    mass = shifted_sums(maps, sums, lo)  # sum(map - min) = (max - min) * sum of the min-max map
-    n = maps.shape[-1] * maps.shape[-2]
-    vals = maps.reshape(maps.shape[0], -1)[owner, pixel]
-    lo, mass, const = lo.reshape(-1)[owner], mass[owner], const.reshape(-1)[owner]
-    dens = torch.where(const, 1.0 / n, (vals - lo) / torch.where(const, 1.0, mass))
-    return torch.log2(dens + EPS)
+    r = rows(maps)
+    lo, hi = row_min_max(r)
+    mass = shifted_sums(r, sums.numpy(), lo)  # sum(map - min) = (max - min) * sum of the min-max map
+    const = lo == hi
+    own = owner.numpy()
+    vals = r[own, pixel.numpy()]
+    lo, mass, const = lo[own], mass[own], const[own]
+    dens = np.where(const, 1.0 / r.shape[1], (vals - lo) / np.where(const, 1.0, mass))
+    return torch.from_numpy(np.log2(dens + EPS))
 
 
+@chunked
 def information_gain(saliency_map: Any, fixations: Any, baseline: Any = None) -> float | np.ndarray:
     """Information gain over a baseline, in bits per fixation (MIT ``InfoGain.m``, after Kümmerer et al.).
 

@@ -83,9 +83,6 @@ class VirtualDisplay:
     def draw_text(self, text: str) -> None:
         pass
 
-    def dropped_frames(self) -> int:
-        return 0
-
     def screenshot(self, path: str | Path) -> None:
         pass
 
@@ -205,9 +202,6 @@ class PsychoPyDisplay:
     def draw_text(self, text: str) -> None:
         self._text.text = text
         self._text.draw()
-
-    def dropped_frames(self) -> int:
-        return int(self.win.nDroppedFrames)
 
     def screenshot(self, path: str | Path) -> None:
         """Grab the back buffer (what the next flip will show; call after drawing); the file is

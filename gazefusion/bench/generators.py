@@ -23,8 +23,9 @@ class Generator(Protocol):
 
     description: str
 
-    def generate(self, prompt: str, smap: np.ndarray | None, seed: int, control_scale: float,
-                 size: tuple[int, int]) -> np.ndarray:
+    def generate(
+        self, prompt: str, smap: np.ndarray | None, seed: int, control_scale: float, size: tuple[int, int]
+    ) -> np.ndarray:
         """One uint8 (H, W, 3) image of ``size`` = (width, height); ``smap`` None means no guidance."""
         ...
 
@@ -51,22 +52,44 @@ class PipelineGenerator:
         self.description, self.notice = describe_model(pipeline.model_description)
 
     @classmethod
-    def load(cls, model: str | None, steps: int, guidance_scale: float, device: str | None = None,
-             dtype: str | None = None) -> PipelineGenerator:
+    def load(
+        cls,
+        model: str | None,
+        steps: int,
+        guidance_scale: float,
+        device: str | None = None,
+        dtype: str | None = None,
+    ) -> PipelineGenerator:
         """Load ``model`` (None: default weights if present, else the tiny random model)."""
         from gazefusion.pipeline import GazeFusionPipeline
 
-        return cls(GazeFusionPipeline.from_pretrained(model, device=device, dtype=dtype), steps, guidance_scale)
+        return cls(
+            GazeFusionPipeline.from_pretrained(model, device=device, dtype=dtype), steps, guidance_scale
+        )
 
-    def generate(self, prompt: str, smap: np.ndarray | None, seed: int, control_scale: float,
-                 size: tuple[int, int]) -> np.ndarray:
+    def generate(
+        self, prompt: str, smap: np.ndarray | None, seed: int, control_scale: float, size: tuple[int, int]
+    ) -> np.ndarray:
         width, height = size
         if smap is None:  # baseline: no guidance (strength 0; the hint's content is then irrelevant)
             smap, control_scale = np.zeros((height, width), np.float32), 0.0
-        out = self.pipeline(prompt, smap, seed=[int(seed)], steps=self.steps, guidance_scale=self.guidance_scale,
-                            control_scale=float(control_scale), height=height, width=width)
+        out = self.pipeline(
+            prompt,
+            smap,
+            seed=[int(seed)],
+            steps=self.steps,
+            guidance_scale=self.guidance_scale,
+            control_scale=float(control_scale),
+            height=height,
+            width=width,
+        )
         return out.images[0]
 
     def params(self, control_scale: float) -> dict[str, Any]:
-        return self.pipeline.params(steps=self.steps, guidance_scale=self.guidance_scale,
-                                    control_scale=control_scale, negative_prompt=None, eta=0.0)
+        return self.pipeline.params(
+            steps=self.steps,
+            guidance_scale=self.guidance_scale,
+            control_scale=control_scale,
+            negative_prompt=None,
+            eta=0.0,
+        )

@@ -70,15 +70,20 @@ class BenchConfig:
         if not self.seeds:
             raise UserInputError("--seeds: expected at least one seed, found none")
         if not self.scorers:
-            raise UserInputError("--scorers: expected at least one saliency model, found none "
-                                 "(none usable on this machine?)")
+            raise UserInputError(
+                "--scorers: expected at least one saliency model, found none (none usable on this machine?)"
+            )
         if not self.metrics:
             raise UserInputError("--metrics: expected at least one metric, found none")
         if not self.control_scales or any(s <= 0 for s in self.control_scales):
-            raise UserInputError(f"--control-scales: expected positive strengths, found {list(self.control_scales)}")
+            raise UserInputError(
+                f"--control-scales: expected positive strengths, found {list(self.control_scales)}"
+            )
         if self.shuffled and len(self.smap_ids) < 2:
-            raise UserInputError(f"--smaps: the shuffled-target control needs at least 2 smaps, found "
-                                 f"{len(self.smap_ids)} (add smaps or pass --no-shuffled)")
+            raise UserInputError(
+                f"--smaps: the shuffled-target control needs at least 2 smaps, found "
+                f"{len(self.smap_ids)} (add smaps or pass --no-shuffled)"
+            )
         if self.steps < 1:
             raise UserInputError(f"--steps: expected >= 1, found {self.steps}")
         if len(set(self.seeds)) != len(self.seeds):

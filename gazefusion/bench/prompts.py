@@ -62,16 +62,22 @@ def load_prompts(path: str | os.PathLike) -> list[Prompt]:
     elif suffix == ".json":
         data = _json(text, p, None)
         if isinstance(data, dict) and "annotations" in data:
-            records = [{"prompt_id": f"coco{a.get('id', i)}", "prompt": a.get("caption")}
-                       for i, a in enumerate(data["annotations"]) if isinstance(a, dict)]
+            records = [
+                {"prompt_id": f"coco{a.get('id', i)}", "prompt": a.get("caption")}
+                for i, a in enumerate(data["annotations"])
+                if isinstance(a, dict)
+            ]
         elif isinstance(data, list):
             records = data
         else:
-            raise UserInputError(f"--prompts: {p} must hold a list of prompts or a COCO captions object "
-                                 f"with 'annotations', found a JSON {type(data).__name__}")
+            raise UserInputError(
+                f"--prompts: {p} must hold a list of prompts or a COCO captions object "
+                f"with 'annotations', found a JSON {type(data).__name__}"
+            )
     else:
-        raise UserInputError(f"--prompts: unknown prompt file type {suffix!r} for {p}; expected .txt, .csv, "
-                             ".jsonl or .json")
+        raise UserInputError(
+            f"--prompts: unknown prompt file type {suffix!r} for {p}; expected .txt, .csv, .jsonl or .json"
+        )
     prompts = [_to_prompt(rec, i, p) for i, rec in enumerate(records)]
     if not prompts:
         raise UserInputError(f"--prompts: no prompts found in {p}")
@@ -95,12 +101,14 @@ def _to_prompt(record: object, index: int, path: Path) -> Prompt:
     if isinstance(record, str):
         record = {"prompt": record}
     if not isinstance(record, dict):
-        raise UserInputError(f"--prompts: entry {index} of {path} must be a string or an object, "
-                             f"found {type(record).__name__}")
+        raise UserInputError(
+            f"--prompts: entry {index} of {path} must be a string or an object, found {type(record).__name__}"
+        )
     text = next((record[k] for k in TEXT_KEYS if record.get(k) not in (None, "")), None)
     if not isinstance(text, str) or not text.strip():
-        raise UserInputError(f"--prompts: entry {index} of {path} has no non-empty "
-                             f"{'/'.join(TEXT_KEYS)} field")
+        raise UserInputError(
+            f"--prompts: entry {index} of {path} has no non-empty {'/'.join(TEXT_KEYS)} field"
+        )
     raw_id = next((record[k] for k in ID_KEYS if record.get(k) not in (None, "")), None)
     prompt_id = f"p{index:04d}" if raw_id is None else _safe_id(str(raw_id))
     return Prompt(prompt_id=prompt_id, text=" ".join(text.split()))

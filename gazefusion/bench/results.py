@@ -25,8 +25,22 @@ from gazefusion.errors import UserInputError
 from gazefusion.utils.atomic import atomic_path
 
 #: Columns of the result table, in order.
-COLUMNS = ("prompt_id", "prompt", "smap", "seed", "condition", "control_scale", "target", "target_smap",
-           "scorer", "metric", "value", "image", "prediction", "item")
+COLUMNS = (
+    "prompt_id",
+    "prompt",
+    "smap",
+    "seed",
+    "condition",
+    "control_scale",
+    "target",
+    "target_smap",
+    "scorer",
+    "metric",
+    "value",
+    "image",
+    "prediction",
+    "item",
+)
 #: Columns that identify a row (the table is unique on them).
 KEY_COLUMNS = ("prompt_id", "smap", "seed", "condition", "control_scale", "target", "scorer", "metric")
 RESULTS_FILE = "results.parquet"
@@ -70,7 +84,9 @@ def read_results(path: str | os.PathLike) -> pd.DataFrame:
         if not parts:
             if (p / RESULTS_FILE).is_file():
                 return sort_results(pd.read_parquet(p / RESULTS_FILE))
-            raise UserInputError(f"RESULTS: no benchmark results in {p} (no {PARTS_DIR}/*.parquet, no {RESULTS_FILE})")
+            raise UserInputError(
+                f"RESULTS: no benchmark results in {p} (no {PARTS_DIR}/*.parquet, no {RESULTS_FILE})"
+            )
         # pyarrow reads the folder as one dataset; it skips names starting with '.' (temporary files).
         return sort_results(pd.read_parquet(p / PARTS_DIR))
     if p.is_file():

@@ -12,12 +12,11 @@ import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from functools import cache
 
 from gazefusion.bench.generators import Generator
 from gazefusion.bench.plan import (
@@ -66,8 +65,10 @@ def prepare_output(out_dir: str | os.PathLike, config: BenchConfig, smaps: Seque
         old = BenchConfig.from_json(json.loads(config_path.read_text()))
         diff = config.differences(old)
         if diff:
-            raise UserInputError(f"--out: {out} holds a benchmark with other settings ({', '.join(diff)}); "
-                                 "use a new output folder or the same settings to resume")
+            raise UserInputError(
+                f"--out: {out} holds a benchmark with other settings ({', '.join(diff)}); "
+                "use a new output folder or the same settings to resume"
+            )
     else:
         out.mkdir(parents=True, exist_ok=True)
         for smap_id, smap in zip(config.smap_ids, smaps, strict=True):
@@ -95,9 +96,18 @@ def metric_seed(*parts: object) -> int:
     return zlib.crc32("|".join(map(str, parts)).encode())
 
 
-def run_bench(config: BenchConfig, out_dir: str | os.PathLike, generator: Generator,
-              scorers: Mapping[str, Any], smaps: Sequence[np.ndarray], *, limit: int | None = None,
-              rank: int = 0, world: int = 1, progress: Progress | None = None) -> RunSummary:
+def run_bench(
+    config: BenchConfig,
+    out_dir: str | os.PathLike,
+    generator: Generator,
+    scorers: Mapping[str, Any],
+    smaps: Sequence[np.ndarray],
+    *,
+    limit: int | None = None,
+    rank: int = 0,
+    world: int = 1,
+    progress: Progress | None = None,
+) -> RunSummary:
     """Generate and score this process's share of the plan into ``out_dir`` (see the module docstring).
 
     ``scorers`` maps scorer names to objects with ``predict(images) -> list of (H, W) maps``;
@@ -122,9 +132,16 @@ def run_bench(config: BenchConfig, out_dir: str | os.PathLike, generator: Genera
     return RunSummary(planned=len(mine), skipped=len(mine) - len(todo), done=len(todo))
 
 
-def run_item(item: WorkItem, config: BenchConfig, out: Path, generator: Generator, scorers: Mapping[str, Any],
-             smap_by_id: Mapping[str, np.ndarray], targets: Mapping[str, Target],
-             shuffled_of: Mapping[str, str]) -> None:
+def run_item(
+    item: WorkItem,
+    config: BenchConfig,
+    out: Path,
+    generator: Generator,
+    scorers: Mapping[str, Any],
+    smap_by_id: Mapping[str, np.ndarray],
+    targets: Mapping[str, Target],
+    shuffled_of: Mapping[str, str],
+) -> None:
     """Generate one item's image, predict its saliency with every scorer, score it and write its part-file."""
     from gazefusion.utils.images import write_gray, write_rgb
 
@@ -132,12 +149,22 @@ def run_item(item: WorkItem, config: BenchConfig, out: Path, generator: Generato
     image = generator.generate(item.prompt.text, smap, item.seed, item.control_scale, config.size)
     image_rel = f"images/{item.condition}/{item.key}.png"
     write_rgb(out / image_rel, image)
-    atomic_write_json((out / image_rel).with_suffix(".json"), {
-        "prompt": item.prompt.text, "prompt_id": item.prompt.prompt_id, "seed": item.seed,
-        "condition": item.condition, "smap": item.smap_id, "control_scale": item.control_scale,
-        "size": list(config.size), "model": generator.description, "item": item.key,
-        "params": generator.params(item.control_scale), "versions": _library_versions(),
-    })
+    atomic_write_json(
+        (out / image_rel).with_suffix(".json"),
+        {
+            "prompt": item.prompt.text,
+            "prompt_id": item.prompt.prompt_id,
+            "seed": item.seed,
+            "condition": item.condition,
+            "smap": item.smap_id,
+            "control_scale": item.control_scale,
+            "size": list(config.size),
+            "model": generator.description,
+            "item": item.key,
+            "params": generator.params(item.control_scale),
+            "versions": _library_versions(),
+        },
+    )
     # (target kind, target smap) pairs this item is scored against
     if item.condition == BASELINE:
         pairs = [(sid, ALIGNED, sid) for sid in config.smap_ids]
@@ -153,10 +180,23 @@ def run_item(item: WorkItem, config: BenchConfig, out: Path, generator: Generato
         for smap_id, target_kind, target_smap in pairs:
             seed = metric_seed(item.key, scorer_name, smap_id, target_kind)
             values = score_prediction(prediction, targets[target_smap], config.metrics, seed=seed)
-            rows.extend({
-                "prompt_id": item.prompt.prompt_id, "prompt": item.prompt.text, "smap": smap_id,
-                "seed": item.seed, "condition": item.condition, "control_scale": item.control_scale,
-                "target": target_kind, "target_smap": target_smap, "scorer": scorer_name, "metric": metric,
-                "value": float(value), "image": image_rel, "prediction": pred_rel, "item": item.key,
-            } for metric, value in values.items())
+            rows.extend(
+                {
+                    "prompt_id": item.prompt.prompt_id,
+                    "prompt": item.prompt.text,
+                    "smap": smap_id,
+                    "seed": item.seed,
+                    "condition": item.condition,
+                    "control_scale": item.control_scale,
+                    "target": target_kind,
+                    "target_smap": target_smap,
+                    "scorer": scorer_name,
+                    "metric": metric,
+                    "value": float(value),
+                    "image": image_rel,
+                    "prediction": pred_rel,
+                    "item": item.key,
+                }
+                for metric, value in values.items()
+            )
     write_part(out, item.key, rows)

@@ -16,7 +16,9 @@ import numpy as np
 from gazefusion.bench.targets import Target
 
 
-def score_prediction(prediction: np.ndarray, target: Target, metric_names: Sequence[str], seed: int) -> dict[str, float]:
+def score_prediction(
+    prediction: np.ndarray, target: Target, metric_names: Sequence[str], seed: int
+) -> dict[str, float]:
     """``{metric: value}`` of ``prediction`` (float (H, W)) against ``target``; NaN where undefined."""
     from metrics import METRICS
 

@@ -38,7 +38,9 @@ def resolve_metrics(names: Sequence[str]) -> tuple[str, ...]:
 
     for name in names:
         if name not in METRICS:
-            raise UserInputError(f"--metrics: unknown metric {name!r}; known metrics: {', '.join(sorted(METRICS))}")
+            raise UserInputError(
+                f"--metrics: unknown metric {name!r}; known metrics: {', '.join(sorted(METRICS))}"
+            )
     if len(set(names)) != len(names):
         raise UserInputError(f"--metrics: expected distinct names, found {list(names)}")
     return tuple(names)
@@ -57,24 +59,44 @@ def resolve_scorers(names: Sequence[str] | None, device: str = "cpu") -> dict[st
         except UserInputError as exc:
             raise UserInputError(f"--scorers: {exc}") from None
         if not model.is_available():
-            raise UserInputError(f"--scorers: saliency model {name!r} cannot run here (weights or libraries "
-                                 f"missing); usable models: {', '.join(available_saliency_models())}")
+            raise UserInputError(
+                f"--scorers: saliency model {name!r} cannot run here (weights or libraries "
+                f"missing); usable models: {', '.join(available_saliency_models())}"
+            )
         scorers[name] = model
     if not scorers:
-        raise UserInputError("--scorers: expected at least one saliency model, found none usable on this machine")
+        raise UserInputError(
+            "--scorers: expected at least one saliency model, found none usable on this machine"
+        )
     return scorers
 
 
-def run_benchmark(out_dir: str | os.PathLike, *, prompts: str | os.PathLike = DEFAULT_PROMPTS,
-                  smaps: Sequence[str | os.PathLike] = (DEFAULT_SMAP_DIR,), seeds: Sequence[int] = (0,),
-                  model: str | None = None, scorers: Sequence[str] | None = None,
-                  metrics: Sequence[str] = DEFAULT_METRICS, control_scales: Sequence[float] = (1.0,),
-                  steps: int = 50, guidance_scale: float = 9.0, size: tuple[int, int] | None = None,
-                  baseline: bool = True, shuffled: bool = True, n_fixations: int = DEFAULT_N_FIXATIONS,
-                  n_other: int = DEFAULT_N_OTHER, target_seed: int = DEFAULT_TARGET_SEED, shuffle_seed: int = 0,
-                  limit: int | None = None, device: str | None = None, dtype: str | None = None,
-                  generator: Generator | None = None, progress: Progress | None = None,
-                  log: Callable[[str], None] = print) -> BenchRun:
+def run_benchmark(
+    out_dir: str | os.PathLike,
+    *,
+    prompts: str | os.PathLike = DEFAULT_PROMPTS,
+    smaps: Sequence[str | os.PathLike] = (DEFAULT_SMAP_DIR,),
+    seeds: Sequence[int] = (0,),
+    model: str | None = None,
+    scorers: Sequence[str] | None = None,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    control_scales: Sequence[float] = (1.0,),
+    steps: int = 50,
+    guidance_scale: float = 9.0,
+    size: tuple[int, int] | None = None,
+    baseline: bool = True,
+    shuffled: bool = True,
+    n_fixations: int = DEFAULT_N_FIXATIONS,
+    n_other: int = DEFAULT_N_OTHER,
+    target_seed: int = DEFAULT_TARGET_SEED,
+    shuffle_seed: int = 0,
+    limit: int | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+    generator: Generator | None = None,
+    progress: Progress | None = None,
+    log: Callable[[str], None] = print,
+) -> BenchRun:
     """Run (or resume) a benchmark into ``out_dir``; arguments as ``gazefusion bench run --help``.
 
     ``generator`` replaces the model under test (``model``, ``steps``, ``dtype`` are then unused);
@@ -89,43 +111,71 @@ def run_benchmark(out_dir: str | os.PathLike, *, prompts: str | os.PathLike = DE
     prompt_list = load_prompts(prompts)
     smap_set = load_smap_set(smaps, size)
     metric_names = resolve_metrics(metrics)
-    state = PartialState()
+    import torch
+
+    # cpu=True lets a CPU-only launch (torchrun / accelerate with WORLD_SIZE > 1) shard over gloo
+    state = PartialState(cpu=device == "cpu" or not torch.cuda.is_available())
     run_device = device or str(state.device)
     scorer_models = resolve_scorers(scorers, device=run_device)
     main = state.is_main_process
     if generator is None:
-        generator = PipelineGenerator.load(model, steps=steps, guidance_scale=guidance_scale, device=run_device,
-                                           dtype=dtype)
+        generator = PipelineGenerator.load(
+            model, steps=steps, guidance_scale=guidance_scale, device=run_device, dtype=dtype
+        )
         multiple = generator.pipeline.size_multiple
         h, w = smap_set[0].smap.shape
         if h % multiple or w % multiple:
-            raise UserInputError(f"--size: image sides must be multiples of {multiple}, found {w}x{h} "
-                                 "(pass --size)")
+            raise UserInputError(
+                f"--size: image sides must be multiples of {multiple}, found {w}x{h} (pass --size)"
+            )
     if main:
         log(f"model: {generator.description}")
         notice = getattr(generator, "notice", None)
         if notice:
-            log(f"note: {notice} (the benchmark's numbers then test the toolkit, not GazeFusion; "
-                "pass --model PATH for real weights)")
+            log(
+                f"note: {notice} (the benchmark's numbers then test the toolkit, not GazeFusion; "
+                "pass --model PATH for real weights)"
+            )
     config = BenchConfig(
-        prompts=tuple(prompt_list), smap_ids=tuple(s.smap_id for s in smap_set),
+        prompts=tuple(prompt_list),
+        smap_ids=tuple(s.smap_id for s in smap_set),
         smap_sha256=tuple(array_sha256(s.smap) for s in smap_set),
-        size=(smap_set[0].smap.shape[1], smap_set[0].smap.shape[0]), seeds=tuple(int(s) for s in seeds),
-        model=generator.description, scorers=tuple(scorer_models), metrics=metric_names,
-        control_scales=tuple(float(c) for c in control_scales), steps=steps, guidance_scale=guidance_scale,
-        baseline=baseline, shuffled=shuffled, n_fixations=n_fixations, n_other=n_other,
-        target_seed=target_seed, shuffle_seed=shuffle_seed,
+        size=(smap_set[0].smap.shape[1], smap_set[0].smap.shape[0]),
+        seeds=tuple(int(s) for s in seeds),
+        model=generator.description,
+        scorers=tuple(scorer_models),
+        metrics=metric_names,
+        control_scales=tuple(float(c) for c in control_scales),
+        steps=steps,
+        guidance_scale=guidance_scale,
+        baseline=baseline,
+        shuffled=shuffled,
+        n_fixations=n_fixations,
+        n_other=n_other,
+        target_seed=target_seed,
+        shuffle_seed=shuffle_seed,
     )
     out = Path(out_dir)
     if main:
         prepare_output(out, config, [s.smap for s in smap_set])
     state.wait_for_everyone()
-    summary = run_bench(config, out, generator, scorer_models, [s.smap for s in smap_set], limit=limit,
-                        rank=state.process_index, world=state.num_processes,
-                        progress=progress if main else None)
+    summary = run_bench(
+        config,
+        out,
+        generator,
+        scorer_models,
+        [s.smap for s in smap_set],
+        limit=limit,
+        rank=state.process_index,
+        world=state.num_processes,
+        progress=progress if main else None,
+    )
     state.wait_for_everyone()
     results = None
     if main:
         results = merge_results(out)
-        log(f"{summary.done} items generated and scored, {summary.skipped} already done; results: {results}")
+        shard_note = f" by process 1 of {state.num_processes}" if state.num_processes > 1 else ""
+        log(
+            f"{summary.done} items generated and scored{shard_note}, {summary.skipped} already done; results: {results}"
+        )
     return BenchRun(out, config, summary, results)

@@ -71,8 +71,13 @@ class Target:
     other_map: np.ndarray | None
 
 
-def build_targets(smap_ids: Sequence[str], smaps: Sequence[np.ndarray], n_fixations: int = DEFAULT_N_FIXATIONS,
-                  n_other: int = DEFAULT_N_OTHER, seed: int = DEFAULT_TARGET_SEED) -> dict[str, Target]:
+def build_targets(
+    smap_ids: Sequence[str],
+    smaps: Sequence[np.ndarray],
+    n_fixations: int = DEFAULT_N_FIXATIONS,
+    n_other: int = DEFAULT_N_OTHER,
+    seed: int = DEFAULT_TARGET_SEED,
+) -> dict[str, Target]:
     """Targets for every smap of a set (same-size maps), keyed by smap id; seeded, order-stable.
 
     Smap ``i`` draws its fixations from ``default_rng([seed, i])`` and its sAUC partners from
@@ -83,7 +88,9 @@ def build_targets(smap_ids: Sequence[str], smaps: Sequence[np.ndarray], n_fixati
     if len(smap_ids) != len(smaps):
         raise ValueError("build_targets: smap_ids and smaps differ in length")
     shape = smaps[0].shape
-    fixations = [pseudo_fixations(m, n_fixations, np.random.default_rng([seed, i])) for i, m in enumerate(smaps)]
+    fixations = [
+        pseudo_fixations(m, n_fixations, np.random.default_rng([seed, i])) for i, m in enumerate(smaps)
+    ]
     maps = [_as_binary(fixations_to_map(f, shape)) for f in fixations]
     targets = {}
     for i, (sid, smap) in enumerate(zip(smap_ids, smaps, strict=True)):

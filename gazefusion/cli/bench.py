@@ -13,8 +13,9 @@ import typer
 from gazefusion.cli._common import console, track
 from gazefusion.errors import UserInputError
 
-bench_app = typer.Typer(help="Model-based saliency benchmark over prompt sets: run it, then report.",
-                        no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Model-based saliency benchmark over prompt sets: run it, then report.", no_args_is_help=True
+)
 
 _DEFAULT_METRICS = "cc,kld,nss,sim,auc_judd,auc_shuffled"
 
@@ -25,8 +26,9 @@ def parse_list(text: str, argument: str, kind: type = str) -> list:
     try:
         return [kind(t) for t in items]
     except ValueError:
-        raise UserInputError(f"{argument}: expected a comma-separated list of {kind.__name__} values, "
-                             f"found {text!r}") from None
+        raise UserInputError(
+            f"{argument}: expected a comma-separated list of {kind.__name__} values, found {text!r}"
+        ) from None
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
@@ -45,31 +47,58 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
 
 @bench_app.command("run")
 def run(
-    out: Path = typer.Option(Path("out/bench"), "--out", "-o", help="Output folder (re-run the same command to resume)."),
-    prompts: Path = typer.Option(None, "--prompts", help="Prompt set: .txt, .csv, .jsonl or COCO captions .json "
-                                 "[default: assets/prompts/coco_style_100.txt]."),
-    smaps: list[str] = typer.Option(None, "--smaps", help="Smap files, spec files, built-in names or folders "
-                                    "(repeat the option) [default: assets/smaps/]."),
-    seeds: str = typer.Option("0", "--seeds", help="Comma-separated seeds; every prompt x smap runs with each."),
-    model: str = typer.Option(None, "--model", help="Model folder or checkpoint [default: the default weights if "
-                              "present, else the tiny random model]."),
-    scorers: str = typer.Option(None, "--scorers", help="Comma-separated saliency models [default: every model "
-                                "usable here]."),
+    out: Path = typer.Option(
+        Path("out/bench"), "--out", "-o", help="Output folder (re-run the same command to resume)."
+    ),
+    prompts: Path = typer.Option(
+        None,
+        "--prompts",
+        help="Prompt set: .txt, .csv, .jsonl or COCO captions .json "
+        "[default: assets/prompts/coco_style_100.txt].",
+    ),
+    smaps: list[str] = typer.Option(
+        None,
+        "--smaps",
+        help="Smap files, spec files, built-in names or folders "
+        "(repeat the option) [default: assets/smaps/].",
+    ),
+    seeds: str = typer.Option(
+        "0", "--seeds", help="Comma-separated seeds; every prompt x smap runs with each."
+    ),
+    model: str = typer.Option(
+        None,
+        "--model",
+        help="Model folder or checkpoint [default: the default weights if "
+        "present, else the tiny random model].",
+    ),
+    scorers: str = typer.Option(
+        None, "--scorers", help="Comma-separated saliency models [default: every model usable here]."
+    ),
     metrics: str = typer.Option(_DEFAULT_METRICS, "--metrics", help="Comma-separated metric names."),
-    control_scales: str = typer.Option("1.0", "--control-scales", help="ControlNet strengths; the first is "
-                                       "compared with the baseline, e.g. 1.0,0.5,1.5 for a sweep."),
+    control_scales: str = typer.Option(
+        "1.0",
+        "--control-scales",
+        help="ControlNet strengths; the first is compared with the baseline, e.g. 1.0,0.5,1.5 for a sweep.",
+    ),
     steps: int = typer.Option(50, "--steps", help="DDIM steps."),
     guidance_scale: float = typer.Option(9.0, "--guidance-scale", help="Classifier-free guidance."),
     size: str = typer.Option(None, "--size", help="Generation size N or WxH px [default: the smaps' size]."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Generate the unguided baseline."),
-    shuffled: bool = typer.Option(True, "--shuffled/--no-shuffled", help="Score the shuffled-target control."),
-    n_fixations: int = typer.Option(100, "--n-fixations", help="Pseudo-fixations drawn per smap for "
-                                    "location-based metrics (nss, auc_*)."),
-    n_other: int = typer.Option(10, "--n-other", help="Other smaps whose pseudo-fixations are the sAUC negatives."),
+    shuffled: bool = typer.Option(
+        True, "--shuffled/--no-shuffled", help="Score the shuffled-target control."
+    ),
+    n_fixations: int = typer.Option(
+        100, "--n-fixations", help="Pseudo-fixations drawn per smap for location-based metrics (nss, auc_*)."
+    ),
+    n_other: int = typer.Option(
+        10, "--n-other", help="Other smaps whose pseudo-fixations are the sAUC negatives."
+    ),
     target_seed: int = typer.Option(0, "--target-seed", help="Seed of the pseudo-fixations."),
     shuffle_seed: int = typer.Option(0, "--shuffle-seed", help="Seed of the shuffled-target derangement."),
     limit: int = typer.Option(None, "--limit", help="Only the first N work items (a quick look)."),
-    device: str = typer.Option(None, "--device", help="Torch device [default: accelerate's for this process]."),
+    device: str = typer.Option(
+        None, "--device", help="Torch device [default: accelerate's for this process]."
+    ),
     dtype: str = typer.Option("auto", "--dtype", help="auto (fp16 on GPU, fp32 on CPU), fp32, fp16 or bf16."),
 ) -> None:
     """Generate images for prompt x smap x seed with and without guidance, score them, write Parquet."""
@@ -78,13 +107,28 @@ def run(
     from gazefusion.bench.smapset import DEFAULT_SMAP_DIR
 
     run_benchmark(
-        out, prompts=prompts or DEFAULT_PROMPTS, smaps=smaps or [DEFAULT_SMAP_DIR],
-        seeds=parse_list(seeds, "--seeds", int), model=model,
+        out,
+        prompts=prompts or DEFAULT_PROMPTS,
+        smaps=smaps or [DEFAULT_SMAP_DIR],
+        seeds=parse_list(seeds, "--seeds", int),
+        model=model,
         scorers=None if scorers is None else parse_list(scorers, "--scorers"),
-        metrics=parse_list(metrics, "--metrics"), control_scales=parse_list(control_scales, "--control-scales", float),
-        steps=steps, guidance_scale=guidance_scale, size=parse_size(size), baseline=baseline, shuffled=shuffled,
-        n_fixations=n_fixations, n_other=n_other, target_seed=target_seed, shuffle_seed=shuffle_seed,
-        limit=limit, device=device, dtype=dtype, progress=track, log=console.print,
+        metrics=parse_list(metrics, "--metrics"),
+        control_scales=parse_list(control_scales, "--control-scales", float),
+        steps=steps,
+        guidance_scale=guidance_scale,
+        size=parse_size(size),
+        baseline=baseline,
+        shuffled=shuffled,
+        n_fixations=n_fixations,
+        n_other=n_other,
+        target_seed=target_seed,
+        shuffle_seed=shuffle_seed,
+        limit=limit,
+        device=device,
+        dtype=dtype,
+        progress=track,
+        log=console.print,
     )
 
 
@@ -93,7 +137,9 @@ def report(
     results: Path = typer.Argument(..., help="A bench output folder (or its results.parquet)."),
     out: Path = typer.Option(None, "--out", "-o", help="Report folder [default: RESULTS/report]."),
     examples: int = typer.Option(4, "--examples", help="Rows of the example grid (0: none)."),
-    scorer: str = typer.Option(None, "--scorer", help="Scorer shown in the example grid [default: the first]."),
+    scorer: str = typer.Option(
+        None, "--scorer", help="Scorer shown in the example grid [default: the first]."
+    ),
 ) -> None:
     """Write report.md/.html with means and CIs, paired tests, the shuffled-target gap and figures."""
     from analysis.bench_report import write_bench_report

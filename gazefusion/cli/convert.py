@@ -11,10 +11,14 @@ from gazefusion.cli._common import console, progress_bar
 
 def convert(
     source: Path = typer.Argument(
-        ..., help="A cldm checkpoint (.ckpt/.pth/.safetensors), or with --to-cldm a diffusers folder."
+        ...,
+        metavar="SOURCE",
+        help="A cldm checkpoint (.ckpt/.pth/.safetensors), or with --to-cldm a diffusers folder.",
     ),
     out: Path = typer.Argument(
-        ..., help="The diffusers folder to write, or with --to-cldm the .ckpt/.safetensors file."
+        ...,
+        metavar="OUT",
+        help="The diffusers folder to write, or with --to-cldm the .ckpt/.safetensors file.",
     ),
     to_cldm: bool = typer.Option(
         False, "--to-cldm", help="Write a diffusers folder back as an original cldm checkpoint."
@@ -36,7 +40,9 @@ def convert(
     from gazefusion.models.cldm import cldm_to_diffusers, diffusers_to_cldm
 
     if not source.exists():
-        raise UserInputError(f"SOURCE: expected {'a diffusers folder' if to_cldm else 'a checkpoint file'}, found no {source}")
+        raise UserInputError(
+            f"SOURCE: expected {'a diffusers folder' if to_cldm else 'a checkpoint file'}, found no {source}"
+        )
     if to_cldm:
         if out.exists() and not overwrite:
             raise UserInputError(f"OUT: expected a new file, found existing {out} (use --overwrite)")

@@ -13,31 +13,58 @@ from pathlib import Path
 import typer
 
 from gazefusion.cli._common import console, track
+from gazefusion.errors import UserInputError
 
 #: Classical scorers of the demo (no weights); those not usable here are left out.
 DEMO_SCORERS = ("spectral-residual", "fine-grained", "itti-koch", "centre-bias")
+#: Built-in smaps of the demo: the original's two look-alikes and a blob in another place.
+DEMO_SMAPS = ("smap1", "smap2", "blob_top_left")
 DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "assets" / "prompts" / "demo_4.txt"
 
 
 def demo(
-    out: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Output folder (bench results and report)."),
-    model: str = typer.Option(None, "--model", help="Model folder or checkpoint [default: tiny random model "
-                              "unless default weights are present]."),
+    out: Path = typer.Option(
+        Path("out/demo"), "--out", "-o", help="Output folder (bench results and report)."
+    ),
+    model: str = typer.Option(
+        None,
+        "--model",
+        help="Model folder or checkpoint [default: tiny random model unless default weights are present].",
+    ),
     size: int = typer.Option(64, "--size", help="Image side in pixels (multiple of 8)."),
     steps: int = typer.Option(4, "--steps", help="DDIM steps."),
-    n_smaps: int = typer.Option(3, "--smaps", help="Number of built-in smaps used."),
+    threads: int = typer.Option(
+        1,
+        "--threads",
+        help="Torch CPU threads: the tiny model's small operations run "
+        "fastest on one (more threads only add contention); raise it for real weights.",
+    ),
 ) -> None:
     """Run a small benchmark (4 prompts x 3 smaps, classical scorers) and print the report's path."""
+    import torch
+
     from analysis.bench_report import write_bench_report
     from gazefusion.bench.session import run_benchmark
     from gazefusion.saliency import available_saliency_models
-    from gazefusion.smaps import builtin_names
 
+    if threads < 1:
+        raise UserInputError(f"--threads: expected >= 1, found {threads}")
+    torch.set_num_threads(threads)
     usable = set(available_saliency_models(usable_only=True))
     scorers = [s for s in DEMO_SCORERS if s in usable]
     bench_dir = out / "bench"
-    run_benchmark(bench_dir, prompts=DEMO_PROMPTS, smaps=builtin_names()[:n_smaps], seeds=(0,), model=model,
-                  scorers=scorers, steps=steps, size=(size, size), progress=track, log=console.print)
+    run_benchmark(
+        bench_dir,
+        prompts=DEMO_PROMPTS,
+        smaps=list(DEMO_SMAPS),
+        seeds=(0,),
+        model=model,
+        scorers=scorers,
+        steps=steps,
+        size=(size, size),
+        progress=track,
+        log=console.print,
+    )
     report = write_bench_report(bench_dir, out / "report")
     console.print(f"report: {report}")
 

@@ -34,9 +34,10 @@ def _load(config: Path, tracker: str | None = None):
 
 
 def _default_db(config: Path, cfg) -> Path:
-    from study.export import bids_label
+    import re
 
-    return config.resolve().parent / "data" / f"{bids_label(cfg.name)}.sqlite"
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", cfg.name) or "study"
+    return config.resolve().parent / "data" / f"{name}.sqlite"
 
 
 @study_app.command("check")
@@ -129,6 +130,11 @@ def run(
                 session,
                 resume=resume,
                 log=lambda m: console.print(m, highlight=False),
+                on_trial=lambda spec, rec: console.print(
+                    f"trial {spec.index + 1} stored: {spec.stimulus_id}, {len(rec.samples)} samples, "
+                    f"{rec.timing['n_dropped']} dropped frames",
+                    highlight=False,
+                ),
                 screenshot=screenshot,
             ).run()
         finally:

@@ -170,9 +170,11 @@ class _Workers:
     """This process's place among the accelerate processes (a single process without accelerate)."""
 
     def __init__(self) -> None:
+        import torch
         from accelerate import PartialState
 
-        self.state = PartialState()
+        # cpu=True lets CPU-only processes started by accelerate/torchrun join a gloo group
+        self.state = PartialState(cpu=not torch.cuda.is_available())
         self.rank = self.state.process_index
         self.world = self.state.num_processes
 
@@ -205,6 +207,7 @@ def run_crop_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareReport,
     report.sources = len(sources)
     done = read_journal(state, "crop", "source")
     pending = workers.share([p for p in sources if p.name not in done])
+    workers.barrier()  # every process has read the same journal before anyone appends to it
     image_dir = Path(cfg.out_dir) / "images"
     image_dir.mkdir(parents=True, exist_ok=True)
     from torchvision.io import decode_image
@@ -294,6 +297,7 @@ def run_saliency_stage(
     state = Path(cfg.out_dir) / STATE_DIR
     done = read_journal(state, "saliency", "id")
     pending = workers.share([c for c in _kept_crops(state) if not _smap_done(cfg, done.get(c["id"]))])
+    workers.barrier()  # every process has read the same journal before anyone appends to it
     if not pending:
         return
     model = load_saliency_model(cfg, device)
@@ -350,6 +354,7 @@ def run_caption_stage(
     name = captioner_name(cfg)
     done = read_journal(state, "caption", "id")
     pending = workers.share([c for c in _kept_crops(state) if done.get(c["id"], {}).get("captioner") != name])
+    workers.barrier()  # every process has read the same journal before anyone appends to it
     if not pending:
         return
     captioner = make_captioner(cfg, device)
@@ -403,11 +408,24 @@ def build_manifest(cfg: PrepareConfig) -> int:
     return len(rows)
 
 
+def _merge_reports(report: PrepareReport, workers: _Workers) -> PrepareReport:
+    """The sum of every process's report (each counted its own share of the work)."""
+    from accelerate.utils import gather_object
+
+    parts = gather_object([report.to_dict()])
+    merged = PrepareReport(sources=report.sources, main_process=report.main_process)
+    for part in parts:
+        for name in ("new_crops", "dropped_dark", "new_smaps", "new_captions"):
+            setattr(merged, name, getattr(merged, name) + part[name])
+        merged.corrupt += [tuple(c) for c in part["corrupt"]]
+        merged.missing_captions += part["missing_captions"]
+    return merged
+
+
 def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> PrepareReport:
     """Run the three stages (each only on what is missing) and rebuild the manifest.
 
-    Works in a single process or under ``accelerate launch``; the report of a multi-process run
-    counts the main process's share of the new work (the manifest counts everything).
+    Works in a single process or under ``accelerate launch`` (the report sums every process's work).
     """
     import torch
 
@@ -425,6 +443,8 @@ def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> Pr
     run_saliency_stage(cfg, workers, report, progress, device)
     run_caption_stage(cfg, workers, report, progress, device)
     workers.barrier()
+    if workers.world > 1:
+        report = _merge_reports(report, workers)
     if workers.state.is_main_process:
         report.manifest_rows = build_manifest(cfg)
         config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}

@@ -44,7 +44,7 @@ class GazeFusionOutput:
 
     ``images`` are uint8 (H, W, 3) RGB; ``smaps`` the float32 (H, W) maps fed as hints (after any
     resize); ``blends`` the 50/50 JET overlays of image and smap (only when asked for);
-    ``params`` the settings shared by all images.
+    ``params`` the settings shared by all images (model and weight hash included).
     """
 
     images: list[np.ndarray]
@@ -152,14 +152,18 @@ class GazeFusionPipeline:
     config (SD2.1-base: ``steps_offset=1``, leading spacing).
     """
 
-    def __init__(self, sd_pipeline, model_description: str = "components") -> None:
+    def __init__(self, sd_pipeline, model_description: str | Mapping[str, Any] = "components") -> None:
         self.sd = sd_pipeline
-        self.model_description = model_description
-        self._weights_sha256: str | None = None
+        #: What was loaded: the dict of :func:`gazefusion.models.loading.load_components` (``model_id``,
+        #: ``source``, ``path``, ``weight_hash`` "sha256:...", ``notice``) or a short text.
+        self.model_description = dict(model_description) if isinstance(model_description, Mapping) \
+            else model_description
+        self._tensor_hash: str | None = None
 
     @classmethod
     def from_components(cls, components: Mapping[str, Any], *, device: str | None = None,
-                        dtype: Any = None, model_description: str = "components") -> GazeFusionPipeline:
+                        dtype: Any = None, model_description: str | Mapping[str, Any] = "components",
+                        ) -> GazeFusionPipeline:
         """Wrap ready components; moves them to ``device``/``dtype`` (default: CUDA fp16, else CPU fp32)."""
         from diffusers import DDIMScheduler, StableDiffusionControlNetPipeline
 
@@ -221,14 +225,22 @@ class GazeFusionPipeline:
             self.sd.enable_model_cpu_offload()
 
     @property
-    def weights_sha256(self) -> str:
-        """SHA-256 over every component's state dict (names, dtypes, shapes, bytes); computed once."""
-        if self._weights_sha256 is None:
-            from gazefusion.pipeline.provenance import weights_sha256
+    def weight_hash(self) -> str:
+        """The weights' hash, "sha256:...": of the loaded files, else of the tensors (computed once)."""
+        if isinstance(self.model_description, dict) and self.model_description.get("weight_hash"):
+            return str(self.model_description["weight_hash"])
+        if self._tensor_hash is None:
+            from gazefusion.models.loading import tensors_sha256
 
-            self._weights_sha256 = weights_sha256(
-                {name: getattr(self.sd, name) for name in ("unet", "controlnet", "vae", "text_encoder")})
-        return self._weights_sha256
+            modules = {name: getattr(self.sd, name) for name in ("unet", "controlnet", "vae", "text_encoder")}
+            self._tensor_hash = "sha256:" + tensors_sha256(modules)
+        return self._tensor_hash
+
+    @property
+    def model_id(self) -> str:
+        """A short name of the model (its ``model_id``, or the description text)."""
+        d = self.model_description
+        return str(d.get("model_id")) if isinstance(d, dict) else str(d)
 
     # --------------------------------------------------------------------------------- generation
     def prepare_jobs(self, prompt: str | Sequence[str], smap: SmapInput | Sequence[SmapInput], *,
@@ -300,7 +312,7 @@ class GazeFusionPipeline:
             "scheduler_config": {k: v for k, v in dict(self.sd.scheduler.config).items()
                                  if not k.startswith("_")},
             "dtype": str(self.dtype).removeprefix("torch."), "device": self.device.type,
-            "model": self.model_description,
+            "model": self.model_id,
         }
 
     def __call__(self, prompt: str | Sequence[str] = DEFAULT_PROMPT,

@@ -56,6 +56,7 @@ def image_stem(job: Job) -> str:
 
 def generation_record(pipe: GazeFusionPipeline, job: Job, params: dict[str, Any]) -> dict[str, Any]:
     """What determines a job's image (compared on resume), as plain JSON values."""
+    description = pipe.model_description if isinstance(pipe.model_description, dict) else {}
     record = {
         "prompt": job.prompt,
         "seed": job.seed,
@@ -66,7 +67,8 @@ def generation_record(pipe: GazeFusionPipeline, job: Job, params: dict[str, Any]
             "height": int(job.smap.shape[0]),
             "width": int(job.smap.shape[1]),
         },
-        "model": {"description": pipe.model_description, "weights_sha256": pipe.weights_sha256},
+        "model": {"model_id": pipe.model_id, "weight_hash": pipe.weight_hash,
+                  **{k: description.get(k) for k in ("source", "path")}},
         "params": params,
     }
     return json.loads(json.dumps(record, default=str))

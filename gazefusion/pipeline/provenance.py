@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
 from importlib import metadata
-from typing import Any
 
 import numpy as np
 
@@ -26,12 +24,9 @@ def library_versions() -> dict[str, str]:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
+    """SHA-256 of a (small) file's bytes."""
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def array_sha256(array: np.ndarray) -> str:
@@ -40,21 +35,3 @@ def array_sha256(array: np.ndarray) -> str:
     h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
     h.update(a.tobytes())
     return h.hexdigest()
-
-
-def weights_sha256(modules: Mapping[str, Any]) -> str:
-    """SHA-256 over the modules' state dicts: for each module and key (sorted), name, dtype, shape, bytes.
-
-    Independent of the device; it does depend on the dtype (an fp16 copy hashes differently).
-    """
-    import torch
-
-    h = hashlib.sha256()
-    for module_name in sorted(modules):
-        state = modules[module_name].state_dict()
-        for key in sorted(state):
-            t = state[key].detach().to("cpu").contiguous()
-            h.update(f"{module_name}.{key}|{t.dtype}|{tuple(t.shape)}|".encode())
-            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
-

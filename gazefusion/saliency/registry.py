@@ -68,6 +68,19 @@ def register_saliency_model(name: str, *, replace: bool = False) -> Callable[[F]
     return decorator
 
 
+#: Spelling variants accepted on look-up (US spelling of the centre-bias baseline).
+_ALIASES = {"center-bias": "centre-bias"}
+
+
+def canonical_name(name: str) -> str:
+    """Registry spelling of ``name``: ``spectral_residual`` and ``Center-Bias`` find their models."""
+    key = name.strip()
+    if key in _REGISTRY:
+        return key
+    key = key.lower().replace("_", "-")
+    return _ALIASES.get(key, key)
+
+
 def unregister_saliency_model(name: str) -> None:
     """Remove ``name`` from the registry (no error if absent)."""
     _REGISTRY.pop(name, None)
@@ -82,6 +95,7 @@ def get_saliency_model(name: str, **kwargs) -> SaliencyModel:
         If ``name`` is unknown (the message lists the known names) or a keyword is not accepted.
     """
     load_plugins()
+    name = canonical_name(name)
     try:
         factory = _REGISTRY[name]
     except KeyError:

@@ -95,6 +95,7 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
         log_with=_tracker(cfg),
         project_config=ProjectConfiguration(project_dir=str(out), logging_dir=str(out / "logs")),
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=cfg.mid_control)],
+        cpu=not torch.cuda.is_available(),  # lets CPU-only processes (torchrun) form a gloo group
     )
     set_seed(cfg.seed)
     if accelerator.is_main_process:

@@ -84,7 +84,7 @@ def test_whole_session_records_everything(make_study, tmp_path):
 
 
 def test_gaze_lands_on_the_target_smap(make_study, tmp_path):
-    cfg = StudyConfig.from_file(make_study(items=("a",), trials={"stimulus_s": 20.0}))
+    cfg = StudyConfig.from_file(make_study(items=("a",), trials={"stimulus_s": 10.0}))
     db = tmp_path / "s.sqlite"
     _run(cfg, db, participant="P00", accuracy_offset_deg=0.0)  # row 0: item a in blob_left
     (left, width, cond) = _rows(db, "SELECT stim_left, stim_width, condition FROM trials WHERE practice=0")[0]

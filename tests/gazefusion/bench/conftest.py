@@ -33,8 +33,14 @@ class NoiseImage(SmapAsImage):
 
     def generate(self, prompt, smap, seed, control_scale, size):
         width, height = size
-        rng = np.random.default_rng([seed, sum(map(ord, prompt)), int(control_scale * 100),
-                                     0 if smap is None else int(smap.sum() * 1000)])
+        rng = np.random.default_rng(
+            [
+                seed,
+                sum(map(ord, prompt)),
+                int(control_scale * 100),
+                0 if smap is None else int(smap.sum() * 1000),
+            ]
+        )
         return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 

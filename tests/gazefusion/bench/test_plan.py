@@ -12,8 +12,16 @@ from gazefusion.errors import UserInputError
 
 
 def make_config(**kw):
-    base = dict(prompts=(Prompt("a", "x"), Prompt("b", "y")), smap_ids=("s1", "s2", "s3"), smap_sha256=("", "", ""),
-                size=(16, 16), seeds=(0, 1), model="m", scorers=("centre-bias",), control_scales=(1.0, 0.5))
+    base = dict(
+        prompts=(Prompt("a", "x"), Prompt("b", "y")),
+        smap_ids=("s1", "s2", "s3"),
+        smap_sha256=("", "", ""),
+        size=(16, 16),
+        seeds=(0, 1),
+        model="m",
+        scorers=("centre-bias",),
+        control_scales=(1.0, 0.5),
+    )
     base.update(kw)
     return BenchConfig(**base)
 
@@ -88,8 +96,10 @@ def test_targets_binary_maps_and_other_fixations():
     assert set(np.unique(t.fixation_map)) <= {0.0, 1.0}
     assert t.fixation_map.sum() == len({tuple(p) for p in t.fixations})
     # the sAUC negatives are exactly the union of two other smaps' fixation maps
-    unions = [np.clip(targets[x].fixation_map + targets[y].fixation_map, 0, 1)
-              for x, y in (("b", "c"), ("b", "d"), ("c", "d"))]
+    unions = [
+        np.clip(targets[x].fixation_map + targets[y].fixation_map, 0, 1)
+        for x, y in (("b", "c"), ("b", "d"), ("c", "d"))
+    ]
     assert any(np.array_equal(t.other_map, u) for u in unions)
     again = build_targets(["a", "b", "c", "d"], smaps, n_fixations=30, n_other=2, seed=5)
     assert np.array_equal(again["c"].fixations, targets["c"].fixations)

@@ -24,13 +24,30 @@ def test_text_skips_comments_and_blank_lines(tmp_path):
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        pytest.param("p.csv", "id,caption\n7,a red bus\nx y,a boat\n", [("7", "a red bus"), ("x_y", "a boat")], id="csv"),
+        pytest.param(
+            "p.csv",
+            "id,caption\n7,a red bus\nx y,a boat\n",
+            [("7", "a red bus"), ("x_y", "a boat")],
+            id="csv",
+        ),
         pytest.param("p.csv", "prompt\na red bus\n", [("p0000", "a red bus")], id="csv-no-id"),
-        pytest.param("p.jsonl", '"a red bus"\n{"prompt_id": "q", "text": "a boat"}\n',
-                     [("p0000", "a red bus"), ("q", "a boat")], id="jsonl"),
-        pytest.param("p.json", json.dumps({"images": [], "annotations": [
-            {"id": 11, "image_id": 3, "caption": "A man on a horse."}]}), [("coco11", "A man on a horse.")], id="coco"),
-        pytest.param("p.json", json.dumps(["one", {"caption": "two"}]), [("p0000", "one"), ("p0001", "two")], id="list"),
+        pytest.param(
+            "p.jsonl",
+            '"a red bus"\n{"prompt_id": "q", "text": "a boat"}\n',
+            [("p0000", "a red bus"), ("q", "a boat")],
+            id="jsonl",
+        ),
+        pytest.param(
+            "p.json",
+            json.dumps(
+                {"images": [], "annotations": [{"id": 11, "image_id": 3, "caption": "A man on a horse."}]}
+            ),
+            [("coco11", "A man on a horse.")],
+            id="coco",
+        ),
+        pytest.param(
+            "p.json", json.dumps(["one", {"caption": "two"}]), [("p0000", "one"), ("p0001", "two")], id="list"
+        ),
     ],
 )
 def test_formats(tmp_path, name, content, expected):

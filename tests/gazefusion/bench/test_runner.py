@@ -19,10 +19,20 @@ METRICS = ("cc", "kld", "nss", "sim", "auc_judd", "auc_shuffled")
 def setup(tmp_path, prompt_file, smap_dir, generator, seeds=(0,), scales=(1.0,), metrics=METRICS, **kw):
     prompts = load_prompts(prompt_file)
     smaps = load_smap_set([smap_dir])
-    config = BenchConfig(prompts=tuple(prompts), smap_ids=tuple(s.smap_id for s in smaps),
-                         smap_sha256=("",) * len(smaps), size=(32, 32), seeds=seeds, model=generator.description,
-                         scorers=("identity",), metrics=metrics, control_scales=scales, steps=1, n_fixations=50,
-                         **kw)
+    config = BenchConfig(
+        prompts=tuple(prompts),
+        smap_ids=tuple(s.smap_id for s in smaps),
+        smap_sha256=("",) * len(smaps),
+        size=(32, 32),
+        seeds=seeds,
+        model=generator.description,
+        scorers=("identity",),
+        metrics=metrics,
+        control_scales=scales,
+        steps=1,
+        n_fixations=50,
+        **kw,
+    )
     out = tmp_path / "out"
     arrays = [s.smap for s in smaps]
     prepare_output(out, config, arrays)
@@ -46,7 +56,9 @@ def test_rows_columns_and_files(tmp_path, prompt_file, smap_dir):
     assert set(df["condition"]) == {"baseline", "gazefusion"}
     shuffled = df[df["target"] == "shuffled"]
     assert (shuffled["smap"] != shuffled["target_smap"]).all()
-    assert (df.loc[df["target"] == "aligned", "smap"] == df.loc[df["target"] == "aligned", "target_smap"]).all()
+    assert (
+        df.loc[df["target"] == "aligned", "smap"] == df.loc[df["target"] == "aligned", "target_smap"]
+    ).all()
     for rel in set(df["image"]) | set(df["prediction"]):
         assert (out / rel).is_file()
     assert (out / df["image"].iloc[0]).with_suffix(".json").is_file()
@@ -70,8 +82,15 @@ def test_aligned_beats_shuffled_by_far_when_images_are_their_smaps(tmp_path, pro
 
 
 def test_gap_is_near_zero_when_images_are_unrelated_noise(tmp_path, prompt_file, smap_dir):
-    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, NoiseImage(), seeds=(0, 1, 2), baseline=False,
-                                metrics=("cc", "nss", "auc_shuffled"))
+    config, out, arrays = setup(
+        tmp_path,
+        prompt_file,
+        smap_dir,
+        NoiseImage(),
+        seeds=(0, 1, 2),
+        baseline=False,
+        metrics=("cc", "nss", "auc_shuffled"),
+    )
     run(config, out, arrays, NoiseImage())
     df = read_results(out)
     gf = df[df["condition"] == "gazefusion"]
@@ -110,8 +129,9 @@ def test_resume_with_other_settings_is_refused(tmp_path, prompt_file, smap_dir):
 
 
 def test_control_scale_sweep_rows(tmp_path, prompt_file, smap_dir):
-    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage(), scales=(1.0, 0.5), shuffled=False,
-                                metrics=("cc",))
+    config, out, arrays = setup(
+        tmp_path, prompt_file, smap_dir, SmapAsImage(), scales=(1.0, 0.5), shuffled=False, metrics=("cc",)
+    )
     run(config, out, arrays, SmapAsImage())
     df = read_results(out)
     assert sorted(df.loc[df.condition == "gazefusion", "control_scale"].unique()) == [0.5, 1.0]

@@ -37,9 +37,26 @@ def write_inputs(folder: Path) -> tuple[Path, Path]:
 
 
 def bench_args(prompts, smaps, out):
-    return ["bench", "run", "--prompts", str(prompts), "--smaps", str(smaps), "--steps", "1", "--guidance-scale", "1",
-            "--seeds", "0",
-            "--scorers", SCORERS, "--metrics", ",".join(METRICS), "--out", str(out)]
+    return [
+        "bench",
+        "run",
+        "--prompts",
+        str(prompts),
+        "--smaps",
+        str(smaps),
+        "--steps",
+        "1",
+        "--guidance-scale",
+        "1",
+        "--seeds",
+        "0",
+        "--scorers",
+        SCORERS,
+        "--metrics",
+        ",".join(METRICS),
+        "--out",
+        str(out),
+    ]
 
 
 def run_in_process(args):
@@ -70,7 +87,15 @@ def test_run_and_report_on_the_tiny_model(reference, tmp_path, capsys):
     assert len(list((out / "predictions").rglob("*.png"))) == 2 * 3
     run_in_process(["bench", "report", str(out), "-o", str(tmp_path / "report")])
     assert f"report: {tmp_path / 'report' / 'report.md'}" in capsys.readouterr().out.replace("\n", "")
-    for name in ("report.md", "report.html", "fig_means.png", "examples.png", "summary.csv", "paired.csv", "gap.csv"):
+    for name in (
+        "report.md",
+        "report.html",
+        "fig_means.png",
+        "examples.png",
+        "summary.csv",
+        "paired.csv",
+        "gap.csv",
+    ):
         assert (tmp_path / "report" / name).is_file(), name
     md = (tmp_path / "report" / "report.md").read_text()
     assert "minus baseline" in md and "Aligned minus shuffled" in md and "Tiny random model" in md
@@ -78,8 +103,14 @@ def test_run_and_report_on_the_tiny_model(reference, tmp_path, capsys):
 
 def spawn(args):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GAZEFUSION_DEBUG": ""}
-    return subprocess.Popen([sys.executable, "-m", "gazefusion", *args], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "gazefusion", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_killed_run_resumes_to_the_uninterrupted_result(reference, tmp_path):
@@ -97,14 +128,19 @@ def test_killed_run_resumes_to_the_uninterrupted_result(reference, tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
     n_parts = len([p for p in parts.glob("*.parquet") if not p.name.startswith(".")])
-    assert killed and 1 <= n_parts < 3, f"the run ended before it could be killed ({n_parts} parts): {err[-2000:]}"
+    assert killed and 1 <= n_parts < 3, (
+        f"the run ended before it could be killed ({n_parts} parts): {err[-2000:]}"
+    )
     assert not (crashed / "results.parquet").exists()
     partial = read_results(crashed)  # every part-file on disk is complete: whole items only
     assert partial.groupby("item").size().isin([2 * 2 * len(METRICS)]).all()
     run_in_process(bench_args(prompts, smaps, crashed))
-    pd.testing.assert_frame_equal(pd.read_parquet(crashed / "results.parquet"),
-                                  pd.read_parquet(reference / "bench" / "results.parquet"),
-                                  check_exact=False, rtol=1e-6)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(crashed / "results.parquet"),
+        pd.read_parquet(reference / "bench" / "results.parquet"),
+        check_exact=False,
+        rtol=1e-6,
+    )
 
 
 @pytest.fixture()
@@ -115,10 +151,15 @@ def inputs(tmp_path):
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        pytest.param(["--prompts", "{tmp}/absent.txt"], "--prompts: prompt file not found", id="missing-prompts"),
+        pytest.param(
+            ["--prompts", "{tmp}/absent.txt"], "--prompts: prompt file not found", id="missing-prompts"
+        ),
         pytest.param(["--smaps", "{tmp}/empty"], "--smaps: the smap set is empty", id="empty-smaps"),
-        pytest.param(["--scorers", "no-such-model"], "--scorers: unknown saliency model 'no-such-model'",
-                     id="unknown-scorer"),
+        pytest.param(
+            ["--scorers", "no-such-model"],
+            "--scorers: unknown saliency model 'no-such-model'",
+            id="unknown-scorer",
+        ),
         pytest.param(["--metrics", "cc,nope"], "--metrics: unknown metric 'nope'", id="unknown-metric"),
         pytest.param(["--seeds", "1,x"], "--seeds: expected a comma-separated list of int", id="bad-seeds"),
     ],

@@ -96,3 +96,28 @@ def test_train_command_on_original_layout(tmp_path, capsys):
     assert (out / "checkpoint-2" / "controlnet" / "config.json").is_file()
     assert (out / "export" / "diffusers" / "model_index.json").is_file()
     assert (out / "export" / "gazefusion-sd21.ckpt").is_file()
+    # the export is what `gazefusion generate --model` loads
+    smap = tmp_path / "smap.png"
+    Image.fromarray(np.full((32, 32), 128, np.uint8), mode="L").save(smap)
+    gen = tmp_path / "gen"
+    code = _run(
+        [
+            "generate",
+            "--model",
+            str(out / "export" / "diffusers"),
+            "--smap",
+            str(smap),
+            "--prompt",
+            "a boat",
+            "-n",
+            "1",
+            "--steps",
+            "2",
+            "--device",
+            "cpu",
+            "--out",
+            str(gen),
+        ]
+    )
+    assert code == 0
+    assert [Image.open(p).size for p in gen.rglob("*.png") if "blend" not in p.name][:1] == [(32, 32)]

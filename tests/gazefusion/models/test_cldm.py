@@ -173,6 +173,7 @@ def test_foreign_checkpoint_names_what_was_found(tmp_path):
         load_cldm_state_dict(path)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_pickled_code_is_never_run(tmp_path):
     marker = tmp_path / "ran"
 

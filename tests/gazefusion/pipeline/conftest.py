@@ -8,11 +8,10 @@ import pytest
 def build_components(seed: int = 0) -> dict:
     """gazefusion.models.tiny's components, with a hint encoder that passes the smap on.
 
-    diffusers zero-initialises the hint encoder's last convolution, and at default init its eight
-    SiLU convolutions shrink differences between hints to ~1e-3 of the signal: the smap could not
-    change an 8-bit output and the hint tests would pass vacuously. Where the factory left it so,
-    the hint encoder gets He-normal weights here (its last layer 10x, so the hint is as strong
-    as the latent).
+    At default init the hint encoder's eight SiLU convolutions shrink differences between hints
+    to ~1e-3 of the signal: the smap could hardly change an 8-bit output and the tests of its
+    effect would be fragile. Here the hint encoder gets He-normal weights (its last layer 10x, so
+    the hint is about as strong as the latent); everything else is the factory's.
     """
     import torch
 
@@ -20,15 +19,14 @@ def build_components(seed: int = 0) -> dict:
 
     components = build_tiny_components(seed=seed)
     embedding = components["controlnet"].controlnet_cond_embedding
-    if not embedding.conv_out.weight.any():
-        g = torch.Generator().manual_seed(seed + 3)
-        with torch.no_grad():
-            for conv in embedding.modules():
-                if isinstance(conv, torch.nn.Conv2d):
-                    gain = 10.0 if conv is embedding.conv_out else 1.0  # hint as strong as the latent
-                    std = gain * (2.0 / conv.weight[0].numel()) ** 0.5
-                    conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * std)
-                    conv.bias.zero_()
+    g = torch.Generator().manual_seed(seed + 3)
+    with torch.no_grad():
+        for conv in embedding.modules():
+            if isinstance(conv, torch.nn.Conv2d):
+                gain = 10.0 if conv is embedding.conv_out else 1.0
+                std = gain * (2.0 / conv.weight[0].numel()) ** 0.5
+                conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * std)
+                conv.bias.zero_()
     return components
 
 

@@ -14,16 +14,14 @@ def _controlnet_state(folder):
     return load_file(folder / "controlnet" / "diffusion_pytorch_model.safetensors")
 
 
-def _fixed_loss(model_dir, controlnet, data, seeds=range(6)):
+def _fixed_loss(comps, controlnet, data, seeds=range(6)):
     """Mean training loss of the 4 examples with fixed noise/timesteps, for a given ControlNet."""
     from diffusers import DDPMScheduler
 
     from gazefusion.data.dataset import TripletDataset, load_examples
-    from gazefusion.models.loading import load_components
     from gazefusion.training.data import Collate
     from gazefusion.training.step import StepModels, training_loss
 
-    comps, _ = load_components(model_dir)
     examples = TripletDataset(load_examples(data))
     batch = Collate(comps["tokenizer"])([examples[i] for i in range(len(examples))])
     models = StepModels(
@@ -34,16 +32,11 @@ def _fixed_loss(model_dir, controlnet, data, seeds=range(6)):
         DDPMScheduler.from_config(comps["scheduler"].config),
     )
     with torch.no_grad():
-        return float(
-            np.mean(
-                [
-                    training_loss(
-                        models, batch, torch.Generator().manual_seed(s), weight_dtype=torch.float32
-                    ).item()
-                    for s in seeds
-                ]
-            )
-        )
+        losses = [
+            training_loss(models, batch, torch.Generator().manual_seed(s), weight_dtype=torch.float32).item()
+            for s in seeds
+        ]
+    return float(np.mean(losses))
 
 
 def test_overfit_loss_falls_and_export_loads(tmp_path, train_args, tiny_dataset, tiny_model_dir):
@@ -75,10 +68,11 @@ def test_overfit_loss_falls_and_export_loads(tmp_path, train_args, tiny_dataset,
     from gazefusion.models.loading import load_components
 
     # from_unet's output convolutions start at zero: any such ControlNet gives the base model's loss
-    initial = ControlNetModel.from_unet(load_components(tiny_model_dir)[0]["unet"])
+    base = load_components(tiny_model_dir)[0]
+    initial = ControlNetModel.from_unet(base["unet"])
     trained = ControlNetModel.from_pretrained(result.export_dir / "controlnet")
-    before = _fixed_loss(tiny_model_dir, initial, tiny_dataset)
-    after = _fixed_loss(tiny_model_dir, trained, tiny_dataset)
+    before = _fixed_loss(base, initial, tiny_dataset)
+    after = _fixed_loss(base, trained, tiny_dataset)
     assert after < 0.95 * before  # deterministic run: 1.19 -> 1.10 here
 
     # validation images at step 20, at the training resolution

@@ -1,0 +1,177 @@
+"""Speed of the saliency metrics against pysaliency 0.2.22 and the memory-bandwidth floor.
+
+Two workloads, as issue 3 asks:
+
+1. one 1080x1920 float64 map with 50 fixations: each metric (median of repeats), the closest
+   pysaliency function in the same run, and one ``numpy.sum`` over the map (a single read pass:
+   "read passes" = metric time / that time);
+2. a batch of 1,000 maps of 480x640 (float32 in memory, 1.2 GB per stack) with 50 fixations each:
+   each metric on the whole batch, pysaliency on ``--pysaliency-maps`` of them (scaled to 1,000).
+
+pysaliency counterparts (same convention or the closest one): CC -> ``CC``, KLD -> ``MIT_KLDiv``,
+SIM -> ``SIM``, NSS -> ``NSS``; AUC-Judd -> ``roc.general_roc(fixated, other pixels, judd=1)``;
+AUC-Borji / shuffled -> ``general_roc`` on 100 splits of sampled negatives; information gain and
+EMD have none. Prints a Markdown table.
+
+Usage: .venv/bin/python benchmarks/metrics.py [--repeats 5] [--batch 1000] [--pysaliency-maps 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+# This file is named like the package it measures: keep its folder off the import path.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import metrics  # noqa: E402
+
+N_FIX = 50
+
+
+def _median(fn: Callable[[], object], repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _smooth_maps(n: int, h: int, w: int, seed: int) -> np.ndarray:
+    """Smooth random maps in [0, 1] (float32), made by bicubic enlargement of coarse noise."""
+    g = torch.Generator().manual_seed(seed)
+    out = np.empty((n, h, w), dtype=np.float32)
+    for s in range(0, n, 50):
+        k = min(50, n - s)
+        coarse = torch.rand(k, 1, 12, 16, generator=g)
+        up = torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False)
+        up = up - up.amin(dim=(2, 3), keepdim=True)
+        out[s:s + k] = (up / up.amax(dim=(2, 3), keepdim=True)).squeeze(1).numpy()
+    return out
+
+
+def _fixations(n: int, h: int, w: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.column_stack([rng.random(N_FIX) * w, rng.random(N_FIX) * h]) for _ in range(n)]
+
+
+def _pysaliency_calls(pred: np.ndarray, dens: np.ndarray, pts: np.ndarray, other_pix: np.ndarray):
+    import pysaliency.metrics as pm
+    from pysaliency.roc import general_roc
+
+    h, w = pred.shape
+    xs, ys = pts[:, 0].astype(int), pts[:, 1].astype(int)
+    fixmask = np.zeros((h, w), dtype=bool)
+    fixmask[ys, xs] = True
+    rng = np.random.default_rng(0)
+
+    def sampled(neg_pixels: np.ndarray) -> float:
+        pos = pred[ys, xs].astype(float)
+        flat = pred.reshape(-1).astype(float)
+        return float(np.mean([general_roc(pos, flat[rng.choice(neg_pixels, N_FIX)])[0] for _ in range(100)]))
+
+    return {
+        "cc": lambda: pm.CC(pred, dens),
+        "kld": lambda: pm.MIT_KLDiv(pred, dens),
+        "sim": lambda: pm.SIM(pred, dens),
+        "nss": lambda: np.mean(pm.NSS(pred, xs, ys)),
+        "auc_judd": lambda: general_roc(pred[fixmask].astype(float), pred[~fixmask].astype(float), judd=1)[0],
+        "auc_borji": lambda: sampled(np.arange(h * w)),
+        "auc_shuffled": lambda: sampled(other_pix),
+    }
+
+
+def _our_calls(pred, dens, fix, other) -> dict[str, Callable[[], object]]:
+    return {
+        "cc": lambda: metrics.cc(pred, dens),
+        "kld": lambda: metrics.kld(pred, dens),
+        "sim": lambda: metrics.sim(pred, dens),
+        "nss": lambda: metrics.nss(pred, fix),
+        "auc_judd": lambda: metrics.auc_judd(pred, fix),
+        "auc_borji": lambda: metrics.auc_borji(pred, fix),
+        "auc_shuffled": lambda: metrics.auc_shuffled(pred, fix, other=other),
+        "information_gain": lambda: metrics.information_gain(pred, fix),
+        "emd": lambda: metrics.emd(pred, dens),
+    }
+
+
+def single_map(repeats: int) -> list[dict]:
+    h, w = 1080, 1920
+    pred = _smooth_maps(1, h, w, 1)[0].astype(np.float64)
+    dens = _smooth_maps(1, h, w, 2)[0].astype(np.float64)
+    pts = _fixations(1, h, w, 3)[0]
+    other_pts = np.concatenate(_fixations(10, h, w, 4))
+    other = metrics.fixations_to_map(other_pts, (h, w)) > 0
+    floor = _median(lambda: np.sum(pred), repeats * 4)
+    ours = _our_calls(pred, dens, pts, other)
+    theirs = _pysaliency_calls(pred, dens, pts, np.flatnonzero(other))
+    rows = []
+    for name, fn in ours.items():
+        t = _median(fn, repeats if name != "emd" else max(1, repeats // 2))
+        tp = _median(theirs[name], max(1, repeats // 2)) if name in theirs else None
+        rows.append({"metric": name, "ours_ms": 1e3 * t, "pys_ms": None if tp is None else 1e3 * tp,
+                     "passes": t / floor})
+    rows.append({"metric": "numpy.sum (1 read pass)", "ours_ms": 1e3 * floor, "pys_ms": None, "passes": 1.0})
+    return rows
+
+
+def batch(n: int, pys_maps: int) -> list[dict]:
+    h, w = 480, 640
+    pred = _smooth_maps(n, h, w, 5)
+    dens = _smooth_maps(n, h, w, 6) + np.float32(1e-3)
+    pts = _fixations(n, h, w, 7)
+    other = metrics.fixations_to_map(np.concatenate(_fixations(10, h, w, 8)), (h, w)) > 0
+    ours = _our_calls(pred, dens, pts, other)
+    rows = []
+    for name, fn in ours.items():
+        t0 = time.perf_counter()
+        fn()
+        t = time.perf_counter() - t0
+        tp = None
+        if pys_maps > 0 and name != "emd" and name != "information_gain":
+            t1 = time.perf_counter()
+            for i in range(pys_maps):
+                _pysaliency_calls(pred[i].astype(np.float64), dens[i].astype(np.float64), pts[i],
+                                  np.flatnonzero(other))[name]()
+            tp = (time.perf_counter() - t1) * n / pys_maps
+        rows.append({"metric": name, "ours_s": t, "pys_s": tp})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--pysaliency-maps", type=int, default=100,
+                    help="maps of the batch that pysaliency scores (its time is scaled to the batch)")
+    args = ap.parse_args()
+    print(f"torch threads: {torch.get_num_threads()}")
+    print("\n### One 1080x1920 map, 50 fixations (median)\n")
+    print("| metric | ours (ms) | pysaliency (ms) | speed-up | read passes |\n|---|---:|---:|---:|---:|")
+    for r in single_map(args.repeats):
+        pys = "n/a" if r["pys_ms"] is None else f"{r['pys_ms']:.1f}"
+        up = "" if r["pys_ms"] is None else f"{r['pys_ms'] / r['ours_ms']:.1f}x"
+        print(f"| {r['metric']} | {r['ours_ms']:.1f} | {pys} | {up} | {r['passes']:.1f} |")
+    print(f"\n### Batch of {args.batch} maps of 480x640, 50 fixations each (one call per metric)\n")
+    print("| metric | ours (s) | pysaliency (s, scaled) | speed-up |\n|---|---:|---:|---:|")
+    total = 0.0
+    for r in batch(args.batch, args.pysaliency_maps):
+        total += r["ours_s"]
+        pys = "n/a" if r["pys_s"] is None else f"{r['pys_s']:.1f}"
+        up = "" if r["pys_s"] is None else f"{r['pys_s'] / r['ours_s']:.1f}x"
+        print(f"| {r['metric']} | {r['ours_s']:.2f} | {pys} | {up} |")
+    print(f"| **all metrics** | **{total:.1f}** | | |")
+
+
+if __name__ == "__main__":
+    main()
