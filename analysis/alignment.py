@@ -35,11 +35,22 @@ from gazefusion.geometry import DisplayGeometry
 
 DEFAULT_METRICS = ("cc", "kld", "sim", "nss", "auc_judd", "auc_shuffled")
 PREDICTORS = ("target", "shuffled", "centre", "ceiling")
-ALIGNMENT_COLUMNS = ["level", "participant", "stimulus_id", "condition", "item", "predictor", "metric", "value",
-                     "n_fixations"]
+ALIGNMENT_COLUMNS = [
+    "level",
+    "participant",
+    "stimulus_id",
+    "condition",
+    "item",
+    "predictor",
+    "metric",
+    "value",
+    "n_fixations",
+]
 
 
-def shuffled_assignment(stimuli: Sequence[str], smap_of: dict[str, str], seed: int = 0) -> dict[str, str | None]:
+def shuffled_assignment(
+    stimuli: Sequence[str], smap_of: dict[str, str], seed: int = 0
+) -> dict[str, str | None]:
     """For each stimulus, another stimulus whose target is a different smap (``None`` if none is)."""
     rng = np.random.default_rng(seed)
     ids = sorted(stimuli)
@@ -50,8 +61,9 @@ def shuffled_assignment(stimuli: Sequence[str], smap_of: dict[str, str], seed: i
     return out
 
 
-def _score(metric: str, predictor: np.ndarray, points: np.ndarray, density: np.ndarray,
-           other: np.ndarray, seed: int) -> float:
+def _score(
+    metric: str, predictor: np.ndarray, points: np.ndarray, density: np.ndarray, other: np.ndarray, seed: int
+) -> float:
     from metrics import METRICS
 
     spec = METRICS[metric]
@@ -67,11 +79,20 @@ def _score(metric: str, predictor: np.ndarray, points: np.ndarray, density: np.n
     return float(spec.fn(predictor, points, **kwargs))
 
 
-def score_alignment(fixations: pd.DataFrame, targets: dict[str, np.ndarray], geometry: DisplayGeometry, *,
-                    metrics: Sequence[str] = DEFAULT_METRICS, predictors: Sequence[str] = PREDICTORS,
-                    level: str = "participant", sigma_deg: float = DEFAULT_SIGMA_DEG, blur: str = "gaussian",
-                    centre_sigma_frac: float = 0.25, seed: int = 0,
-                    on_item: Callable[[], None] | None = None) -> pd.DataFrame:
+def score_alignment(
+    fixations: pd.DataFrame,
+    targets: dict[str, np.ndarray],
+    geometry: DisplayGeometry,
+    *,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    predictors: Sequence[str] = PREDICTORS,
+    level: str = "participant",
+    sigma_deg: float = DEFAULT_SIGMA_DEG,
+    blur: str = "gaussian",
+    centre_sigma_frac: float = 0.25,
+    seed: int = 0,
+    on_item: Callable[[], None] | None = None,
+) -> pd.DataFrame:
     """Score gaze against the targets and controls; one row per (unit, predictor, metric).
 
     ``fixations`` is :func:`analysis.fixations.fixations_on_stimuli` output (``x_img``, ``y_img``
@@ -100,8 +121,14 @@ def score_alignment(fixations: pd.DataFrame, targets: dict[str, np.ndarray], geo
         target = np.asarray(targets[sid], dtype=np.float64)
         shape = target.shape
         sigma = sigma_image_px(geometry, sigma_deg, shape[1], float(info.loc[sid, "stim_width"]))
-        other = np.concatenate([pts_of[o][["x_img", "y_img"]].to_numpy() for o in stimuli
-                                if o != sid and targets[o].shape == shape] or [np.empty((0, 2))])
+        other = np.concatenate(
+            [
+                pts_of[o][["x_img", "y_img"]].to_numpy()
+                for o in stimuli
+                if o != sid and targets[o].shape == shape
+            ]
+            or [np.empty((0, 2))]
+        )
         preds = {"target": target}
         if "shuffled" in predictors and shuffle[sid] is not None and targets[shuffle[sid]].shape == shape:
             preds["shuffled"] = np.asarray(targets[shuffle[sid]], dtype=np.float64)
@@ -121,11 +148,19 @@ def score_alignment(fixations: pd.DataFrame, targets: dict[str, np.ndarray], geo
                 if pname not in predictors:
                     continue
                 for metric in metrics:
-                    rows.append({"level": level, "participant": unit, "stimulus_id": sid,
-                                 "condition": info.loc[sid, "condition"], "item": info.loc[sid, "item"],
-                                 "predictor": pname, "metric": metric,
-                                 "value": _score(metric, pmap, points, density, other, seed + k),
-                                 "n_fixations": len(points)})
+                    rows.append(
+                        {
+                            "level": level,
+                            "participant": unit,
+                            "stimulus_id": sid,
+                            "condition": info.loc[sid, "condition"],
+                            "item": info.loc[sid, "item"],
+                            "predictor": pname,
+                            "metric": metric,
+                            "value": _score(metric, pmap, points, density, other, seed + k),
+                            "n_fixations": len(points),
+                        }
+                    )
             if on_item is not None:
                 on_item()
     return pd.DataFrame(rows, columns=ALIGNMENT_COLUMNS)

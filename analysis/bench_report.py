@@ -225,7 +225,9 @@ def _markdown(
     lines += [_stat_table(gap).to_markdown(index=False) if len(gap) else "_no shuffled-target rows_", ""]
     lines += [
         "Tests: paired t-test and Wilcoxon signed-rank (two-sided); d_z = mean/SD of the "
-        "differences; rank-biserial in [-1, 1]; Holm adjustment over the rows of each table.",
+        "differences; rank-biserial in [-1, 1]; Holm adjustment over the rows of each table. The unit "
+        "is the (prompt, smap, seed) image; images sharing a prompt or an smap are not independent, so "
+        "treat the CIs and p-values as descriptive, or fit a mixed model on `results.parquet`.",
         "",
     ]
     lines += ["## Figures", ""]
@@ -325,7 +327,11 @@ def _plot_examples(
     from gazefusion.smaps import jet_overlay
     from gazefusion.utils.images import read_gray, read_rgb
 
-    scorer = scorer or sorted(df["scorer"].unique())[0]
+    # default: the first scorer that looks at the image (a centre-bias map is the same for every image)
+    scorer = (
+        scorer
+        or sorted(df["scorer"].unique(), key=lambda name: ("centre" in name or "center" in name, name))[0]
+    )
     rows = df[
         (df["condition"] == "gazefusion")
         & (df["target"] == "aligned")

@@ -6,6 +6,8 @@ per item (the same prompt and seed at control strength 0, i.e. plain SD), writes
 simulates participants with the study runner's simulated observers and exports the study.
 With the default tiny random model the images are noise: the data exercise the toolkit, they say
 nothing about GazeFusion. Point the notebooks at a real study export to get the real figures.
+The demo display is 640x480 px, 34 cm wide at 60 cm (19.7 px/deg); images are shown at
+384x384 px (19.5 deg), whatever their pixel size.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ distance_cm = 60.0
 fixation_s = 0.3
 stimulus_s = {stimulus_s}
 iti_s = 0.1
+stimulus_size_px = [384, 384]
 [calibration]
 points = 3
 point_s = 0.3
@@ -41,9 +44,16 @@ def load_pipeline(model: str | os.PathLike | None = None):
     return GazeFusionPipeline.from_pretrained(model)
 
 
-def generate_stimuli(folder: str | os.PathLike, smaps: Sequence[str] = DEMO_SMAPS,
-                     prompts: Sequence[str] = DEMO_PROMPTS, size: int = 64, steps: int = 2, seed: int = 0,
-                     unguided: bool = True, pipe=None) -> list[dict]:
+def generate_stimuli(
+    folder: str | os.PathLike,
+    smaps: Sequence[str] = DEMO_SMAPS,
+    prompts: Sequence[str] = DEMO_PROMPTS,
+    size: int = 64,
+    steps: int = 2,
+    seed: int = 0,
+    unguided: bool = True,
+    pipe=None,
+) -> list[dict]:
     """Generate guided (and unguided) images into ``folder``; returns one stimulus entry per image
     (``image``, ``smap`` (empty for unguided), ``item``, ``condition``) for a study config."""
     from gazefusion.smaps import resolve_smap, save_smap
@@ -58,16 +68,32 @@ def generate_stimuli(folder: str | os.PathLike, smaps: Sequence[str] = DEMO_SMAP
         smap, _ = resolve_smap(name, size=(size, size))
         save_smap(folder / f"{name}.png", smap)
         for condition, scale in (("guided", 1.0), ("unguided", 0.0))[: 2 if unguided else 1]:
-            image = pipe(prompt, smap, seed=seed + k, num_samples=1, steps=steps, control_scale=scale).images[0]
+            image = pipe(prompt, smap, seed=seed + k, num_samples=1, steps=steps, control_scale=scale).images[
+                0
+            ]
             write_rgb(folder / f"{condition}_{name}.png", image)
-            entries.append({"image": f"{condition}_{name}.png", "smap": f"{name}.png" if scale else "",
-                            "item": name, "condition": condition, "prompt": prompt})
+            entries.append(
+                {
+                    "image": f"{condition}_{name}.png",
+                    "smap": f"{name}.png" if scale else "",
+                    "item": name,
+                    "condition": condition,
+                    "prompt": prompt,
+                }
+            )
     return entries
 
 
-def make_demo_study(folder: str | os.PathLike, participants: int = 4, smaps: Sequence[str] = DEMO_SMAPS,
-                    size: int = 64, steps: int = 2, stimulus_s: float = 3.0, unguided: bool = True,
-                    pipe=None) -> Path:
+def make_demo_study(
+    folder: str | os.PathLike,
+    participants: int = 4,
+    smaps: Sequence[str] = DEMO_SMAPS,
+    size: int = 64,
+    steps: int = 2,
+    stimulus_s: float = 3.0,
+    unguided: bool = True,
+    pipe=None,
+) -> Path:
     """Generate stimuli, write ``study.toml``, simulate ``participants`` and export; returns the
     export folder (``folder/export``)."""
     from study.config import StudyConfig
@@ -78,8 +104,14 @@ def make_demo_study(folder: str | os.PathLike, participants: int = 4, smaps: Seq
     entries = generate_stimuli(folder, smaps, size=size, steps=steps, unguided=unguided, pipe=pipe)
     lines = [DEMO_STUDY.format(stimulus_s=stimulus_s)]
     for e in entries:
-        lines += ["[[stimuli]]", f'image = "{e["image"]}"', f'smap = "{e["smap"]}"', f'item = "{e["item"]}"',
-                  f'condition = "{e["condition"]}"', ""]
+        lines += [
+            "[[stimuli]]",
+            f'image = "{e["image"]}"',
+            f'smap = "{e["smap"]}"',
+            f'item = "{e["item"]}"',
+            f'condition = "{e["condition"]}"',
+            "",
+        ]
     (folder / "study.toml").write_text("\n".join(lines))
     config = StudyConfig.from_file(folder / "study.toml")
     db = folder / "data" / "demo.sqlite"

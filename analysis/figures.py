@@ -13,8 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-PREDICTOR_LABELS = {"target": "target smap", "shuffled": "shuffled target", "centre": "centre bias",
-                    "ceiling": "inter-observer ceiling"}
+PREDICTOR_LABELS = {
+    "target": "target smap",
+    "shuffled": "shuffled target",
+    "centre": "centre bias",
+    "ceiling": "inter-observer ceiling",
+}
 
 
 def _plt():
@@ -41,7 +45,7 @@ def save_figure(fig, stem: str | Path, dpi: int = 120) -> list[Path]:
     return out
 
 
-def write_table(df: pd.DataFrame, stem: str | Path, floatfmt: str = ".3f") -> list[Path]:
+def write_table(df: pd.DataFrame, stem: str | Path, floatfmt: str = ".4g") -> list[Path]:
     """Write ``df`` as ``stem.csv`` and ``stem.md`` (a Markdown table)."""
     from gazefusion.utils.atomic import atomic_write_text
 
@@ -51,7 +55,9 @@ def write_table(df: pd.DataFrame, stem: str | Path, floatfmt: str = ".3f") -> li
     return [stem.with_suffix(".csv"), stem.with_suffix(".md")]
 
 
-def plot_alignment(summary: pd.DataFrame, stem: str | Path, title: str = "gaze alignment vs controls") -> list[Path]:
+def plot_alignment(
+    summary: pd.DataFrame, stem: str | Path, title: str = "gaze alignment vs controls"
+) -> list[Path]:
     """Bars with 95% CIs per metric (panels) and predictor x condition (bars).
 
     ``summary`` has ``metric, label, mean, ci_low, ci_high`` (e.g. :func:`analysis.stats.summarize`)."""
@@ -61,12 +67,19 @@ def plot_alignment(summary: pd.DataFrame, stem: str | Path, title: str = "gaze a
     metrics = list(dict.fromkeys(summary["metric"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(2.4 * len(metrics) + 0.5, 3.0), squeeze=False)
     colours = plt.get_cmap("tab10")
-    labels = list(dict.fromkeys(summary["label"]))
+    present = list(dict.fromkeys(summary["label"]))
+    order = [*PREDICTOR_LABELS.values(), *("unguided: " + v for v in PREDICTOR_LABELS.values())]
+    labels = [lab for lab in order if lab in present] + [lab for lab in present if lab not in order]
     for ax, metric in zip(axes[0], metrics, strict=True):
         sub = summary[summary["metric"] == metric].set_index("label").reindex(labels)
         err = np.vstack([sub["mean"] - sub["ci_low"], sub["ci_high"] - sub["mean"]])
-        ax.bar(np.arange(len(labels)), sub["mean"], yerr=np.nan_to_num(np.clip(err, 0, None)), capsize=2,
-               color=[colours(i % 10) for i in range(len(labels))])
+        ax.bar(
+            np.arange(len(labels)),
+            sub["mean"],
+            yerr=np.nan_to_num(np.clip(err, 0, None)),
+            capsize=2,
+            color=[colours(i % 10) for i in range(len(labels))],
+        )
         ax.set_xticks(np.arange(len(labels)), labels, rotation=40, ha="right", fontsize=7)
         ax.set_title(metric + (" (lower = better)" if lower_is_better(metric) else ""), fontsize=9)
         ax.tick_params(axis="y", labelsize=7)
@@ -79,13 +92,20 @@ def plot_power(curve: pd.DataFrame, stem: str | Path, target_power: float = 0.8)
     """Power vs participants, one panel per effect, one line per number of stimuli, Wilson CIs."""
     plt = _plt()
     effects = sorted(curve["effect"].unique())
-    fig, axes = plt.subplots(1, len(effects), figsize=(3.4 * len(effects) + 0.5, 3.0), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(
+        1, len(effects), figsize=(3.4 * len(effects) + 0.5, 3.0), squeeze=False, sharey=True
+    )
     for ax, effect in zip(axes[0], effects, strict=True):
         for s, grp in curve[curve["effect"] == effect].groupby("stimuli"):
             grp = grp.sort_values("participants")
-            ax.errorbar(grp["participants"], grp["power"],
-                        yerr=[grp["power"] - grp["power_ci_low"], grp["power_ci_high"] - grp["power"]],
-                        marker="o", capsize=2, label=f"{s} stimuli")
+            ax.errorbar(
+                grp["participants"],
+                grp["power"],
+                yerr=[grp["power"] - grp["power_ci_low"], grp["power_ci_high"] - grp["power"]],
+                marker="o",
+                capsize=2,
+                label=f"{s} stimuli",
+            )
         ax.axhline(target_power, color="grey", ls="--", lw=0.8)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("participants", fontsize=8)
@@ -96,8 +116,11 @@ def plot_power(curve: pd.DataFrame, stem: str | Path, target_power: float = 0.8)
     return save_figure(fig, stem)
 
 
-def plot_heatmaps(rows: Sequence[tuple[str, np.ndarray, np.ndarray | None, np.ndarray]], stem: str | Path,
-                  points: Sequence[np.ndarray] | None = None) -> list[Path]:
+def plot_heatmaps(
+    rows: Sequence[tuple[str, np.ndarray, np.ndarray | None, np.ndarray]],
+    stem: str | Path,
+    points: Sequence[np.ndarray] | None = None,
+) -> list[Path]:
     """One row per stimulus: image | target smap over the image | gaze density over the image.
 
     ``rows`` holds (title, image uint8 (H, W, 3), target (H, W) in [0, 1] or None, gaze density
@@ -111,8 +134,11 @@ def plot_heatmaps(rows: Sequence[tuple[str, np.ndarray, np.ndarray | None, np.nd
     for r, (title, image, target, density) in enumerate(rows):
         peak = density.max()
         gaze = (density / peak if peak > 0 else density).astype(np.float32)
-        panels = [image, jet_overlay(image, target.astype(np.float32)) if target is not None else None,
-                  jet_overlay(image, gaze)]
+        panels = [
+            image,
+            jet_overlay(image, target.astype(np.float32)) if target is not None else None,
+            jet_overlay(image, gaze),
+        ]
         for c, (ax, panel) in enumerate(zip(axes[r], panels, strict=True)):
             ax.axis("off")
             if panel is not None:
@@ -120,8 +146,14 @@ def plot_heatmaps(rows: Sequence[tuple[str, np.ndarray, np.ndarray | None, np.nd
             if r == 0:
                 ax.set_title(["image", "target smap", "gaze (fixation map)"][c], fontsize=8)
         if points is not None and len(points[r]):
-            axes[r][2].scatter(points[r][:, 0] - 0.5, points[r][:, 1] - 0.5, s=4, c="white", edgecolors="black",
-                               linewidths=0.3)
+            axes[r][2].scatter(
+                points[r][:, 0] - 0.5,
+                points[r][:, 1] - 0.5,
+                s=4,
+                c="white",
+                edgecolors="black",
+                linewidths=0.3,
+            )
         axes[r][0].text(0, -0.04, title, transform=axes[r][0].transAxes, fontsize=6, va="top")
     fig.tight_layout()
     return save_figure(fig, stem)

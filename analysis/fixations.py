@@ -33,9 +33,14 @@ def tracker_fixations(data: StudyData) -> pd.DataFrame:
     return fix[FIXATION_COLUMNS].dropna(subset=["x_px", "y_px"]).reset_index(drop=True)
 
 
-def detect_fixations(data: StudyData, method: str = "ivt", velocity_threshold_deg_s: float = 30.0,
-                     dispersion_threshold_deg: float = 1.0, minimum_duration_ms: float = 60.0,
-                     savgol_window_ms: float = 21.0) -> pd.DataFrame:
+def detect_fixations(
+    data: StudyData,
+    method: str = "ivt",
+    velocity_threshold_deg_s: float = 30.0,
+    dispersion_threshold_deg: float = 1.0,
+    minimum_duration_ms: float = 60.0,
+    savgol_window_ms: float = 21.0,
+) -> pd.DataFrame:
     """Detect fixations in every session's samples with pymovements (``method`` = ``"ivt"`` or ``"idt"``).
 
     Thresholds are in degrees of visual angle (per second for I-VT); ``minimum_duration_ms`` is the
@@ -54,7 +59,9 @@ def detect_fixations(data: StudyData, method: str = "ivt", velocity_threshold_de
     for row in data.prefixes.itertuples():
         gaze = load_gaze(row.prefix)
         # integer sample indices as time (I-DT needs integer timesteps); converted back below
-        gaze.samples = gaze.samples.with_columns((pl.col("time") / step_ms).round().cast(pl.Int64).alias("time"))
+        gaze.samples = gaze.samples.with_columns(
+            (pl.col("time") / step_ms).round().cast(pl.Int64).alias("time")
+        )
         gaze.pix2deg()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # pymovements warns when a trial has no events
@@ -63,16 +70,27 @@ def detect_fixations(data: StudyData, method: str = "ivt", velocity_threshold_de
                 gaze.pos2vel(method="savitzky_golay", window_length=window, degree=2)
                 gaze.detect("ivt", velocity_threshold=velocity_threshold_deg_s, minimum_duration=min_samples)
             else:
-                gaze.detect("idt", dispersion_threshold=dispersion_threshold_deg, minimum_duration=min_samples)
+                gaze.detect(
+                    "idt", dispersion_threshold=dispersion_threshold_deg, minimum_duration=min_samples
+                )
             gaze.compute_event_properties(("location", {"position_column": "pixel"}))
         ev = gaze.events.frame.to_pandas()
         if ev.empty:
             continue
         loc = np.asarray(ev["location"].to_list(), dtype=np.float64).reshape(-1, 2)
-        out.append(pd.DataFrame({"participant": row.participant, "session": row.session, "trial": ev["trial"],
-                                 "onset_s": ev["onset"] * step_ms / 1000.0,
-                                 "duration_s": (ev["offset"] - ev["onset"]) * step_ms / 1000.0,
-                                 "x_px": loc[:, 0], "y_px": loc[:, 1]}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "participant": row.participant,
+                    "session": row.session,
+                    "trial": ev["trial"],
+                    "onset_s": ev["onset"] * step_ms / 1000.0,
+                    "duration_s": (ev["offset"] - ev["onset"]) * step_ms / 1000.0,
+                    "x_px": loc[:, 0],
+                    "y_px": loc[:, 1],
+                }
+            )
+        )
     if not out:
         return pd.DataFrame(columns=FIXATION_COLUMNS)
     return pd.concat(out, ignore_index=True).dropna(subset=["x_px", "y_px"])[FIXATION_COLUMNS]
@@ -85,14 +103,19 @@ def study_fixations(data: StudyData, method: str = "tracker", **detect_kwargs) -
     if method == "tracker":
         fix = tracker_fixations(data)
         if fix.empty:
-            raise UserInputError("--fixations tracker: the data has no tracker fixation events; use ivt or idt")
+            raise UserInputError(
+                "--fixations tracker: the data has no tracker fixation events; use ivt or idt"
+            )
         return fix
     return detect_fixations(data, method, **detect_kwargs)
 
 
-def fixations_on_stimuli(fixations: pd.DataFrame, trials: pd.DataFrame,
-                         image_sizes: dict[str, tuple[int, int]] | None = None,
-                         drop_initial: bool = True) -> pd.DataFrame:
+def fixations_on_stimuli(
+    fixations: pd.DataFrame,
+    trials: pd.DataFrame,
+    image_sizes: dict[str, tuple[int, int]] | None = None,
+    drop_initial: bool = True,
+) -> pd.DataFrame:
     """Fixations made during stimulus presentation, in stimulus-image pixels.
 
     A fixation belongs to a trial's stimulus when it starts while the stimulus is on screen.
@@ -104,23 +127,49 @@ def fixations_on_stimuli(fixations: pd.DataFrame, trials: pd.DataFrame,
     ``y_img`` and ``t_rel_s`` (onset relative to stimulus onset).
     """
     keys = ["participant", "session", "trial"]
-    stim_cols = ["stimulus_id", "condition", "item", "smap", "stim_file", "onset_s", "duration_s",
-                 "stim_left", "stim_top", "stim_width", "stim_height"]
-    merged = fixations.merge(trials[keys + stim_cols].rename(columns={"onset_s": "stim_onset_s",
-                                                                      "duration_s": "stim_duration_s"}),
-                             on=keys, how="inner")
+    stim_cols = [
+        "stimulus_id",
+        "condition",
+        "item",
+        "smap",
+        "stim_file",
+        "onset_s",
+        "duration_s",
+        "stim_left",
+        "stim_top",
+        "stim_width",
+        "stim_height",
+    ]
+    merged = fixations.merge(
+        trials[keys + stim_cols].rename(columns={"onset_s": "stim_onset_s", "duration_s": "stim_duration_s"}),
+        on=keys,
+        how="inner",
+    )
     start = merged["stim_onset_s"] + (1e-3 if drop_initial else -np.inf)
     if drop_initial:
-        keep = (merged["onset_s"] > start)
+        keep = merged["onset_s"] > start
     else:
         keep = merged["onset_s"] + merged["duration_s"] > merged["stim_onset_s"]
     keep &= merged["onset_s"] < merged["stim_onset_s"] + merged["stim_duration_s"]
     merged = merged[keep].copy()
     sizes = image_sizes or {}
-    w_img = merged["stimulus_id"].map(lambda s: sizes[s][0] if s in sizes else np.nan).fillna(merged["stim_width"])
-    h_img = merged["stimulus_id"].map(lambda s: sizes[s][1] if s in sizes else np.nan).fillna(merged["stim_height"])
+    w_img = (
+        merged["stimulus_id"]
+        .map(lambda s: sizes[s][0] if s in sizes else np.nan)
+        .fillna(merged["stim_width"])
+    )
+    h_img = (
+        merged["stimulus_id"]
+        .map(lambda s: sizes[s][1] if s in sizes else np.nan)
+        .fillna(merged["stim_height"])
+    )
     merged["x_img"] = (merged["x_px"] - merged["stim_left"]) * w_img / merged["stim_width"]
     merged["y_img"] = (merged["y_px"] - merged["stim_top"]) * h_img / merged["stim_height"]
     merged["t_rel_s"] = merged["onset_s"] - merged["stim_onset_s"]
-    inside = (merged["x_img"] >= 0) & (merged["x_img"] < w_img) & (merged["y_img"] >= 0) & (merged["y_img"] < h_img)
+    inside = (
+        (merged["x_img"] >= 0)
+        & (merged["x_img"] < w_img)
+        & (merged["y_img"] >= 0)
+        & (merged["y_img"] < h_img)
+    )
     return merged[inside].drop(columns=["stim_onset_s", "stim_duration_s"]).reset_index(drop=True)

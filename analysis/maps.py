@@ -29,8 +29,12 @@ BLURS = ("gaussian", "mit")
 DEFAULT_SIGMA_DEG = 1.0
 
 
-def sigma_image_px(geometry: DisplayGeometry, sigma_deg: float = DEFAULT_SIGMA_DEG,
-                   image_width_px: float | None = None, on_screen_width_px: float | None = None) -> float:
+def sigma_image_px(
+    geometry: DisplayGeometry,
+    sigma_deg: float = DEFAULT_SIGMA_DEG,
+    image_width_px: float | None = None,
+    on_screen_width_px: float | None = None,
+) -> float:
     """``sigma_deg`` in stimulus-image pixels: screen pixels times ``image_width / on_screen_width``."""
     if not (np.isfinite(sigma_deg) and sigma_deg > 0):
         raise UserInputError(f"--sigma-deg: expected a positive number of degrees, got {sigma_deg!r}")
@@ -38,8 +42,13 @@ def sigma_image_px(geometry: DisplayGeometry, sigma_deg: float = DEFAULT_SIGMA_D
     return float(geometry.deg_to_px(sigma_deg)) * scale
 
 
-def fixation_map(points_xy: np.ndarray, shape: tuple[int, int], sigma_px: float, blur: str = "gaussian",
-                 weights: np.ndarray | None = None) -> np.ndarray:
+def fixation_map(
+    points_xy: np.ndarray,
+    shape: tuple[int, int],
+    sigma_px: float,
+    blur: str = "gaussian",
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
     """Density map (H, W) of (x, y) image-pixel fixations blurred by a Gaussian of ``sigma_px``.
 
     Each fixation adds ``weights[k]`` (default 1) at its pixel ``(floor(y), floor(x))``; points
@@ -56,8 +65,11 @@ def fixation_map(points_xy: np.ndarray, shape: tuple[int, int], sigma_px: float,
     else:
         inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
         counts = np.zeros((h, w))
-        np.add.at(counts, (np.floor(pts[inside, 1]).astype(int), np.floor(pts[inside, 0]).astype(int)),
-                  np.asarray(weights, dtype=np.float64)[inside])
+        np.add.at(
+            counts,
+            (np.floor(pts[inside, 1]).astype(int), np.floor(pts[inside, 0]).astype(int)),
+            np.asarray(weights, dtype=np.float64)[inside],
+        )
     if counts.sum() <= 0:
         return np.zeros((h, w))
     if blur == "gaussian":
@@ -81,9 +93,15 @@ def centre_bias_map(shape: tuple[int, int], sigma_frac: float = 0.25) -> np.ndar
     return g / g.sum()
 
 
-def stimulus_maps(fixations, shapes: dict[str, tuple[int, int]], geometry: DisplayGeometry,
-                  sigma_deg: float = DEFAULT_SIGMA_DEG, blur: str = "gaussian", by: str = "stimulus_id",
-                  duration_weighted: bool = False) -> dict[str, np.ndarray]:
+def stimulus_maps(
+    fixations,
+    shapes: dict[str, tuple[int, int]],
+    geometry: DisplayGeometry,
+    sigma_deg: float = DEFAULT_SIGMA_DEG,
+    blur: str = "gaussian",
+    by: str = "stimulus_id",
+    duration_weighted: bool = False,
+) -> dict[str, np.ndarray]:
     """Fixation maps per stimulus, pooled over participants (``fixations_on_stimuli`` output).
 
     ``shapes`` maps stimulus ids to the image's (H, W). The sigma uses each stimulus' on-screen

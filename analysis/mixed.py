@@ -38,22 +38,40 @@ class MixedResult:
     converged: bool
 
 
-def mixed_effects(df: pd.DataFrame, condition: str, a: object, b: object, value: str = "value",
-                  participant: str = "participant", stimulus: str = "stimulus_id") -> MixedResult:
+def mixed_effects(
+    df: pd.DataFrame,
+    condition: str,
+    a: object,
+    b: object,
+    value: str = "value",
+    participant: str = "participant",
+    stimulus: str = "stimulus_id",
+) -> MixedResult:
     """Fit the model of the module docstring; NaN result if fewer than 2 participants or stimuli."""
     import statsmodels.formula.api as smf
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     d = df[df[condition].isin([a, b])].dropna(subset=[value])
-    d = pd.DataFrame({"y": d[value].astype(float).to_numpy(), "is_a": (d[condition] == a).astype(float).to_numpy(),
-                      "participant": d[participant].astype(str).to_numpy(),
-                      "stimulus": d[stimulus].astype(str).to_numpy(), "all": 1})
+    d = pd.DataFrame(
+        {
+            "y": d[value].astype(float).to_numpy(),
+            "is_a": (d[condition] == a).astype(float).to_numpy(),
+            "participant": d[participant].astype(str).to_numpy(),
+            "stimulus": d[stimulus].astype(str).to_numpy(),
+            "all": 1,
+        }
+    )
     n_p, n_s = d["participant"].nunique(), d["stimulus"].nunique()
     nan = float("nan")
     if n_p < 2 or n_s < 2 or d["is_a"].nunique() < 2:
         return MixedResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, len(d), n_p, n_s, False)
-    model = smf.mixedlm("y ~ is_a", d, groups="all", re_formula="0",
-                        vc_formula={"participant": "0 + C(participant)", "stimulus": "0 + C(stimulus)"})
+    model = smf.mixedlm(
+        "y ~ is_a",
+        d,
+        groups="all",
+        re_formula="0",
+        vc_formula={"participant": "0 + C(participant)", "stimulus": "0 + C(stimulus)"},
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -65,6 +83,18 @@ def mixed_effects(df: pd.DataFrame, condition: str, a: object, b: object, value:
 
     p = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else nan
     vc = dict(zip(model.exog_vc.names, np.atleast_1d(fit.vcomp), strict=True))
-    return MixedResult(effect, se, z, p, effect - 1.959963984540054 * se, effect + 1.959963984540054 * se,
-                       float(vc.get("participant", nan)), float(vc.get("stimulus", nan)), float(fit.scale),
-                       len(d), n_p, n_s, bool(fit.converged))
+    return MixedResult(
+        effect,
+        se,
+        z,
+        p,
+        effect - 1.959963984540054 * se,
+        effect + 1.959963984540054 * se,
+        float(vc.get("participant", nan)),
+        float(vc.get("stimulus", nan)),
+        float(fit.scale),
+        len(d),
+        n_p,
+        n_s,
+        bool(fit.converged),
+    )

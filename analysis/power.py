@@ -49,10 +49,16 @@ class PowerSetup:
     def __post_init__(self) -> None:
         from metrics import METRICS
 
-        if self.metric not in METRICS or METRICS[self.metric].target != "fixations" or METRICS[self.metric].extra:
+        if (
+            self.metric not in METRICS
+            or METRICS[self.metric].target != "fixations"
+            or METRICS[self.metric].extra
+        ):
             ok = [m for m, s in METRICS.items() if s.target == "fixations" and not s.extra]
-            raise UserInputError(f"--metric: expected a fixation metric without extra inputs ({', '.join(ok)}), "
-                                 f"got {self.metric!r}")
+            raise UserInputError(
+                f"--metric: expected a fixation metric without extra inputs ({', '.join(ok)}), "
+                f"got {self.metric!r}"
+            )
         if not 0 < self.alpha < 1:
             raise UserInputError(f"--alpha: expected a number in (0, 1), got {self.alpha}")
 
@@ -85,8 +91,9 @@ def observer_fixations(observer, duration_s: float) -> np.ndarray:
     return np.column_stack([x, y])[inside]
 
 
-def simulate_study_scores(effect: float, n_participants: int, n_stimuli: int, setup: PowerSetup,
-                          replicate: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def simulate_study_scores(
+    effect: float, n_participants: int, n_stimuli: int, setup: PowerSetup, replicate: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """One simulated study: (target, shuffled) scores, each (n_stimuli, n_participants); NaN
     where a participant made no fixation on the image."""
     from metrics import METRICS
@@ -100,23 +107,37 @@ def simulate_study_scores(effect: float, n_participants: int, n_stimuli: int, se
     rng = np.random.default_rng(ss.spawn(1)[0])
     targets = random_blob_smaps(n_stimuli, setup.map_size, rng)
     others = random_blob_smaps(n_stimuli, setup.map_size, rng)
-    images = effect * targets / targets.sum(axis=(1, 2), keepdims=True) \
-        + (1 - effect) * others / others.sum(axis=(1, 2), keepdims=True)
+    images = effect * targets / targets.sum(axis=(1, 2), keepdims=True) + (1 - effect) * others / others.sum(
+        axis=(1, 2), keepdims=True
+    )
     g = setup.geometry
-    rect = ((g.width_px - setup.stimulus_px) / 2, (g.height_px - setup.stimulus_px) / 2,
-            float(setup.stimulus_px), float(setup.stimulus_px))
+    rect = (
+        (g.width_px - setup.stimulus_px) / 2,
+        (g.height_px - setup.stimulus_px) / 2,
+        float(setup.stimulus_px),
+        float(setup.stimulus_px),
+    )
     shuffled = np.roll(targets, 1, axis=0)  # a derangement: stimulus s scored by target s - 1
     fn = METRICS[setup.metric].fn
     kwargs = {"seed": 0} if METRICS[setup.metric].stochastic else {}
     target_scores = np.full((n_stimuli, n_participants), np.nan)
     shuffled_scores = np.full((n_stimuli, n_participants), np.nan)
-    obs_kw = {"center_bias_weight": setup.center_bias_weight, "accuracy_offset_deg": setup.accuracy_offset_deg,
-              "blink_rate_hz": 0.0, **setup.observer_kwargs}
+    obs_kw = {
+        "center_bias_weight": setup.center_bias_weight,
+        "accuracy_offset_deg": setup.accuracy_offset_deg,
+        "blink_rate_hz": 0.0,
+        **setup.observer_kwargs,
+    }
     for s in range(n_stimuli):
         points = []
         for p in range(n_participants):
-            obs = SimulatedObserver(images[s], g, stimulus_rect=rect, seed=np.random.SeedSequence(
-                [setup.seed, replicate, s, p]), **obs_kw)
+            obs = SimulatedObserver(
+                images[s],
+                g,
+                stimulus_rect=rect,
+                seed=np.random.SeedSequence([setup.seed, replicate, s, p]),
+                **obs_kw,
+            )
             points.append(observer_fixations(obs, setup.viewing_s))
         ok = [p for p in range(n_participants) if len(points[p])]
         if ok:
@@ -139,8 +160,14 @@ def planned_test(target: np.ndarray, shuffled: np.ndarray) -> tuple[float, float
     return float(d.mean()), float(d.mean() / d.std(ddof=1)), float(res.pvalue)
 
 
-def power_curve(effects: Sequence[float], participants: Sequence[int], stimuli: Sequence[int], sims: int = 100,
-                setup: PowerSetup | None = None, on_sim: Callable[[], None] | None = None) -> pd.DataFrame:
+def power_curve(
+    effects: Sequence[float],
+    participants: Sequence[int],
+    stimuli: Sequence[int],
+    sims: int = 100,
+    setup: PowerSetup | None = None,
+    on_sim: Callable[[], None] | None = None,
+) -> pd.DataFrame:
     """Power for every effect x participants x stimuli: columns ``effect, participants, stimuli,
     power, power_ci_low, power_ci_high`` (Wilson 95% interval over ``sims``), ``mean_diff``,
     ``mean_dz`` (averages over the simulated studies) and ``sims``."""
@@ -168,10 +195,19 @@ def power_curve(effects: Sequence[float], participants: Sequence[int], stimuli: 
             arr = np.asarray(res, dtype=np.float64)
             n_sig = int(np.sum(arr[:, 2] < setup.alpha))
             lo, hi = proportion_confint(n_sig, sims, alpha=0.05, method="wilson")
-            rows.append({"effect": float(effect), "participants": p, "stimuli": s, "power": n_sig / sims,
-                         "power_ci_low": float(lo), "power_ci_high": float(hi),
-                         "mean_diff": float(np.nanmean(arr[:, 0])), "mean_dz": float(np.nanmean(arr[:, 1])),
-                         "sims": sims})
+            rows.append(
+                {
+                    "effect": float(effect),
+                    "participants": p,
+                    "stimuli": s,
+                    "power": n_sig / sims,
+                    "power_ci_low": float(lo),
+                    "power_ci_high": float(hi),
+                    "mean_diff": float(np.nanmean(arr[:, 0])),
+                    "mean_dz": float(np.nanmean(arr[:, 1])),
+                    "sims": sims,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -180,9 +216,14 @@ def smallest_designs(curve: pd.DataFrame, target_power: float = 0.8) -> pd.DataF
     rows = []
     for (effect, s), grp in curve.groupby(["effect", "stimuli"], sort=True):
         ok = grp[grp["power"] >= target_power].sort_values("participants")
-        rows.append({"effect": effect, "stimuli": s,
-                     "participants_needed": float(ok["participants"].iloc[0]) if len(ok) else float("nan"),
-                     "target_power": target_power})
+        rows.append(
+            {
+                "effect": effect,
+                "stimuli": s,
+                "participants_needed": float(ok["participants"].iloc[0]) if len(ok) else float("nan"),
+                "target_power": target_power,
+            }
+        )
     return pd.DataFrame(rows)
 
 

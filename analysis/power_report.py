@@ -11,9 +11,16 @@ from analysis.figures import plot_power, write_table
 from analysis.power import PowerSetup, power_curve, setup_dict, smallest_designs
 
 
-def write_power_report(out_dir: str | os.PathLike, effects: Sequence[float], participants: Sequence[int],
-                       stimuli: Sequence[int], sims: int = 100, setup: PowerSetup | None = None,
-                       target_power: float = 0.8, on_sim: Callable[[], None] | None = None) -> Path:
+def write_power_report(
+    out_dir: str | os.PathLike,
+    effects: Sequence[float],
+    participants: Sequence[int],
+    stimuli: Sequence[int],
+    sims: int = 100,
+    setup: PowerSetup | None = None,
+    target_power: float = 0.8,
+    on_sim: Callable[[], None] | None = None,
+) -> Path:
     """Run :func:`analysis.power.power_curve` and write the report folder; returns ``report.md``."""
     from gazefusion.utils.atomic import atomic_write_json, atomic_write_text
 
@@ -23,17 +30,26 @@ def write_power_report(out_dir: str | os.PathLike, effects: Sequence[float], par
     curve = power_curve(effects, participants, stimuli, sims, setup, on_sim=on_sim)
     designs = smallest_designs(curve, target_power)
     write_table(curve, out / "power")
-    write_table(designs, out / "designs", floatfmt=".0f")
+    write_table(designs, out / "designs")
     plot_power(curve, out / "fig_power", target_power)
-    atomic_write_json(out / "setup.json", {**setup_dict(setup), "effects": list(map(float, effects)),
-                                           "participants": list(map(int, participants)),
-                                           "stimuli": list(map(int, stimuli)), "sims": sims,
-                                           "target_power": target_power})
+    atomic_write_json(
+        out / "setup.json",
+        {
+            **setup_dict(setup),
+            "effects": list(map(float, effects)),
+            "participants": list(map(int, participants)),
+            "stimuli": list(map(int, stimuli)),
+            "sims": sims,
+            "target_power": target_power,
+        },
+    )
     g = setup.geometry
     md = [
-        "# Power analysis: gaze alignment with the target smaps", "",
+        "# Power analysis: gaze alignment with the target smaps",
+        "",
         "Monte-Carlo simulation with the study's simulated observers (`study.observer.SimulatedObserver`). "
-        "These are assumptions, not the paper's values (unknown):", "",
+        "These are assumptions, not the paper's values (unknown):",
+        "",
         f"- effect = share of each image's saliency that follows its target smap (the rest follows an "
         f"unrelated random map); effects {', '.join(f'{e:g}' for e in effects)}",
         f"- target smaps: 1-3 random Gaussian blobs at {setup.map_size}x{setup.map_size}; image shown at "
@@ -43,11 +59,18 @@ def write_power_report(out_dir: str | os.PathLike, effects: Sequence[float], par
         f"accuracy offset {setup.accuracy_offset_deg:g} deg, first fixation (on the cross) dropped",
         f"- planned test: per stimulus, participant-mean {setup.metric.upper()} of the target minus a shuffled "
         f"target; two-sided paired t-test across stimuli at alpha {setup.alpha:g}",
-        f"- {sims} simulated studies per cell (nested designs share simulations); 95% Wilson CIs", "",
-        "## Power", "", curve.to_markdown(index=False, floatfmt=".3f"), "",
-        f"## Fewest participants for power >= {target_power:g}", "",
-        designs.to_markdown(index=False, floatfmt=".0f"), "",
-        "![power](fig_power.png)", "",
+        f"- {sims} simulated studies per cell (nested designs share simulations); 95% Wilson CIs",
+        "",
+        "## Power",
+        "",
+        curve.to_markdown(index=False, floatfmt=".3g"),
+        "",
+        f"## Fewest participants for power >= {target_power:g}",
+        "",
+        designs.to_markdown(index=False, floatfmt=".3g"),
+        "",
+        "![power](fig_power.png)",
+        "",
     ]
     atomic_write_text(out / "report.md", "\n".join(md))
     return out / "report.md"

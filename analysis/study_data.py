@@ -29,8 +29,23 @@ import pandas as pd
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
 
-TRIAL_COLUMNS = ("participant", "session", "trial", "stimulus_id", "stim_file", "smap", "condition", "item",
-                 "practice", "onset_s", "duration_s", "stim_left", "stim_top", "stim_width", "stim_height")
+TRIAL_COLUMNS = (
+    "participant",
+    "session",
+    "trial",
+    "stimulus_id",
+    "stim_file",
+    "smap",
+    "condition",
+    "item",
+    "practice",
+    "onset_s",
+    "duration_s",
+    "stim_left",
+    "stim_top",
+    "stim_width",
+    "stim_height",
+)
 EVENT_COLUMNS = ("participant", "session", "trial", "name", "onset_s", "duration_s", "x_px", "y_px")
 
 
@@ -62,9 +77,14 @@ class StudyData:
 
 def _sidecar_geometry(sidecar: dict) -> DisplayGeometry:
     w_m, h_m = sidecar["ScreenSize"]
-    return DisplayGeometry(width_px=int(sidecar["ScreenResolution"][0]), height_px=int(sidecar["ScreenResolution"][1]),
-                           width_cm=w_m * 100, height_cm=h_m * 100, distance_cm=sidecar["ScreenDistance"] * 100,
-                           refresh_hz=float(sidecar.get("ScreenRefreshRate", 60.0)))
+    return DisplayGeometry(
+        width_px=int(sidecar["ScreenResolution"][0]),
+        height_px=int(sidecar["ScreenResolution"][1]),
+        width_cm=w_m * 100,
+        height_cm=h_m * 100,
+        distance_cm=sidecar["ScreenDistance"] * 100,
+        refresh_hz=float(sidecar.get("ScreenRefreshRate", 60.0)),
+    )
 
 
 def _ids(prefix: Path) -> tuple[str, str]:
@@ -72,8 +92,12 @@ def _ids(prefix: Path) -> tuple[str, str]:
     return parts.get("sub", "?"), parts.get("ses", "1")
 
 
-def load_study(path: str | os.PathLike, stimulus_dir: str | os.PathLike | None = None,
-               include_practice: bool = False, complete_only: bool = False) -> StudyData:
+def load_study(
+    path: str | os.PathLike,
+    stimulus_dir: str | os.PathLike | None = None,
+    include_practice: bool = False,
+    complete_only: bool = False,
+) -> StudyData:
     """Load an export folder (or a study ``.sqlite``, exported to a temporary folder first).
 
     ``include_practice`` keeps practice trials; ``complete_only`` drops sessions whose status is
@@ -89,7 +113,9 @@ def load_study(path: str | os.PathLike, stimulus_dir: str | os.PathLike | None =
         data.root = root
         return data
     if not root.is_dir():
-        raise UserInputError(f"DATA: expected a study export folder or a .sqlite file, found no such folder: {root}")
+        raise UserInputError(
+            f"DATA: expected a study export folder or a .sqlite file, found no such folder: {root}"
+        )
     sidecars = sorted(root.glob("sub-*/ses-*/eyetrack/*_physio.json"))
     if not sidecars:
         raise UserInputError(f"DATA: no sessions (sub-*/ses-*/eyetrack/*_physio.json) found under {root}")
@@ -104,26 +130,56 @@ def load_study(path: str | os.PathLike, stimulus_dir: str | os.PathLike | None =
         g = _sidecar_geometry(sidecar)
         if geometry is None:
             geometry, rate = g, float(sidecar["SamplingFrequency"])
-        elif abs(g.px_per_deg - geometry.px_per_deg) > 1e-6 * geometry.px_per_deg or \
-                (g.width_px, g.height_px) != (geometry.width_px, geometry.height_px):
-            raise UserInputError(f"DATA: sessions use different displays ({prefix.name}: {g}; first: {geometry}); "
-                                 "analyse them separately")
-        tr = pd.read_csv(prefix.with_name(prefix.name + "_events.tsv"), sep="\t", na_values="n/a",
-                         keep_default_na=False, dtype={"stimulus_id": str, "smap": str, "trial_type": str,
-                                                       "item": str, "stim_file": str})
+        elif abs(g.px_per_deg - geometry.px_per_deg) > 1e-6 * geometry.px_per_deg or (
+            g.width_px,
+            g.height_px,
+        ) != (geometry.width_px, geometry.height_px):
+            raise UserInputError(
+                f"DATA: sessions use different displays ({prefix.name}: {g}; first: {geometry}); "
+                "analyse them separately"
+            )
+        tr = pd.read_csv(
+            prefix.with_name(prefix.name + "_events.tsv"),
+            sep="\t",
+            na_values="n/a",
+            keep_default_na=False,
+            dtype={"stimulus_id": str, "smap": str, "trial_type": str, "item": str, "stim_file": str},
+        )
         tr = tr.rename(columns={"trial_type": "condition", "onset": "onset_s", "duration": "duration_s"})
         tr.insert(0, "participant", participant)
         tr.insert(1, "session", session)
         trials.append(tr)
         ev_cols = json.loads(prefix.with_name(prefix.name + "_physioevents.json").read_text())["Columns"]
-        ev = pd.read_csv(prefix.with_name(prefix.name + "_physioevents.tsv.gz"), sep="\t", header=None,
-                         names=ev_cols, na_values="n/a")
+        ev = pd.read_csv(
+            prefix.with_name(prefix.name + "_physioevents.tsv.gz"),
+            sep="\t",
+            header=None,
+            names=ev_cols,
+            na_values="n/a",
+        )
         ev = ev[ev["trial_type"].isin(["fixation", "saccade", "blink"])]
-        events.append(pd.DataFrame({"participant": participant, "session": session, "trial": ev["trial"],
-                                    "name": ev["trial_type"], "onset_s": ev["onset"], "duration_s": ev["duration"],
-                                    "x_px": ev["x_coordinate"], "y_px": ev["y_coordinate"]}))
-        prefixes.append({"participant": participant, "session": session, "prefix": str(prefix),
-                         "status": sidecar.get("SessionStatus", "")})
+        events.append(
+            pd.DataFrame(
+                {
+                    "participant": participant,
+                    "session": session,
+                    "trial": ev["trial"],
+                    "name": ev["trial_type"],
+                    "onset_s": ev["onset"],
+                    "duration_s": ev["duration"],
+                    "x_px": ev["x_coordinate"],
+                    "y_px": ev["y_coordinate"],
+                }
+            )
+        )
+        prefixes.append(
+            {
+                "participant": participant,
+                "session": session,
+                "prefix": str(prefix),
+                "status": sidecar.get("SessionStatus", ""),
+            }
+        )
     if not trials:
         raise UserInputError(f"DATA: no complete sessions under {root}")
     trials_df = pd.concat(trials, ignore_index=True)
@@ -134,9 +190,15 @@ def load_study(path: str | os.PathLike, stimulus_dir: str | os.PathLike | None =
         trials_df = trials_df[~trials_df["practice"]]
     trials_df = trials_df[list(TRIAL_COLUMNS)].reset_index(drop=True)
     events_df = pd.concat(events, ignore_index=True)[list(EVENT_COLUMNS)]
-    return StudyData(trials=trials_df, events=events_df.reset_index(drop=True), prefixes=pd.DataFrame(prefixes),
-                     geometry=geometry, sampling_rate_hz=rate, root=root,
-                     stimulus_dir=Path(stimulus_dir) if stimulus_dir is not None else root.parent)
+    return StudyData(
+        trials=trials_df,
+        events=events_df.reset_index(drop=True),
+        prefixes=pd.DataFrame(prefixes),
+        geometry=geometry,
+        sampling_rate_hz=rate,
+        root=root,
+        stimulus_dir=Path(stimulus_dir) if stimulus_dir is not None else root.parent,
+    )
 
 
 def image_sizes(data: StudyData) -> dict[str, tuple[int, int]]:
@@ -147,8 +209,11 @@ def image_sizes(data: StudyData) -> dict[str, tuple[int, int]]:
     sizes = {}
     for row in data.trials.drop_duplicates("stimulus_id").itertuples():
         path = data.image_path(row.stim_file)
-        sizes[row.stimulus_id] = (image_size(path) if row.stim_file and path.is_file()
-                                  else (int(round(row.stim_width)), int(round(row.stim_height))))
+        sizes[row.stimulus_id] = (
+            image_size(path)
+            if row.stim_file and path.is_file()
+            else (int(round(row.stim_width)), int(round(row.stim_height)))
+        )
     return sizes
 
 

@@ -32,8 +32,22 @@ from analysis.figures import PREDICTOR_LABELS, plot_alignment, plot_heatmaps, wr
 from analysis.maps import DEFAULT_SIGMA_DEG, sigma_image_px, stimulus_maps
 from analysis.stats import holm, paired_by_group, summarize
 
-TEST_COLUMNS = ["metric", "comparison", "n", "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "t", "p_t",
-                "p_holm", "p_wilcoxon", "dz", "rank_biserial"]
+TEST_COLUMNS = [
+    "metric",
+    "comparison",
+    "n",
+    "mean_a",
+    "mean_b",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "t",
+    "p_t",
+    "p_holm",
+    "p_wilcoxon",
+    "dz",
+    "rank_biserial",
+]
 
 
 def label_rows(scores: pd.DataFrame, guided: set[str]) -> pd.Series:
@@ -64,16 +78,30 @@ def mixed_tests(scores: pd.DataFrame, guided: set[str]) -> pd.DataFrame:
     from analysis.mixed import mixed_effects
 
     g = scores[scores["stimulus_id"].isin(guided)]
-    rows = [{"metric": m, "comparison": "target smap - shuffled target",
-             **asdict(mixed_effects(sub, "predictor", "target", "shuffled"))}
-            for m, sub in g.groupby("metric", sort=False)]
+    rows = [
+        {
+            "metric": m,
+            "comparison": "target smap - shuffled target",
+            **asdict(mixed_effects(sub, "predictor", "target", "shuffled")),
+        }
+        for m, sub in g.groupby("metric", sort=False)
+    ]
     return pd.DataFrame(rows)
 
 
-def write_study_report(data: str | os.PathLike, out_dir: str | os.PathLike, *, fixations: str = "tracker",
-                       sigma_deg: float = DEFAULT_SIGMA_DEG, metrics: Sequence[str] = DEFAULT_METRICS,
-                       stimulus_dir: str | os.PathLike | None = None, n_examples: int = 4, seed: int = 0,
-                       mixed: bool = True, on_progress: Callable[[int, int], None] | None = None) -> Path:
+def write_study_report(
+    data: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    fixations: str = "tracker",
+    sigma_deg: float = DEFAULT_SIGMA_DEG,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    stimulus_dir: str | os.PathLike | None = None,
+    n_examples: int = 4,
+    seed: int = 0,
+    mixed: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Path:
     """Analyse study ``data`` (export folder or .sqlite) into ``out_dir``; returns ``report.md``.
 
     ``fixations``: ``tracker`` (the tracker's events), ``ivt`` or ``idt`` (pymovements).
@@ -90,7 +118,9 @@ def write_study_report(data: str | os.PathLike, out_dir: str | os.PathLike, *, f
     sizes = image_sizes(study)
     targets = target_smaps(study, sizes)
     if not targets:
-        raise UserInputError("DATA: no stimulus has a target smap (the study config's 'smap' of each stimulus)")
+        raise UserInputError(
+            "DATA: no stimulus has a target smap (the study config's 'smap' of each stimulus)"
+        )
     fix = fixations_on_stimuli(study_fixations(study, fixations), study.trials, sizes)
     if fix.empty:
         raise UserInputError("DATA: no fixations fall on the stimuli")
@@ -104,10 +134,20 @@ def write_study_report(data: str | os.PathLike, out_dir: str | os.PathLike, *, f
         if on_progress:
             on_progress(done[0], total)
 
-    scores = score_alignment(fix, targets, study.geometry, metrics=metrics, sigma_deg=sigma_deg, seed=seed,
-                             on_item=tick)
-    pooled = score_alignment(fix, targets, study.geometry, metrics=metrics, sigma_deg=sigma_deg, seed=seed,
-                             level="pooled", predictors=("target", "shuffled", "centre"), on_item=tick)
+    scores = score_alignment(
+        fix, targets, study.geometry, metrics=metrics, sigma_deg=sigma_deg, seed=seed, on_item=tick
+    )
+    pooled = score_alignment(
+        fix,
+        targets,
+        study.geometry,
+        metrics=metrics,
+        sigma_deg=sigma_deg,
+        seed=seed,
+        level="pooled",
+        predictors=("target", "shuffled", "centre"),
+        on_item=tick,
+    )
     scores.to_csv(out / "scores.csv", index=False)
     pooled.to_csv(out / "pooled.csv", index=False)
 
@@ -126,20 +166,33 @@ def write_study_report(data: str | os.PathLike, out_dir: str | os.PathLike, *, f
         plot_heatmaps([r[:4] for r in examples], out / "fig_heatmaps", points=[r[4] for r in examples])
 
     g = study.geometry
-    md = ["# Eye-tracking study: gaze alignment with the target smaps", "",
-          f"- data: `{study.root}`; {len(study.participants)} participants, {len(study.stimuli)} stimuli "
-          f"({len(guided)} guided, {len(set(study.stimuli) - guided)} without own smap)",
-          f"- display {g.width_px}x{g.height_px} px, {g.width_cm:g} cm at {g.distance_cm:g} cm "
-          f"({g.px_per_deg:.1f} px/deg); fixations: {fixations}; first fixation (on the cross) dropped",
-          f"- fixation maps: Gaussian sigma {sigma_deg:g} deg; metrics {', '.join(metrics)} (MIT conventions; "
-          "kld lower is better)",
-          "- scores per participant x stimulus, averaged over participants; CIs: bootstrap over stimuli", "",
-          "## Mean and 95% CI over stimuli", "", summary.to_markdown(index=False, floatfmt=".3f"), "",
-          "## Paired tests across stimuli (two-sided; Holm over the table)", "",
-          tests.to_markdown(index=False, floatfmt=".3g"), ""]
+    md = [
+        "# Eye-tracking study: gaze alignment with the target smaps",
+        "",
+        f"- data: `{study.root}`; {len(study.participants)} participants, {len(study.stimuli)} stimuli "
+        f"({len(guided)} guided, {len(set(study.stimuli) - guided)} without own smap)",
+        f"- display {g.width_px}x{g.height_px} px, {g.width_cm:g} cm at {g.distance_cm:g} cm "
+        f"({g.px_per_deg:.1f} px/deg); fixations: {fixations}; first fixation (on the cross) dropped",
+        f"- fixation maps: Gaussian sigma {sigma_deg:g} deg; metrics {', '.join(metrics)} (MIT conventions; "
+        "kld lower is better)",
+        "- scores per participant x stimulus, averaged over participants; CIs: bootstrap over stimuli",
+        "",
+        "## Mean and 95% CI over stimuli",
+        "",
+        summary.to_markdown(index=False, floatfmt=".3g"),
+        "",
+        "## Paired tests across stimuli (two-sided; Holm over the table)",
+        "",
+        tests.to_markdown(index=False, floatfmt=".3g"),
+        "",
+    ]
     if mixed:
-        md += ["## Mixed-effects model (random intercepts: participant, stimulus)", "",
-               mixed_df.to_markdown(index=False, floatfmt=".3g"), ""]
+        md += [
+            "## Mixed-effects model (random intercepts: participant, stimulus)",
+            "",
+            mixed_df.to_markdown(index=False, floatfmt=".3g"),
+            "",
+        ]
     md += ["## Figures", "", "![alignment](fig_alignment.png)", ""]
     if examples:
         md += ["![heatmaps](fig_heatmaps.png)", ""]
@@ -157,7 +210,9 @@ def _heatmap_rows(study, fix: pd.DataFrame, targets: dict, sizes: dict, sigma_de
         w, h = sizes[sid]
         image = read_rgb(path) if path.is_file() else np.full((h, w, 3), 128, np.uint8)
         density = stimulus_maps(sub, {sid: (h, w)}, study.geometry, sigma_deg)[sid]
-        title = f"{sid} ({sub['participant'].nunique()} participants, {len(sub)} fixations, " \
-                f"sigma {sigma_image_px(study.geometry, sigma_deg, w, float(sub['stim_width'].iloc[0])):.1f} px)"
+        title = (
+            f"{sid} ({sub['participant'].nunique()} participants, {len(sub)} fixations, "
+            f"sigma {sigma_image_px(study.geometry, sigma_deg, w, float(sub['stim_width'].iloc[0])):.1f} px)"
+        )
         rows.append((title, image, targets.get(sid), density, sub[["x_img", "y_img"]].to_numpy()))
     return rows

@@ -1,13 +1,16 @@
 """Input checking and conversion shared by every metric.
 
 Every metric accepts NumPy arrays or torch tensors holding one map ``(H, W)`` or a batch
-``(N, H, W)``. They are converted once, here, to float64 torch tensors of shape ``(N, H, W)``
-(sharing memory with the input where possible) and checked; every problem raises a
-:class:`ValueError` that names the argument, what was expected and what was found.
+``(N, H, W)``. They are converted once, here, to C-contiguous float64 NumPy arrays of shape
+``(N, H, W)`` (sharing memory with a float64 input) and checked; every problem raises a
+:class:`ValueError` that names the argument, what was expected and what was found. The
+computations use NumPy: on a busy 2-core machine torch's small multi-threaded operations were
+an order of magnitude slower.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +23,7 @@ EPS = float(np.finfo(np.float64).eps)
 
 def _to_numpy_or_tensor(x: Any, name: str) -> np.ndarray | torch.Tensor:
     if isinstance(x, torch.Tensor):
-        return x.detach()
+        return x.detach().cpu()
     if isinstance(x, np.ndarray):
         return x
     try:
@@ -46,10 +49,10 @@ def _check_dtype(x: np.ndarray | torch.Tensor, name: str, allow_bool: bool) -> N
         raise ValueError(f"{name} must have {expected}, got dtype {dtype}")
 
 
-def as_maps(x: Any, name: str, *, allow_bool: bool = False) -> tuple[torch.Tensor, bool]:
-    """Convert one map (H, W) or a batch (N, H, W) to a float64 tensor (N, H, W).
+def as_maps(x: Any, name: str, *, allow_bool: bool = False) -> tuple[np.ndarray, bool]:
+    """Convert one map (H, W) or a batch (N, H, W) to a float64 array (N, H, W).
 
-    Returns the tensor and whether the input was a batch. Raises ``ValueError`` for a wrong
+    Returns the array and whether the input was a batch. Raises ``ValueError`` for a wrong
     dtype (complex, object, string; bool unless ``allow_bool``), a wrong number of dimensions,
     or an empty map. NaN/inf are checked by :func:`check_finite` (callers fold that check into
     a reduction they need anyway).
@@ -60,41 +63,65 @@ def as_maps(x: Any, name: str, *, allow_bool: bool = False) -> tuple[torch.Tenso
         raise ValueError(f"{name} must be a map (H, W) or a batch (N, H, W), got shape {tuple(arr.shape)}")
     if any(int(s) == 0 for s in arr.shape):
         raise ValueError(f"{name} must not be empty, got shape {tuple(arr.shape)}")
-    t = torch.from_numpy(np.ascontiguousarray(arr)) if isinstance(arr, np.ndarray) else arr
-    t = t.to(device="cpu", dtype=torch.float64)
-    batched = t.ndim == 3
-    return (t if batched else t.unsqueeze(0)).contiguous(), batched
+    if isinstance(arr, torch.Tensor):
+        arr = arr.numpy() if arr.dtype not in (torch.float16, torch.bfloat16) else arr.float().numpy()
+    batched = arr.ndim == 3
+    if arr.dtype == np.float64:
+        out = np.ascontiguousarray(arr)
+    else:  # convert into a reused buffer: fresh 64 MB allocations cost more than the conversion
+        out = _scratch(name, arr.shape)
+        np.copyto(out, arr, casting="unsafe")
+    return (out if batched else out[None]), batched
 
 
-def check_finite(maps: torch.Tensor, name: str, sums: torch.Tensor | None = None) -> torch.Tensor:
+_SCRATCH = threading.local()
+
+
+def _scratch(key: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 buffer of ``shape`` reused across calls (per thread and argument name).
+
+    Safe because the metrics never return or keep their converted inputs.
+    """
+    pool = getattr(_SCRATCH, "pool", None)
+    if pool is None:
+        pool = _SCRATCH.pool = {}
+    size = int(np.prod(shape))
+    buf = pool.get(key)
+    if buf is None or buf.size < size or buf.size > 4 * size:
+        buf = pool[key] = np.empty(size)
+    return buf[:size].reshape(shape)
+
+
+def check_finite(maps: np.ndarray, name: str, sums: np.ndarray | None = None) -> np.ndarray:
     """Raise ``ValueError`` if any value is NaN or infinite; return the per-map sums (N,).
 
     A finite sum proves every element finite, so the check usually costs one reduction the
     metric needs anyway; only a non-finite sum triggers the element-wise search for the culprit.
     """
     if sums is None:
-        sums = torch.from_numpy(rows(maps).sum(axis=1))
-    if not bool(torch.isfinite(sums).all()):
-        bad = ~torch.isfinite(maps)
-        if bool(bad.any()):
-            n_bad = int(bad.sum())
-            kind = "NaN" if bool(torch.isnan(maps).any()) else "inf"
-            raise ValueError(f"{name} must be finite, found {n_bad} NaN/inf value(s) (first kind: {kind})")
+        sums = rows(maps).sum(axis=1)
+    if not np.isfinite(sums).all():
+        bad = ~np.isfinite(maps)
+        if bad.any():
+            kind = "NaN" if np.isnan(maps).any() else "inf"
+            raise ValueError(
+                f"{name} must be finite, found {int(bad.sum())} NaN/inf value(s) (first kind: {kind})"
+            )
         raise ValueError(f"{name} values are too large: their sum overflows float64")
     return sums
 
 
-def check_nonnegative(mins: torch.Tensor, name: str, what: str = "a distribution") -> None:
+def check_nonnegative(mins: np.ndarray, name: str, what: str = "a distribution") -> None:
     """Raise ``ValueError`` if any per-map minimum is negative."""
-    if bool((mins < 0).any()):
-        i = int(torch.nonzero(mins < 0)[0, 0])
+    if (mins < 0).any():
+        i = int(np.flatnonzero(mins < 0)[0])
         raise ValueError(
             f"{name} must be non-negative ({what}), found minimum {float(mins[i]):.6g} in map {i}"
         )
 
 
 def check_batch(
-    pred: torch.Tensor, pred_batched: bool, target: torch.Tensor, target_batched: bool, target_name: str
+    pred: np.ndarray, pred_batched: bool, target: np.ndarray, target_batched: bool, target_name: str
 ) -> None:
     """Raise ``ValueError`` unless both inputs are single maps or batches of the same length."""
     if pred_batched != target_batched or pred.shape[0] != target.shape[0]:
@@ -119,26 +146,17 @@ def is_points(target: Any, pred_shape: Sequence[int]) -> bool:
     return len(shape) == 2 and shape[-1] == 2 and shape != tuple(pred_shape)
 
 
-def output(values: torch.Tensor | np.ndarray, batched: bool) -> float | np.ndarray:
+def output(values: np.ndarray, batched: bool) -> float | np.ndarray:
     """One value per map: a Python float for one map, a float64 array (N,) for a batch."""
-    arr = values.numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
-    arr = np.asarray(arr, dtype=np.float64).reshape(-1)
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
     return arr if batched else float(arr[0])
 
 
-def minmax_scale(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-map (min, max - min, constant flag) of (N, H, W) maps, each of shape (N, 1, 1)."""
-    r = rows(maps)
-    lo = torch.from_numpy(r.min(axis=1)).view(-1, 1, 1)
-    rng = torch.from_numpy(r.max(axis=1)).view(-1, 1, 1) - lo
-    return lo, rng, rng == 0
+def rows(maps: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (N, H*W) view."""
+    return maps.reshape(maps.shape[0], -1)
 
 
-def rows(maps: torch.Tensor) -> np.ndarray:
-    """(N, H, W) float64 tensor -> (N, H*W) NumPy view (NumPy's reductions are the fast ones here)."""
-    return maps.reshape(maps.shape[0], -1).numpy()
-
-
-def row_mins(maps: torch.Tensor) -> torch.Tensor:
+def row_mins(maps: np.ndarray) -> np.ndarray:
     """Per-map minimum (N,)."""
-    return torch.from_numpy(rows(maps).min(axis=1))
+    return rows(maps).min(axis=1)

@@ -25,21 +25,25 @@ class Fixated:
     ``i`` (each pixel once, as in a binary fixation map).
     """
 
-    owner: torch.Tensor
-    pixel: torch.Tensor
-    count: torch.Tensor
+    owner: np.ndarray
+    pixel: np.ndarray
+    count: np.ndarray
 
-    def values(self, maps: torch.Tensor) -> torch.Tensor:
+    def values(self, maps: np.ndarray) -> np.ndarray:
         """Values of (N, H, W) ``maps`` at the fixated pixels, flat (F,)."""
         return maps.reshape(maps.shape[0], -1)[self.owner, self.pixel]
 
-    def per_map_mean(self, values: torch.Tensor) -> torch.Tensor:
+    def per_map_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of flat per-fixation ``values`` (F,) within each map -> (N,)."""
-        sums = torch.zeros(self.count.shape[0], dtype=values.dtype).index_add_(0, self.owner, values)
-        return sums / self.count.to(values.dtype)
+        return np.bincount(self.owner, weights=values, minlength=self.count.size) / self.count
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Offsets of each map's entries in ``pixel`` (N + 1,)."""
+        return np.concatenate([[0], np.cumsum(self.count)])
 
 
-def resize_to(pred: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+def resize_to(pred: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The saliency map brought to ``shape`` (H, W) as the MIT code does (no-op when equal)."""
     return pred if tuple(pred.shape[-2:]) == tuple(shape) else imresize(pred, output_shape=tuple(shape))
 
@@ -51,7 +55,7 @@ def density_pair(
     *,
     nonnegative: bool = False,
     resize: bool = True,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """Checked (prediction, target, prediction sums, target sums, batched).
 
     The prediction is resized to the target's size unless ``resize`` is false. Raises ``ValueError`` for NaN/inf, a batch mismatch, an all-zero target and, with
@@ -65,19 +69,20 @@ def density_pair(
     if nonnegative:  # checked on the inputs: the bicubic resize itself can undershoot below 0
         check_nonnegative(row_mins(pred), "saliency_map")
         check_nonnegative(row_mins(tgt), target_name)
-    empty = torch.from_numpy((rows(tgt) == 0).all(axis=1)) if bool((tsum == 0).any()) else None
-    if empty is not None and bool(empty.any()):
-        raise ValueError(
-            f"{target_name} must not be all zero (no fixation mass), found an empty map at "
-            f"index {int(torch.nonzero(empty)[0, 0])}"
-        )
+    if (tsum == 0).any():
+        empty = (rows(tgt) == 0).all(axis=1)
+        if empty.any():
+            raise ValueError(
+                f"{target_name} must not be all zero (no fixation mass), found an empty map at "
+                f"index {int(np.flatnonzero(empty)[0])}"
+            )
     if resize and tuple(pred.shape[-2:]) != tuple(tgt.shape[-2:]):
         pred = resize_to(pred, tgt.shape[-2:])
-        psum = torch.from_numpy(rows(pred).sum(axis=1))
+        psum = rows(pred).sum(axis=1)
     return pred, tgt, psum, tsum, pred_batched
 
 
-def _fixated_from_points(target: Any, pred: torch.Tensor, pred_batched: bool, name: str) -> Fixated:
+def _fixated_from_points(target: Any, pred: np.ndarray, pred_batched: bool, name: str) -> Fixated:
     n, h, w = pred.shape
     if isinstance(target, (list, tuple)):
         point_sets = list(target)
@@ -100,15 +105,29 @@ def _fixated_from_points(target: Any, pred: torch.Tensor, pred_batched: bool, na
             f"{name} must hold one point array per map: {n} maps, {len(point_sets)} point arrays"
         )
     pixels = [fixation_indices(p, (h, w)) for p in point_sets]
-    count = torch.tensor([len(p) for p in pixels], dtype=torch.int64)
-    owner = torch.repeat_interleave(torch.arange(n), count)
-    pixel = torch.from_numpy(np.concatenate(pixels)) if pixels else torch.zeros(0, dtype=torch.int64)
-    return Fixated(owner, pixel.to(torch.int64), count)
+    count = np.array([len(p) for p in pixels], dtype=np.int64)
+    owner = np.repeat(np.arange(n), count)
+    return Fixated(owner, np.concatenate(pixels).astype(np.int64), count)
+
+
+def fixation_maps(fixations: Any, name: str) -> tuple[np.ndarray, bool]:
+    """Checked fixation map(s) as a bool array (N, H, W) and whether it was a batch.
+
+    Bool input is used as is; numeric maps must be finite and non-negative (non-zero = fixated).
+    """
+    raw = fixations.detach().cpu().numpy() if isinstance(fixations, torch.Tensor) else np.asarray(fixations)
+    if raw.dtype == np.bool_ and raw.ndim in (2, 3) and raw.size > 0:
+        batched = raw.ndim == 3
+        return (raw if batched else raw[None]), batched
+    fmap, batched = as_maps(raw, name, allow_bool=True)
+    check_finite(fmap, name)
+    check_nonnegative(row_mins(fmap), name, "a fixation map")
+    return fmap != 0, batched
 
 
 def fixation_pair(
     saliency_map: Any, fixations: Any, name: str = "fixation_map"
-) -> tuple[torch.Tensor, Fixated, torch.Tensor, bool]:
+) -> tuple[np.ndarray, Fixated, np.ndarray, bool]:
     """Checked (prediction, fixated pixels, prediction sums, batched) of a fixation-based metric.
 
     ``fixations`` is a fixation map (H, W)/(N, H, W) (any non-zero value marks a fixated pixel;
@@ -120,18 +139,16 @@ def fixation_pair(
     if is_points(fixations, tuple(pred.shape) if pred_batched else tuple(pred.shape[1:])):
         fix = _fixated_from_points(fixations, pred, pred_batched, name)
     else:
-        fmap, fmap_batched = as_maps(fixations, name, allow_bool=True)
+        fmap, fmap_batched = fixation_maps(fixations, name)
         check_batch(pred, pred_batched, fmap, fmap_batched, name)
-        check_finite(fmap, name)
-        check_nonnegative(row_mins(fmap), name, "a fixation map")
         pred = resize_to(pred, fmap.shape[-2:])
-        owner, pixel = torch.nonzero(fmap.reshape(fmap.shape[0], -1), as_tuple=True)
-        count = torch.bincount(owner, minlength=fmap.shape[0])
+        owner, pixel = np.nonzero(fmap.reshape(fmap.shape[0], -1))
+        count = np.bincount(owner, minlength=fmap.shape[0])
         fix = Fixated(owner, pixel, count)
-    if bool((fix.count == 0).any()):
+    if (fix.count == 0).any():
         raise ValueError(
             f"{name} must contain at least one fixation per map, found an empty map at index "
-            f"{int(torch.nonzero(fix.count == 0)[0, 0])}"
+            f"{int(np.flatnonzero(fix.count == 0)[0])}"
         )
     psum = check_finite(pred, "saliency_map")
     return pred, fix, psum, pred_batched

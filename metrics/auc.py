@@ -16,23 +16,14 @@ scores the same alone or anywhere in a batch, and every result is reproducible f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
 
 from metrics._batching import chunked
-from metrics._inputs import (
-    EPS,
-    as_maps,
-    check_batch,
-    check_finite,
-    check_nonnegative,
-    is_points,
-    output,
-    row_mins,
-)
-from metrics._targets import Fixated, fixation_pair
+from metrics._inputs import EPS, check_batch, is_points, output
+from metrics._targets import fixation_maps, fixation_pair
 from metrics.fixations import fixation_indices
 
 __all__ = ["auc_judd", "auc_borji", "auc_shuffled", "matlab_colon"]
@@ -59,7 +50,7 @@ def _normalise(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray 
     return out
 
 
-def _normaliser(values: np.ndarray):
+def _normaliser(values: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """The MIT min-max normalisation of one flat map as a function of some of its values.
 
     ``(v - min) / (max - min)`` computed only where needed (same arithmetic as normalising the
@@ -67,8 +58,8 @@ def _normaliser(values: np.ndarray):
     """
     lo, hi = values.min(), values.max()
     if hi == lo:
-        return lambda v: torch.from_numpy(np.zeros(np.shape(v)))
-    return lambda v: torch.from_numpy((v - lo) / (hi - lo))
+        return lambda v: np.zeros(np.shape(v))
+    return lambda v: (v - lo) / (hi - lo)
 
 
 def _count_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -97,14 +88,9 @@ def _count_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return count + same.sum(axis=1)
 
 
-def _starts(fix: Fixated) -> np.ndarray:
-    """Offsets of each map's entries in ``fix.pixel`` (N + 1,)."""
-    return np.concatenate([[0], np.cumsum(fix.count.numpy())])
-
-
-def _trapz(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _trapz(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """MATLAB ``trapz(x, y)`` along the last axis."""
-    return ((x[..., 1:] - x[..., :-1]) * (y[..., 1:] + y[..., :-1])).sum(dim=-1) / 2
+    return ((x[..., 1:] - x[..., :-1]) * (y[..., 1:] + y[..., :-1])).sum(axis=-1) / 2
 
 
 def _judd_one(s: np.ndarray, pixel: np.ndarray) -> float:
@@ -115,7 +101,7 @@ def _judd_one(s: np.ndarray, pixel: np.ndarray) -> float:
     i = np.arange(1, n_fix + 1, dtype=np.float64)
     tp = np.concatenate([[0.0], i / n_fix, [1.0]])
     fp = np.concatenate([[0.0], (above - i) / (n_pix - n_fix), [1.0]])
-    return float(np.sum((fp[1:] - fp[:-1]) * (tp[1:] + tp[:-1])) / 2)
+    return float(_trapz(fp, tp))
 
 
 @chunked
@@ -138,10 +124,10 @@ def auc_judd(
     value is kept, as in MIT, which is why MIT jitters by default.
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
-    flat = pred.reshape(pred.shape[0], -1).numpy()
-    pixels = fix.pixel.numpy()
+    flat = pred.reshape(pred.shape[0], -1)
+    pixels = fix.pixel
     out = np.empty(pred.shape[0])
-    starts = _starts(fix)
+    starts = fix.starts
     for i in range(pred.shape[0]):
         if jitter:
             buf = _rng(seed).random(flat.shape[1])
@@ -160,48 +146,42 @@ def auc_judd(
     return output(out, batched)
 
 
-def matlab_colon(stop: torch.Tensor, step: float) -> torch.Tensor:
+def matlab_colon(stop: np.ndarray, step: float) -> np.ndarray:
     """MATLAB's ``0:step:stop`` for each value of ``stop`` (S,) -> (S, K), padded with +inf.
 
     MATLAB builds the first half as ``k * step`` and the second half back from the end point (the
     end point is ``stop`` itself when ``n * step`` is within ``2 * eps * stop`` of it), so the
     values can differ from ``k * step`` in the last bit; the thresholds here are MATLAB's.
     """
-    stop = stop.to(torch.float64)
-    tol = 2.0 * EPS * stop.abs()
-    n = torch.round(stop / step)
-    n = torch.where(n * step - stop > tol, n - 1, n)
+    stop = np.asarray(stop, dtype=np.float64).reshape(-1)
+    tol = 2.0 * EPS * np.abs(stop)
+    n = np.round(stop / step)
+    n = np.where(n * step - stop > tol, n - 1, n)
     c = n * step
-    c = torch.where(c - stop > -tol, stop, c)
-    kmax = int(n.max()) + 1
-    k = torch.arange(kmax, dtype=torch.float64)[None, :]
+    c = np.where(c - stop > -tol, stop, c)
+    k = np.arange(int(n.max()) + 1, dtype=np.float64)[None, :]
     nn = n[:, None]
-    lower = k * step
-    upper = c[:, None] - (nn - k) * step
-    vals = torch.where(k <= torch.floor(nn / 2), lower, upper)
-    even_mid = (torch.remainder(nn, 2) == 0) & (k == nn / 2)
-    vals = torch.where(even_mid, c[:, None] / 2, vals)
-    return torch.where(k <= nn, vals, torch.inf)
+    vals = np.where(k <= np.floor(nn / 2), k * step, c[:, None] - (nn - k) * step)
+    vals = np.where((np.remainder(nn, 2) == 0) & (k == nn / 2), c[:, None] / 2, vals)
+    return np.where(k <= nn, vals, np.inf)
 
 
-def auc_from_negatives(positives: torch.Tensor, negatives: torch.Tensor, step: float = 0.1) -> float:
+def auc_from_negatives(positives: np.ndarray, negatives: np.ndarray, step: float = 0.1) -> float:
     """Mean over splits of the fixed-step ROC area (the core of MIT ``AUC_Borji``/``AUC_shuffled``).
 
     ``positives`` (P,) are the normalised values at the fixations; ``negatives`` (S, M) the values
     at the M negatives of each of S splits. Thresholds per split: ``0:step:max(positives,
     negatives)`` descending; ``TP = #pos >= t / P``, ``FP = #neg >= t / M``.
     """
-    n_pos, (n_splits, n_neg) = positives.numel(), negatives.shape
-    top = torch.maximum(positives.max(), negatives.max(dim=1).values)
-    th = matlab_colon(top, step)
-    pos_sorted = torch.sort(positives).values
-    neg_sorted = torch.sort(negatives, dim=1).values.contiguous()
-    tp = (n_pos - torch.searchsorted(pos_sorted, th.reshape(-1)).reshape(th.shape)).to(torch.float64) / n_pos
-    fp = (n_neg - torch.searchsorted(neg_sorted, th)).to(torch.float64) / n_neg
-    zero = torch.zeros(n_splits, 1, dtype=torch.float64)
-    one = torch.ones(n_splits, 1, dtype=torch.float64)
-    tp = torch.cat([zero, tp.flip(1), one], dim=1)  # descending thresholds; +inf padding -> (0, 0)
-    fp = torch.cat([zero, fp.flip(1), one], dim=1)
+    positives, negatives = np.asarray(positives, np.float64), np.asarray(negatives, np.float64)
+    n_pos, (n_splits, n_neg) = positives.size, negatives.shape
+    th = matlab_colon(np.maximum(positives.max(), negatives.max(axis=1)), step)  # (S, K) ascending
+    pos_sorted = np.sort(positives)
+    tp = (n_pos - np.searchsorted(pos_sorted, th.ravel(), side="left").reshape(th.shape)) / n_pos
+    fp = (negatives[:, :, None] >= th[:, None, :]).sum(axis=1) / n_neg
+    zero, one = np.zeros((n_splits, 1)), np.ones((n_splits, 1))
+    tp = np.concatenate([zero, tp[:, ::-1], one], axis=1)  # descending thresholds; +inf padding -> (0, 0)
+    fp = np.concatenate([zero, fp[:, ::-1], one], axis=1)
     return float(_trapz(fp, tp).mean())
 
 
@@ -218,9 +198,9 @@ def auc_borji(
     0.5 (MIT: NaN). pysaliency has no AUC-Borji.
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
-    flat = pred.reshape(pred.shape[0], -1).numpy()
-    pixels = fix.pixel.numpy()
-    starts = _starts(fix)
+    flat = pred.reshape(pred.shape[0], -1)
+    pixels = fix.pixel
+    starts = fix.starts
     out = np.empty(pred.shape[0])
     for i in range(pred.shape[0]):
         pixel = pixels[starts[i] : starts[i + 1]]
@@ -233,26 +213,24 @@ def auc_borji(
     return output(out, batched)
 
 
-def _other_pixels(other: Any, pred: torch.Tensor, pred_batched: bool) -> list[torch.Tensor]:
+def _other_pixels(other: Any, pred: np.ndarray, pred_batched: bool) -> list[np.ndarray]:
     """Flat fixated-pixel indices of ``other`` for each map (one shared set or one per map)."""
     n, h, w = pred.shape
     if is_points(other, (h, w)):
         sets = list(other) if isinstance(other, (list, tuple)) else [other]
         if len(sets) not in (1, n):
             raise ValueError(f"other must hold one point array, or one per map ({n}), got {len(sets)}")
-        pix = [torch.from_numpy(fixation_indices(p, (h, w))) for p in sets]
+        pix = [fixation_indices(p, (h, w)) for p in sets]
     else:
-        omap, obatched = as_maps(other, "other", allow_bool=True)
+        omap, obatched = fixation_maps(other, "other")
         if obatched:
             check_batch(pred, pred_batched, omap, obatched, "other")
         if tuple(omap.shape[-2:]) != (h, w):
             raise ValueError(
                 f"other must have the fixation map's size {(h, w)}, got {tuple(omap.shape[-2:])}"
             )
-        check_finite(omap, "other")
-        check_nonnegative(row_mins(omap), "other", "a fixation map")
-        pix = [torch.nonzero(m.reshape(-1) > 0).reshape(-1) for m in omap]
-    if any(p.numel() == 0 for p in pix):
+        pix = [np.flatnonzero(m) for m in omap]
+    if any(p.size == 0 for p in pix):
         raise ValueError("other must contain at least one fixation (the negatives of shuffled AUC)")
     return pix if len(pix) == n else pix * n
 
@@ -278,13 +256,13 @@ def auc_shuffled(
     """
     pred, fix, _, batched = fixation_pair(saliency_map, fixations)
     others = _other_pixels(other, pred, batched)
-    flat = pred.reshape(pred.shape[0], -1).numpy()
-    pixels = fix.pixel.numpy()
-    starts = _starts(fix)
+    flat = pred.reshape(pred.shape[0], -1)
+    pixels = fix.pixel
+    starts = fix.starts
     out = np.empty(pred.shape[0])
     for i in range(pred.shape[0]):
         pixel = pixels[starts[i] : starts[i + 1]]
-        ind = others[i].numpy()
+        ind = others[i]
         n_neg = min(pixel.size, ind.size)
         order = np.argsort(_rng(seed).random((n_splits, ind.size)), axis=1)[:, :n_neg]
         norm = _normaliser(flat[i])

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from metrics._batching import chunked
 from metrics._inputs import EPS, output, rows
-from metrics._kernels import centred_moments, row_min_max
+from metrics._kernels import centred_moments, kl_rows, row_min_max, sim_rows
 from metrics._targets import density_pair
 
 __all__ = ["cc", "kld", "sim"]
@@ -47,7 +46,7 @@ def cc(saliency_map: Any, target: Any) -> float | np.ndarray:
     One map (H, W) -> float; a batch (N, H, W) -> array (N,).
     """
     pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target")
-    m = centred_moments(rows(pred), psum.numpy(), rows(tgt), tsum.numpy())
+    m = centred_moments(rows(pred), psum, rows(tgt), tsum)
     den = np.sqrt(m["sxx"] * m["syy"])
     ok = ~m["const"] & (den > 0)
     out = np.where(ok, m["sxy"] / np.where(ok, den, 1.0), 0.0)
@@ -70,9 +69,9 @@ def kld(saliency_map: Any, target: Any) -> float | np.ndarray:
     """
     pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target", nonnegative=True)
     if rows(pred).min() < 0:  # the inputs are checked: only the resize's undershoot is negative
-        pred = pred.clamp(min=0.0)
-        psum = torch.from_numpy(rows(pred).sum(axis=1))
-    ps, ts = psum.numpy(), tsum.numpy()
+        pred = np.maximum(pred, 0.0)
+        psum = rows(pred).sum(axis=1)
+    ps, ts = psum, tsum
     kp = np.where(ps > 0, 1.0 / np.where(ps > 0, ps, 1.0), 0.0)  # an all-zero map stays zero
     return output(kl_rows(rows(pred), rows(tgt), kp, 1.0 / ts, EPS), batched)
 
@@ -92,8 +91,8 @@ def sim(saliency_map: Any, target: Any) -> float | np.ndarray:
     p, t = rows(pred), rows(tgt)
     plo, phi = row_min_max(p)
     tlo, thi = row_min_max(t)
-    pmass = shifted_sums(p, psum.numpy(), plo)
-    tmass = shifted_sums(t, tsum.numpy(), tlo)
+    pmass = shifted_sums(p, psum, plo)
+    tmass = shifted_sums(t, tsum, tlo)
     const = (plo == phi) | (tlo == thi)
     ka = np.where(const, 0.0, 1.0 / np.where(const, 1.0, pmass))
     kb = np.where(const, 0.0, 1.0 / np.where(const, 1.0, tmass))

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from metrics._batching import chunked
 from metrics._inputs import output
@@ -89,15 +88,15 @@ def emd(saliency_map: Any, target: Any, *, downsize: int = 32) -> float | np.nda
         raise ValueError(f"downsize must be a positive integer, got {downsize!r}")
     im1 = imresize(tgt, scale=1.0 / downsize)
     im2 = imresize(pred, output_shape=tuple(im1.shape[-2:]))
-    s1 = im1.sum(dim=(-2, -1))
-    s2 = im2.sum(dim=(-2, -1))
-    if bool((s2 <= 0).any()):
-        bad = int(torch.nonzero(s2 <= 0)[0, 0])
+    s1 = im1.sum(axis=(-2, -1))
+    s2 = im2.sum(axis=(-2, -1))
+    if (s2 <= 0).any():
+        bad = int(np.flatnonzero(s2 <= 0)[0])
         raise ValueError(
             f"saliency_map must have positive mass after the 1/{downsize} shrink (all zero?), map {bad}"
         )
-    p = (im1 / s1[:, None, None]).reshape(im1.shape[0], -1).numpy()
-    q = (im2 / s2[:, None, None]).reshape(im2.shape[0], -1).numpy()
+    p = (im1 / s1[:, None, None]).reshape(im1.shape[0], -1)
+    q = (im2 / s2[:, None, None]).reshape(im2.shape[0], -1)
     dist = _grid_distance(*im1.shape[-2:])
     out = np.array([fastemd_gd_metric(p[i], q[i], dist) for i in range(p.shape[0])])
     return output(out, batched)

@@ -66,11 +66,6 @@ def _weights_cached(in_len: int, out_len: int, scale: float) -> np.ndarray:
     return dense
 
 
-@lru_cache(maxsize=64)
-def _weights_tensor(in_len: int, out_len: int, scale: float) -> torch.Tensor:
-    return torch.from_numpy(_weights_cached(in_len, out_len, scale).copy())
-
-
 def resize_weights(in_len: int, out_len: int, scale: float | None = None) -> np.ndarray:
     """Dense (out_len, in_len) weight matrix of MATLAB's bicubic antialiased resize along one axis.
 
@@ -88,15 +83,15 @@ def imresize(
     output_shape: tuple[int, int] | None = None,
     *,
     scale: float | None = None,
-) -> torch.Tensor:
+) -> np.ndarray:
     """Resize (H, W) or (N, H, W) maps like MATLAB ``imresize(map, output_shape)`` / ``imresize(map, scale)``.
 
     Exactly one of ``output_shape`` (rows, cols) and ``scale`` (a positive number) must be given.
-    Returns a float64 tensor; an unchanged size returns the input (bicubic at integer offsets is
+    Returns a float64 array; an unchanged size returns the input (bicubic at integer offsets is
     the identity).
     """
-    t = torch.as_tensor(maps)
-    t = t.to(torch.float64)
+    t = maps.detach().cpu().numpy() if isinstance(maps, torch.Tensor) else np.asarray(maps)
+    t = t.astype(np.float64, copy=False)
     if (output_shape is None) == (scale is None):
         raise ValueError("imresize needs exactly one of output_shape and scale")
     h, w = int(t.shape[-2]), int(t.shape[-1])
@@ -112,17 +107,27 @@ def imresize(
         sh, sw = oh / h, ow / w
     if sh == 1 and sw == 1:
         return t
-    out = t
+    out = t if t.ndim == 3 else t[None]
     # Order the two passes so the first one produces the smaller intermediate (MATLAB resizes
-    # the axis with the smaller scale first; the result is the same up to rounding).
+    # the axis with the smaller scale first; the result is the same up to rounding). Each pass
+    # is one 2-D matrix product over the whole batch.
     if oh * w <= h * ow:
-        if sh != 1:
-            out = torch.matmul(_weights_tensor(h, oh, sh), out)
-        if sw != 1:
-            out = torch.matmul(out, _weights_tensor(w, ow, sw).T)
+        out = _rows_pass(_weights_cached(h, oh, sh), out) if sh != 1 else out
+        out = _cols_pass(_weights_cached(w, ow, sw), out) if sw != 1 else out
     else:
-        if sw != 1:
-            out = torch.matmul(out, _weights_tensor(w, ow, sw).T)
-        if sh != 1:
-            out = torch.matmul(_weights_tensor(h, oh, sh), out)
-    return out
+        out = _cols_pass(_weights_cached(w, ow, sw), out) if sw != 1 else out
+        out = _rows_pass(_weights_cached(h, oh, sh), out) if sh != 1 else out
+    return out if t.ndim == 3 else out[0]
+
+
+def _rows_pass(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (N, oh, W) with ``weights`` (oh, H)."""
+    n, h, w = x.shape
+    stacked = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(h, n * w)
+    return (weights @ stacked).reshape(-1, n, w).transpose(1, 0, 2)
+
+
+def _cols_pass(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (N, H, ow) with ``weights`` (ow, W)."""
+    n, h, w = x.shape
+    return (np.ascontiguousarray(x).reshape(n * h, w) @ weights.T).reshape(n, h, -1)

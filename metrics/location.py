@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from metrics._batching import chunked
 from metrics._inputs import EPS, as_maps, check_batch, check_finite, output, rows
@@ -36,31 +35,28 @@ def nss(saliency_map: Any, fixations: Any) -> float | np.ndarray:
     pred, fix, psum, batched = fixation_pair(saliency_map, fixations)
     r = rows(pred)
     n = r.shape[1]
-    m = centred_moments(r, psum.numpy())
+    m = centred_moments(r, psum)
     std = np.sqrt(np.maximum(m["sxx"], 0.0) / max(n - 1, 1))
     const = m["const"] | (std == 0)
-    at_fix = fix.per_map_mean(fix.values(pred)).numpy()
-    mean = psum.numpy() / n
+    at_fix = fix.per_map_mean(fix.values(pred))
+    mean = psum / n
     out = np.where(const, 0.0, (at_fix - mean) / np.where(const, 1.0, std))
     return output(out, batched)
 
 
-def _log2_density_at(
-    maps: torch.Tensor, sums: torch.Tensor, owner: torch.Tensor, pixel: torch.Tensor
-) -> torch.Tensor:
+def _log2_density_at(maps: np.ndarray, sums: np.ndarray, owner: np.ndarray, pixel: np.ndarray) -> np.ndarray:
     """``log2(eps + P)`` of ``maps[owner]`` at flat ``pixel``; ``P`` = min-max normalised map / its sum.
 
     A constant map is taken as uniform (MIT: NaN).
     """
     r = rows(maps)
     lo, hi = row_min_max(r)
-    mass = shifted_sums(r, sums.numpy(), lo)  # sum(map - min) = (max - min) * sum of the min-max map
+    mass = shifted_sums(r, sums, lo)  # sum(map - min) = (max - min) * sum of the min-max map
     const = lo == hi
-    own = owner.numpy()
-    vals = r[own, pixel.numpy()]
-    lo, mass, const = lo[own], mass[own], const[own]
+    vals = r[owner, pixel]
+    lo, mass, const = lo[owner], mass[owner], const[owner]
     dens = np.where(const, 1.0 / r.shape[1], (vals - lo) / np.where(const, 1.0, mass))
-    return torch.from_numpy(np.log2(dens + EPS))
+    return np.log2(dens + EPS)
 
 
 @chunked
@@ -85,7 +81,7 @@ def information_gain(saliency_map: Any, fixations: Any, baseline: Any = None) ->
             check_batch(pred, batched, base, base_batched, "baseline")
         base = resize_to(base, pred.shape[-2:])
         bsum = check_finite(base, "baseline")
-        owner = fix.owner if base_batched else torch.zeros_like(fix.owner)
+        owner = fix.owner if base_batched else np.zeros_like(fix.owner)
         gain = gain - _log2_density_at(base, bsum, owner, fix.pixel)
     else:
         gain = gain - np.log2(EPS + 1.0 / (pred.shape[-1] * pred.shape[-2]))

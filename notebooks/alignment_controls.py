@@ -1,3 +1,5 @@
+# ruff: noqa: E402
+
 # %% [markdown]
 # # Gaze alignment with the target smaps vs controls
 #
@@ -32,8 +34,12 @@ out = Path(out or tempfile.mkdtemp(prefix="alignment-"))
 if data is None:
     from analysis.demo import load_pipeline, make_demo_study
 
-    data = make_demo_study(out / "demo", participants=participants, smaps=["smap1", "smap2", "blob_left"],
-                           pipe=load_pipeline(model))
+    data = make_demo_study(
+        out / "demo",
+        participants=participants,
+        smaps=["smap1", "smap2", "blob_left"],
+        pipe=load_pipeline(model),
+    )
 report = write_study_report(data, out / "report", metrics=metrics, sigma_deg=sigma_deg, n_examples=3)
 
 # %% [markdown]

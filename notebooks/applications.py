@@ -1,11 +1,13 @@
+# ruff: noqa: E402
+
 # %% [markdown]
 # # Applications: attention suppression and display-adaptive generation
 #
 # - **Suppression**: a map with an unwanted region set to zero (`suppress_center`) vs the plain
 #   map, same prompt and seed.
 # - **Display-adaptive**: one map specified in degrees of visual angle (`blob_5deg_right`: a blob
-#   5 deg right of centre) rendered for two viewing conditions (a laptop at 50 cm, a large monitor
-#   at 100 cm): the same angular layout needs different pixel maps.
+#   5 deg right of centre) rendered for two viewing conditions (a laptop at 60 cm, a large monitor
+#   at 50 cm), the image shown full-screen: the same angular layout needs different pixel maps.
 #
 # **Parameters**: the smaps, displays, `model` (default: the tiny random model, noise images).
 
@@ -16,8 +18,10 @@ prompt = "a street at night"
 plain_smap = "blob_center"
 suppressed_smap = "suppress_center"
 adaptive_smap = "blob_5deg_right"
-displays = {"laptop, 50 cm": dict(width_px=1920, height_px=1080, width_cm=31.0, distance_cm=50.0),
-            "monitor, 100 cm": dict(width_px=1920, height_px=1080, width_cm=60.0, distance_cm=100.0)}
+displays = {
+    "laptop 31 cm wide at 60 cm": dict(width_px=1920, height_px=1080, width_cm=31.0, distance_cm=60.0),
+    "monitor 70 cm wide at 50 cm": dict(width_px=1920, height_px=1080, width_cm=70.0, distance_cm=50.0),
+}
 size = 64
 steps = 2
 seed = 123
@@ -47,10 +51,15 @@ images = [pipe(prompt, smap, seed=seed, num_samples=1, steps=steps).images[0] fo
 
 # %%
 fig, axes = plt.subplots(len(rows), 3, figsize=(5.4, 1.9 * len(rows)), squeeze=False)
-for ax_row, (label, smap), image in zip(axes, rows, images):
-    for ax, panel, title in zip(ax_row, (smap, image, jet_overlay(image, smap)), ("smap", "image", "overlay")):
-        ax.imshow(panel, cmap="gray" if panel.ndim == 2 else None, vmin=0, vmax=1 if panel.ndim == 2 else None)
-        ax.axis("off")
+for ax_row, (label, smap), image in zip(axes, rows, images, strict=True):
+    for ax, panel, title in zip(
+        ax_row, (smap, image, jet_overlay(image, smap)), ("smap", "image", "overlay"), strict=True
+    ):
+        ax.imshow(
+            panel, cmap="gray" if panel.ndim == 2 else None, vmin=0, vmax=1 if panel.ndim == 2 else None
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
         ax.set_title(title, fontsize=7)
     ax_row[0].text(-0.05, 0.5, label, transform=ax_row[0].transAxes, fontsize=6, ha="right", va="center")
 fig.tight_layout()

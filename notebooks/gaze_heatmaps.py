@@ -1,3 +1,5 @@
+# ruff: noqa: E402
+
 # %% [markdown]
 # # Gaze heat maps over generated images
 #
@@ -36,7 +38,9 @@ study = load_study(data)
 sizes = image_sizes(study)
 targets = target_smaps(study, sizes)
 fix = fixations_on_stimuli(study_fixations(study, fixations), study.trials, sizes)
-print(f"{len(study.participants)} participants, {len(study.stimuli)} stimuli, {len(fix)} fixations on stimuli")
+print(
+    f"{len(study.participants)} participants, {len(study.stimuli)} stimuli, {len(fix)} fixations on stimuli"
+)
 
 # %%
 rows, points = [], []
@@ -46,8 +50,14 @@ for sid in study.stimuli[:max_stimuli]:
     density = stimulus_maps(sub, {sid: (h, w)}, study.geometry, sigma_deg)[sid]
     trial = study.trials[study.trials["stimulus_id"] == sid].iloc[0]
     cond = f" [{trial['condition']}]" if trial["condition"] else ""
-    rows.append((f"{sid}{cond}: {len(sub)} fixations", read_rgb(study.image_path(trial["stim_file"])),
-                 targets.get(sid), density))
+    rows.append(
+        (
+            f"{sid}{cond}: {len(sub)} fixations",
+            read_rgb(study.image_path(trial["stim_file"])),
+            targets.get(sid),
+            density,
+        )
+    )
     points.append(sub[["x_img", "y_img"]].to_numpy())
 paths = plot_heatmaps(rows, out / "gaze_heatmaps", points=points)
 print("wrote", *paths)

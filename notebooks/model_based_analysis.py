@@ -1,3 +1,5 @@
+# ruff: noqa: E402
+
 # %% [markdown]
 # # Model-based analysis: saliency models on generated images vs the target smaps
 #
@@ -40,8 +42,24 @@ if results is None:
     for name in smaps:
         save_smap(out / "smaps" / f"{name}.png", resolve_smap(name, size=(size, size))[0])
     (out / "prompts.txt").write_text("\n".join(prompts) + "\n")
-    args = ["bench", "run", "--prompts", str(out / "prompts.txt"), "--smaps", str(out / "smaps"), "--steps",
-            str(steps), "--seeds", "0", "--scorers", scorers, "--metrics", metrics, "--out", str(out / "bench")]
+    args = [
+        "bench",
+        "run",
+        "--prompts",
+        str(out / "prompts.txt"),
+        "--smaps",
+        str(out / "smaps"),
+        "--steps",
+        str(steps),
+        "--seeds",
+        "0",
+        "--scorers",
+        scorers,
+        "--metrics",
+        metrics,
+        "--out",
+        str(out / "bench"),
+    ]
     if model:
         args += ["--model", str(model)]
     try:
@@ -65,18 +83,19 @@ table = summarize(df, ["metric", "scorer", "label"])
 wide = table.pivot_table(index=["metric", "scorer"], columns="label", values="mean")
 wide.to_csv(out / "model_based_table.csv")
 (out / "model_based_table.md").write_text(wide.reset_index().to_markdown(index=False, floatfmt=".3f"))
-wide
+display(wide)
 
 # %% [markdown]
 # ## Plot: aligned vs shuffled target, per image (each line one image)
 
 # %%
 gf = df[df["condition"] == "gazefusion"]
-pairs = gf.pivot_table(index=["metric", "scorer", "prompt_id", "smap", "seed", "control_scale"], columns="target",
-                       values="value").reset_index()
+pairs = gf.pivot_table(
+    index=["metric", "scorer", "prompt_id", "smap", "seed", "control_scale"], columns="target", values="value"
+).reset_index()
 panels = list(pairs.groupby(["metric", "scorer"]))
 fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels), 2.6), squeeze=False)
-for ax, ((metric, scorer), grp) in zip(axes[0], panels):
+for ax, ((metric, scorer), grp) in zip(axes[0], panels, strict=True):
     for _, r in grp.iterrows():
         ax.plot([0, 1], [r["shuffled"], r["aligned"]], color="tab:blue", alpha=0.6, marker="o", ms=3)
     ax.set_xticks([0, 1], ["shuffled", "aligned"], fontsize=7)

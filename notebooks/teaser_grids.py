@@ -1,3 +1,5 @@
+# ruff: noqa: E402
+
 # %% [markdown]
 # # Teaser grids: saliency map -> generated images
 #
@@ -41,8 +43,16 @@ if images is None:
         save_smap(out / "smaps" / f"{name}.png", resolve_smap(name, size=(size, size))[0])
         files.append(str(out / "smaps" / f"{name}.png"))
     pipe = load_pipeline(model)
-    generate_to_folder(pipe, [p for _ in files for p in prompts], [f for f in files for _ in prompts], seed,
-                       images, num_samples=1, steps=steps, blend=True)
+    generate_to_folder(
+        pipe,
+        [p for _ in files for p in prompts],
+        [f for f in files for _ in prompts],
+        seed,
+        images,
+        num_samples=1,
+        steps=steps,
+        blend=True,
+    )
 
 
 # %%
@@ -69,7 +79,7 @@ print(f"{sum(len(r['items']) for r in rows.values())} images from {len(rows)} sm
 # %%
 n_cols = 1 + 2 * max(len(r["items"]) for r in rows.values())
 fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.6 * n_cols, 1.7 * len(rows)), squeeze=False)
-for ax_row, row in zip(axes, rows.values()):
+for ax_row, row in zip(axes, rows.values(), strict=True):
     for ax in ax_row:
         ax.axis("off")
     h, w = row["items"][0][1].shape[:2]

@@ -1,3 +1,5 @@
+# ruff: noqa: E402
+
 # %% [markdown]
 # # Video frames: a time-varying saliency map (Text2Video-Zero extension)
 #
@@ -34,7 +36,7 @@ video = generate_video(load_pipeline(model), prompt, maps, seed=seed, steps=step
 
 # %%
 fig, axes = plt.subplots(2, n_frames, figsize=(1.8 * n_frames, 3.8), squeeze=False)
-for k, (frame, m) in enumerate(zip(video.frames, maps)):
+for k, (frame, m) in enumerate(zip(video.frames, maps, strict=True)):
     axes[0][k].imshow(frame)
     axes[1][k].imshow(jet_overlay(frame, m))
     axes[0][k].set_title(f"frame {k}", fontsize=7)

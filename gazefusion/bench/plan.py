@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from gazefusion.bench.prompts import Prompt
@@ -60,7 +60,6 @@ class BenchConfig:
     n_other: int = DEFAULT_N_OTHER
     target_seed: int = DEFAULT_TARGET_SEED
     shuffle_seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not self.prompts:
@@ -110,9 +109,9 @@ class BenchConfig:
         return cls(**data)
 
     def differences(self, other: BenchConfig) -> list[str]:
-        """Names of the fields that differ from ``other`` (``extra`` excluded)."""
+        """Names of the fields that differ from ``other``."""
         mine, theirs = json.loads(json.dumps(self.to_json())), json.loads(json.dumps(other.to_json()))
-        return [k for k in mine if k != "extra" and mine[k] != theirs.get(k)]
+        return [k for k in mine if mine[k] != theirs.get(k)]
 
 
 @dataclass(frozen=True)

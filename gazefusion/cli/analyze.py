@@ -21,72 +21,102 @@ def _numbers(text: str, kind: type, option: str) -> list:
     try:
         values = [kind(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
-        raise UserInputError(f"{option}: expected comma-separated {kind.__name__} values, got {text!r}") from None
+        raise UserInputError(
+            f"{option}: expected comma-separated {kind.__name__} values, got {text!r}"
+        ) from None
     if not values:
         raise UserInputError(f"{option}: expected at least one value, got {text!r}")
     return values
 
 
 @analyze_app.command("study")
-def study(data: Path = typer.Argument(..., help="Study export folder (gazefusion study export) or .sqlite."),
-          out: Path = typer.Option(..., "--out", "-o", help="Report folder."),
-          fixations: str = typer.Option("tracker", "--fixations", help="tracker (its events), ivt or idt."),
-          sigma_deg: float = typer.Option(1.0, "--sigma-deg", help="Fixation-map Gaussian sigma (degrees)."),
-          metrics: str = typer.Option("cc,kld,sim,nss,auc_judd,auc_shuffled", "--metrics", help="Metrics."),
-          stimuli: Path | None = typer.Option(None, "--stimuli",
-                                              help="Folder the stimulus/smap paths are relative to "
-                                                   "(default: the export's parent)."),
-          examples: int = typer.Option(4, "--examples", min=0, help="Stimuli shown in the heat-map figure."),
-          seed: int = typer.Option(0, "--seed", help="Seed of the shuffled control and stochastic metrics."),
-          mixed: bool = typer.Option(True, "--mixed/--no-mixed", help="Fit the mixed-effects model.")) -> None:
+def study(
+    data: Path = typer.Argument(..., help="Study export folder (gazefusion study export) or .sqlite."),
+    out: Path = typer.Option(..., "--out", "-o", help="Report folder."),
+    fixations: str = typer.Option("tracker", "--fixations", help="tracker (its events), ivt or idt."),
+    sigma_deg: float = typer.Option(1.0, "--sigma-deg", help="Fixation-map Gaussian sigma (degrees)."),
+    metrics: str = typer.Option("cc,kld,sim,nss,auc_judd,auc_shuffled", "--metrics", help="Metrics."),
+    stimuli: Path | None = typer.Option(
+        None,
+        "--stimuli",
+        help="Folder the stimulus/smap paths are relative to (default: the export's parent).",
+    ),
+    examples: int = typer.Option(4, "--examples", min=0, help="Stimuli shown in the heat-map figure."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the shuffled control and stochastic metrics."),
+    mixed: bool = typer.Option(True, "--mixed/--no-mixed", help="Fit the mixed-effects model."),
+) -> None:
     """Gaze vs target smaps with controls (shuffled, centre bias, unguided, ceiling); stats; figures."""
     from analysis.study_report import write_study_report
 
     with progress_bar() as bar:
         task = bar.add_task("scoring", total=None)
-        report = write_study_report(data, out, fixations=fixations, sigma_deg=sigma_deg,
-                                    metrics=_numbers(metrics, str, "--metrics"), stimulus_dir=stimuli,
-                                    n_examples=examples, seed=seed, mixed=mixed,
-                                    on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+        report = write_study_report(
+            data,
+            out,
+            fixations=fixations,
+            sigma_deg=sigma_deg,
+            metrics=_numbers(metrics, str, "--metrics"),
+            stimulus_dir=stimuli,
+            n_examples=examples,
+            seed=seed,
+            mixed=mixed,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     console.print(f"report written to {report}")
 
 
 @analyze_app.command("bench")
-def bench(results: Path = typer.Argument(..., help="Bench output folder or its results.parquet."),
-          out: Path = typer.Option(..., "--out", "-o", help="Report folder."),
-          examples: int = typer.Option(4, "--examples", min=0, help="Rows of the example grid."),
-          scorer: str | None = typer.Option(None, "--scorer", help="Saliency model shown in the examples.")) -> None:
+def bench(
+    results: Path = typer.Argument(..., help="Bench output folder or its results.parquet."),
+    out: Path = typer.Option(..., "--out", "-o", help="Report folder."),
+    examples: int = typer.Option(4, "--examples", min=0, help="Rows of the example grid."),
+    scorer: str | None = typer.Option(None, "--scorer", help="Saliency model shown in the examples."),
+) -> None:
     """Benchmark report (analysis/bench_report.py): means, paired tests, aligned-vs-shuffled gap."""
     from analysis.bench_report import write_bench_report
 
     if not results.exists():
-        raise UserInputError(f"RESULTS: expected a bench output folder or results.parquet, found nothing at {results}")
+        raise UserInputError(
+            f"RESULTS: expected a bench output folder or results.parquet, found nothing at {results}"
+        )
     report = write_bench_report(results, out, n_examples=examples, example_scorer=scorer)
     console.print(f"report written to {report}")
 
 
 @analyze_app.command("power")
-def power(out: Path = typer.Option(..., "--out", "-o", help="Report folder."),
-          effect: str = typer.Option("0.1,0.2,0.3", "--effect",
-                                     help="Share(s) of image saliency that follows the target (0..1)."),
-          participants: str = typer.Option("5,10,20,30", "--participants", help="Participant counts."),
-          stimuli: str = typer.Option("10,20", "--stimuli", help="Stimulus counts (>= 2)."),
-          sims: int = typer.Option(100, "--sims", min=1, help="Simulated studies per effect."),
-          metric: str = typer.Option("nss", "--metric", help="Fixation metric of the planned test."),
-          alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
-          target_power: float = typer.Option(0.8, "--power", help="Power the design table asks for."),
-          viewing_s: float = typer.Option(5.0, "--viewing-s", help="Free-viewing time per image (s)."),
-          center_bias: float = typer.Option(0.3, "--center-bias", help="Observers' centre-bias weight (0..1)."),
-          seed: int = typer.Option(0, "--seed", help="Seed.")) -> None:
+def power(
+    out: Path = typer.Option(..., "--out", "-o", help="Report folder."),
+    effect: str = typer.Option(
+        "0.1,0.2,0.3", "--effect", help="Share(s) of image saliency that follows the target (0..1)."
+    ),
+    participants: str = typer.Option("5,10,20,30", "--participants", help="Participant counts."),
+    stimuli: str = typer.Option("10,20", "--stimuli", help="Stimulus counts (>= 2)."),
+    sims: int = typer.Option(100, "--sims", min=1, help="Simulated studies per effect."),
+    metric: str = typer.Option("nss", "--metric", help="Fixation metric of the planned test."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    target_power: float = typer.Option(0.8, "--power", help="Power the design table asks for."),
+    viewing_s: float = typer.Option(5.0, "--viewing-s", help="Free-viewing time per image (s)."),
+    center_bias: float = typer.Option(0.3, "--center-bias", help="Observers' centre-bias weight (0..1)."),
+    seed: int = typer.Option(0, "--seed", help="Seed."),
+) -> None:
     """Monte-Carlo power of the alignment test with simulated observers (participants x stimuli)."""
     from analysis.power import PowerSetup
     from analysis.power_report import write_power_report
 
     effects = _numbers(effect, float, "--effect")
-    setup = PowerSetup(metric=metric, alpha=alpha, viewing_s=viewing_s, center_bias_weight=center_bias, seed=seed)
+    setup = PowerSetup(
+        metric=metric, alpha=alpha, viewing_s=viewing_s, center_bias_weight=center_bias, seed=seed
+    )
     with progress_bar() as bar:
         task = bar.add_task("simulating studies", total=sims * len(effects))
-        report = write_power_report(out, effects, _numbers(participants, int, "--participants"),
-                                    _numbers(stimuli, int, "--stimuli"), sims, setup, target_power,
-                                    on_sim=lambda: bar.advance(task))
+        report = write_power_report(
+            out,
+            effects,
+            _numbers(participants, int, "--participants"),
+            _numbers(stimuli, int, "--stimuli"),
+            sims,
+            setup,
+            target_power,
+            on_sim=lambda: bar.advance(task),
+        )
     console.print(f"report written to {report}")

@@ -1,7 +1,9 @@
 """``gazefusion bench``: the model-based saliency benchmark (``run``) and its report (``report``).
 
-Sharded runs: ``accelerate launch -m gazefusion bench run ...``; every process takes its share of
-the work items and the main process merges the results.
+Sharded runs: ``accelerate launch -m gazefusion bench run ...`` on GPUs (one process per GPU;
+``torchrun --nproc_per_node N -m gazefusion bench run ...`` on a CPU-only machine); every process
+takes the work items whose index is its rank modulo the world size, and the main process merges
+the part-files when all are done.
 """
 
 from __future__ import annotations

@@ -44,6 +44,8 @@ def train(ctx: typer.Context) -> None:
         result = run(cfg, progress=show)
     finally:
         bar.stop()
+    if not result.is_main_process:
+        return
     if result.losses:
         console.print(
             f"trained steps {result.first_step + 1}-{result.global_step}; last loss {result.losses[-1]:.4f}",

@@ -146,12 +146,6 @@ def encode_crop(crop: np.ndarray, image_format: str) -> bytes:
     return buf.getvalue()
 
 
-def quantize_smap(smap: np.ndarray) -> np.ndarray:
-    """Float map in [0, 1] → uint8 by truncation, as the original's ``(x * 255.0).astype(np.uint8)``."""
-    arr = np.asarray(smap, dtype=np.float32) * np.float32(255.0)
-    return np.clip(arr, 0, 255).astype(np.uint8)
-
-
 def write_png_gray(path: str | os.PathLike, gray_u8: np.ndarray) -> None:
     """Write a uint8 (H, W) array as an 8-bit grey PNG, atomically."""
     from PIL import Image
@@ -272,6 +266,7 @@ def load_saliency_model(cfg: PrepareConfig, device: str | None):
         options.setdefault("convention", cfg.convention)
     if device is not None:
         options.setdefault("device", device)
+    options.setdefault("batch_size", cfg.saliency_batch_size)
     try:
         model = get_saliency_model(cfg.saliency_model, **options)
         problem = None if model.is_available() else "its weights are missing"
@@ -300,6 +295,8 @@ def run_saliency_stage(
     workers.barrier()  # every process has read the same journal before anyone appends to it
     if not pending:
         return
+    from gazefusion.saliency.emlnet.conventions import as_uint8_truncated
+
     model = load_saliency_model(cfg, device)
     batches = [
         pending[i : i + cfg.saliency_batch_size] for i in range(0, len(pending), cfg.saliency_batch_size)
@@ -311,7 +308,7 @@ def run_saliency_stage(
             records = []
             for c, smap in zip(batch, smaps, strict=True):
                 rel = f"smaps/{c['id']}.png"
-                write_png_gray(Path(cfg.out_dir) / rel, quantize_smap(smap))
+                write_png_gray(Path(cfg.out_dir) / rel, as_uint8_truncated(smap))
                 records.append(
                     {"id": c["id"], "smap": rel, "model": cfg.saliency_model, "convention": cfg.convention}
                 )
@@ -436,7 +433,7 @@ def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> Pr
         TableCaptioner.from_file(cfg.captions)  # fail early on a bad captions file
     torch.manual_seed(cfg.seed)
     workers = _Workers()
-    device = cfg.device or (str(workers.state.device) if workers.world > 1 else None)
+    device = cfg.device or str(workers.state.device)  # this process's GPU under accelerate launch
     report = PrepareReport(main_process=workers.state.is_main_process)
     run_crop_stage(cfg, workers, report, progress)
     workers.barrier()

@@ -255,7 +255,7 @@ def config_dir_for(state_dict: Mapping[str, torch.Tensor]) -> Path:
             return folder
     raise UserInputError(
         f"checkpoint: UNet width {unet_width} and text width {text_width} match no shipped config "
-        f"({', '.join(known)}); pass a diffusers config folder with config="
+        f"({', '.join(known)}); convert it with gazefusion convert --config DIR"
     )
 
 

@@ -173,7 +173,8 @@ def load_components(
     -------
     (components, description)
         ``description``: ``model_id``, ``source`` (``tiny``/``diffusers``/``cldm``/``hub``), ``path``,
-        ``weight_hash`` (``sha256:...``), ``notice`` (a one-line message for the user, or ``None``).
+        ``weight_hash`` (``sha256:...``), ``dtype``, ``notice`` (a one-line message for the user, or
+        ``None``).
 
     Raises
     ------
@@ -188,6 +189,7 @@ def load_components(
     if model is None:
         components, description = _load_tiny(tiny_seed)
         logger.info(TINY_NOTICE)
+        description["dtype"] = str(dtype).removeprefix("torch.")
         return _place(components, device, dtype), description
 
     text = str(model)
@@ -233,4 +235,5 @@ def load_components(
             f"found no such path {text}"
         )
     description["notice"] = None
+    description["dtype"] = str(dtype).removeprefix("torch.")
     return _place(components, device, dtype), description

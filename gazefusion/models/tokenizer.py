@@ -16,6 +16,7 @@ prompt (``"&amp;"`` → ``"&"``, mojibake repair); prompts that need neither tok
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 from pathlib import Path
@@ -98,22 +99,35 @@ def write_tokenizer_files(out_dir: str | Path, bpe_path: str | Path | None = Non
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def _without_added_token(backend_json: str, content: str) -> str | None:
+    """The backend JSON with the added token ``content`` removed, or None if there is nothing to remove."""
+    backend = json.loads(backend_json)
+    if content not in backend["model"]["vocab"]:  # its id must survive as an ordinary BPE token
+        return None
+    kept = [t for t in backend["added_tokens"] if t["content"] != content]
+    if len(kept) == len(backend["added_tokens"]):
+        return None
+    backend["added_tokens"] = kept
+    return json.dumps(backend)
+
+
 def make_openclip_exact(tokenizer: CLIPTokenizer) -> CLIPTokenizer:
     """Stop splitting ``"!"`` off as the special pad token, in place; padding still uses id 0.
 
     Not kept by ``save_pretrained`` / ``from_pretrained`` (the pad token is re-registered on load), so
-    apply it after loading.
+    apply it after loading. Cheap when already applied.
     """
     from tokenizers import Tokenizer
 
-    backend = json.loads(tokenizer.backend_tokenizer.to_str())
     pad = tokenizer.pad_token
-    in_bpe_vocab = pad in backend["model"]["vocab"]  # then its id survives without the added token
-    if not in_bpe_vocab or not any(t["content"] == pad for t in backend["added_tokens"]):
+    added = {t.content for t in tokenizer.backend_tokenizer.get_added_tokens_decoder().values()}
+    if pad not in added:
         return tokenizer
-    backend["added_tokens"] = [t for t in backend["added_tokens"] if t["content"] != pad]
-    tokenizer._tokenizer = Tokenizer.from_str(json.dumps(backend))
-    tokenizer._wrap_decode_method_backend_tokenizer()
+    exact = _without_added_token(tokenizer.backend_tokenizer.to_str(), pad)
+    if exact is not None:
+        tokenizer._tokenizer = Tokenizer.from_str(exact)
+        tokenizer._wrap_decode_method_backend_tokenizer()
     return tokenizer
 
 

@@ -37,6 +37,7 @@ class TrainResult:
     cldm_path: Path | None = None
     checkpoints: list[Path] = field(default_factory=list)
     validation_files: list[Path] = field(default_factory=list)
+    is_main_process: bool = True
 
 
 def _tracker(cfg: TrainConfig) -> str | None:
@@ -177,7 +178,9 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
         global_step, path = resume
         accelerator.print(f"resuming from {path}")
         accelerator.load_state(str(path))
-    result = TrainResult(global_step=global_step, first_step=global_step)
+    result = TrainResult(
+        global_step=global_step, first_step=global_step, is_main_process=accelerator.is_main_process
+    )
     first_epoch = global_step // updates_per_epoch
     skip_batches = (global_step % updates_per_epoch) * cfg.gradient_accumulation_steps
 

@@ -73,7 +73,7 @@ def load_training_models(model: str | None, controlnet: str | None) -> TrainingM
                 f"--controlnet: expected a diffusers ControlNet folder or a cldm checkpoint, "
                 f"found {controlnet}"
             )
-        net = ControlNetModel.from_pretrained(folder, local_files_only=True, torch_dtype=torch.float32)
+        net = ControlNetModel.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
         description = f"{description} + ControlNet {folder}"
     else:
         shape = comps.get("controlnet")  # keep the model's hint-encoder widths when it has a ControlNet
@@ -111,7 +111,7 @@ def _load_plain_sd(folder: Path) -> tuple[dict, str]:
         raise UserInputError(f"--model {folder}: expected a diffusers folder with model_index.json")
     pipe = StableDiffusionPipeline.from_pretrained(
         folder,
-        torch_dtype=torch.float32,
+        dtype=torch.float32,
         local_files_only=True,
         safety_checker=None,
         feature_extractor=None,

@@ -17,7 +17,8 @@ VIDEO_FORMATS = (".mp4", ".gif")
 def write_video(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 8.0) -> Path:
     """Write uint8 (H, W, 3) ``frames`` to ``path``; the format follows the extension (.mp4 or .gif).
 
-    MP4 is H.264 in yuv420p (playable everywhere), so odd sides are not allowed there.
+    MP4 is H.264 in yuv420p (playable everywhere), so odd sides are not allowed there. In a GIF,
+    Pillow merges identical consecutive frames into one longer frame (the duration is kept).
     """
     import imageio.v3 as iio
 

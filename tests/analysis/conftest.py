@@ -50,7 +50,9 @@ def make_tiny_study(folder: Path, participants: int = 3) -> Path:
         write_rgb(folder / f"img{i}.png", (rng.random((64, 64, 3)) * 255).astype(np.uint8))
     (folder / "study.toml").write_text(STUDY_TOML)
     config = StudyConfig.from_file(folder / "study.toml")
-    simulate_participants(config, folder / "data" / "tiny.sqlite", [f"p{i:02d}" for i in range(1, participants + 1)])
+    simulate_participants(
+        config, folder / "data" / "tiny.sqlite", [f"p{i:02d}" for i in range(1, participants + 1)]
+    )
     export_study(folder / "data" / "tiny.sqlite", folder / "export")
     return folder / "export"
 

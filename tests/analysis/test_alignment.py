@@ -18,22 +18,44 @@ SIZE = 32
 RECT = (272.0, 172.0, 256.0, 256.0)  # a 32x32 map shown at 256x256 screen px
 
 
-def simulate_fixations(density_maps: np.ndarray, n_participants: int, seed: int, center_bias_weight: float,
-                       viewing_s: float = 3.0) -> pd.DataFrame:
+def simulate_fixations(
+    density_maps: np.ndarray,
+    n_participants: int,
+    seed: int,
+    center_bias_weight: float,
+    viewing_s: float = 3.0,
+) -> pd.DataFrame:
     rows = []
     for s, dmap in enumerate(density_maps):
         for p in range(n_participants):
-            obs = SimulatedObserver(dmap, GEOMETRY, center_bias_weight=center_bias_weight, stimulus_rect=RECT,
-                                    blink_rate_hz=0.0, seed=np.random.SeedSequence([seed, s, p]))
+            obs = SimulatedObserver(
+                dmap,
+                GEOMETRY,
+                center_bias_weight=center_bias_weight,
+                stimulus_rect=RECT,
+                blink_rate_hz=0.0,
+                seed=np.random.SeedSequence([seed, s, p]),
+            )
             for x, y in observer_fixations(obs, viewing_s):
-                rows.append({"participant": f"p{p}", "stimulus_id": f"s{s:02d}", "condition": "", "item": "",
-                             "x_img": x, "y_img": y, "stim_width": RECT[2], "duration_s": 0.25})
+                rows.append(
+                    {
+                        "participant": f"p{p}",
+                        "stimulus_id": f"s{s:02d}",
+                        "condition": "",
+                        "item": "",
+                        "x_img": x,
+                        "y_img": y,
+                        "stim_width": RECT[2],
+                        "duration_s": 0.25,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def target_vs_shuffled(fix: pd.DataFrame, targets: dict, level: str, metric: str = "nss"):
-    scores = score_alignment(fix, targets, GEOMETRY, metrics=(metric,), predictors=("target", "shuffled"),
-                             level=level, seed=1)
+    scores = score_alignment(
+        fix, targets, GEOMETRY, metrics=(metric,), predictors=("target", "shuffled"), level=level, seed=1
+    )
     wide = per_stimulus(scores).pivot(index="stimulus_id", columns="predictor", values="value")
     return paired_test(wide["target"], wide["shuffled"])
 

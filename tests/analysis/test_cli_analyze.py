@@ -16,10 +16,24 @@ def run(argv, capsys):
 
 def test_analyze_study_writes_the_report(tiny_study, tmp_path, capsys):
     out = tmp_path / "report"
-    code, _ = run(["analyze", "study", str(tiny_study), "-o", str(out), "--metrics", "cc,nss,auc_shuffled"], capsys)
+    code, _ = run(
+        ["analyze", "study", str(tiny_study), "-o", str(out), "--metrics", "cc,nss,auc_shuffled"], capsys
+    )
     assert code == 0
-    for name in ("report.md", "scores.csv", "pooled.csv", "summary.csv", "summary.md", "tests.csv", "tests.md",
-                 "mixed.csv", "fig_alignment.png", "fig_alignment.pdf", "fig_heatmaps.png", "fig_heatmaps.pdf"):
+    for name in (
+        "report.md",
+        "scores.csv",
+        "pooled.csv",
+        "summary.csv",
+        "summary.md",
+        "tests.csv",
+        "tests.md",
+        "mixed.csv",
+        "fig_alignment.png",
+        "fig_alignment.pdf",
+        "fig_heatmaps.png",
+        "fig_heatmaps.pdf",
+    ):
         assert (out / name).is_file(), name
     scores = pd.read_csv(out / "scores.csv", keep_default_na=False)
     assert set(scores["predictor"]) == {"target", "shuffled", "centre", "ceiling"}
@@ -34,8 +48,25 @@ def test_analyze_study_writes_the_report(tiny_study, tmp_path, capsys):
 
 def test_analyze_power_and_errors(tmp_path, capsys):
     out = tmp_path / "power"
-    code, _ = run(["analyze", "power", "-o", str(out), "--effect", "0,0.8", "--participants", "1,2",
-                   "--stimuli", "3", "--sims", "3", "--viewing-s", "1.5"], capsys)
+    code, _ = run(
+        [
+            "analyze",
+            "power",
+            "-o",
+            str(out),
+            "--effect",
+            "0,0.8",
+            "--participants",
+            "1,2",
+            "--stimuli",
+            "3",
+            "--sims",
+            "3",
+            "--viewing-s",
+            "1.5",
+        ],
+        capsys,
+    )
     assert code == 0
     curve = pd.read_csv(out / "power.csv")
     assert len(curve) == 4 and (out / "fig_power.pdf").is_file() and (out / "designs.md").is_file()

@@ -37,18 +37,40 @@ def test_ivt_finds_the_tracker_fixations(tiny_study):
         dist = np.hypot(cand["x_px"] - row.x_px, cand["y_px"] - row.y_px) / px_per_deg
         matched += bool(len(dist)) and dist.min() < 0.25
     assert matched / len(long) >= 0.9
+    idt = fixations_on_stimuli(detect_fixations(data, "idt", dispersion_threshold_deg=0.5), data.trials)
+    assert 0.5 * len(tracker) <= len(idt) <= 1.5 * len(tracker)
 
 
 def test_fixations_on_stimuli_rules():
-    trials = pd.DataFrame({"participant": ["a"], "session": ["1"], "trial": [0], "stimulus_id": ["s"],
-                           "condition": [""], "item": [""], "smap": ["smap1"], "stim_file": ["s.png"],
-                           "onset_s": [1.0], "duration_s": [2.0], "stim_left": [100.0], "stim_top": [50.0],
-                           "stim_width": [200.0], "stim_height": [100.0]})
-    fix = pd.DataFrame({"participant": "a", "session": "1", "trial": 0,
-                        "onset_s": [0.5, 1.0, 1.5, 2.5, 3.2, 1.6],
-                        "duration_s": [0.8, 0.3, 0.2, 0.2, 0.2, 0.2],
-                        "x_px": [200.0, 200.0, 150.0, 299.0, 200.0, 99.0],
-                        "y_px": [100.0, 100.0, 75.0, 149.0, 100.0, 100.0]})
+    trials = pd.DataFrame(
+        {
+            "participant": ["a"],
+            "session": ["1"],
+            "trial": [0],
+            "stimulus_id": ["s"],
+            "condition": [""],
+            "item": [""],
+            "smap": ["smap1"],
+            "stim_file": ["s.png"],
+            "onset_s": [1.0],
+            "duration_s": [2.0],
+            "stim_left": [100.0],
+            "stim_top": [50.0],
+            "stim_width": [200.0],
+            "stim_height": [100.0],
+        }
+    )
+    fix = pd.DataFrame(
+        {
+            "participant": "a",
+            "session": "1",
+            "trial": 0,
+            "onset_s": [0.5, 1.0, 1.5, 2.5, 3.2, 1.6],
+            "duration_s": [0.8, 0.3, 0.2, 0.2, 0.2, 0.2],
+            "x_px": [200.0, 200.0, 150.0, 299.0, 200.0, 99.0],
+            "y_px": [100.0, 100.0, 75.0, 149.0, 100.0, 100.0],
+        }
+    )
     out = fixations_on_stimuli(fix, trials, image_sizes={"s": (100, 50)})
     # dropped: in progress at onset (0.5), split at onset (1.0), after offset (3.2), left of the image (99 px)
     np.testing.assert_allclose(out[["x_img", "y_img"]].to_numpy(), [[25.0, 12.5], [99.5, 49.5]])
@@ -65,3 +87,11 @@ def test_errors(tmp_path, tiny_study):
         load_study(tmp_path)
     with pytest.raises(UserInputError, match="--fixations"):
         study_fixations(load_study(tiny_study), "eyelink")
+
+
+def test_load_study_from_the_database_equals_the_export(tiny_study):
+    from_export = load_study(tiny_study)
+    from_db = load_study(tiny_study.parent / "data" / "tiny.sqlite")
+    pd.testing.assert_frame_equal(from_db.trials, from_export.trials)
+    pd.testing.assert_frame_equal(from_db.events, from_export.events)
+    assert from_db.stimulus_dir == tiny_study.parent

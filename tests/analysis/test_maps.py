@@ -55,8 +55,13 @@ def test_mit_blur_is_a_gaussian_in_padded_units():
 
 
 @settings(max_examples=25, deadline=None)
-@given(sigma_deg=st.floats(0.3, 2.0), distance=st.floats(40.0, 100.0), width_cm=st.floats(30.0, 70.0),
-       x=st.floats(60, 90), y=st.floats(60, 90))
+@given(
+    sigma_deg=st.floats(0.3, 2.0),
+    distance=st.floats(40.0, 100.0),
+    width_cm=st.floats(30.0, 70.0),
+    x=st.floats(60, 90),
+    y=st.floats(60, 90),
+)
 def test_spread_equals_sigma_for_any_geometry(sigma_deg, distance, width_cm, x, y):
     g = DisplayGeometry(width_px=800, height_px=600, width_cm=width_cm, distance_cm=distance)
     sigma = sigma_image_px(g, sigma_deg)

@@ -9,13 +9,28 @@ import pytest
 from analysis.mixed import mixed_effects
 
 
-def planted(effect: float, n_p: int = 15, n_s: int = 12, sd_p: float = 0.5, sd_s: float = 0.8, sd_e: float = 0.3,
-            seed: int = 0) -> pd.DataFrame:
+def planted(
+    effect: float,
+    n_p: int = 15,
+    n_s: int = 12,
+    sd_p: float = 0.5,
+    sd_s: float = 0.8,
+    sd_e: float = 0.3,
+    seed: int = 0,
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     u, v = rng.normal(0, sd_p, n_p), rng.normal(0, sd_s, n_s)
-    rows = [{"participant": f"p{p}", "stimulus_id": f"s{s}", "predictor": cond,
-             "value": u[p] + v[s] + (effect if cond == "target" else 0.0) + rng.normal(0, sd_e)}
-            for p in range(n_p) for s in range(n_s) for cond in ("target", "shuffled")]
+    rows = [
+        {
+            "participant": f"p{p}",
+            "stimulus_id": f"s{s}",
+            "predictor": cond,
+            "value": u[p] + v[s] + (effect if cond == "target" else 0.0) + rng.normal(0, sd_e),
+        }
+        for p in range(n_p)
+        for s in range(n_s)
+        for cond in ("target", "shuffled")
+    ]
     return pd.DataFrame(rows)
 
 

@@ -46,14 +46,21 @@ def test_power_rises_with_the_effect_and_designs_table():
     null = curve[curve["effect"] == 0.0]
     full = curve[(curve["effect"] == 1.0) & (curve["stimuli"] == 5) & (curve["participants"] == 2)]
     assert null["power"].max() <= 0.5 and full["power"].iloc[0] >= 0.8
-    assert (curve["power_ci_low"] <= curve["power"]).all() and (curve["power"] <= curve["power_ci_high"]).all()
+    assert (curve["power_ci_low"] <= curve["power"]).all() and (
+        curve["power"] <= curve["power_ci_high"]
+    ).all()
     designs = smallest_designs(curve, 0.8)
-    assert designs.loc[(designs["effect"] == 1.0) & (designs["stimuli"] == 5), "participants_needed"].iloc[0] <= 2
+    assert (
+        designs.loc[(designs["effect"] == 1.0) & (designs["stimuli"] == 5), "participants_needed"].iloc[0]
+        <= 2
+    )
     assert designs.loc[designs["effect"] == 0.0, "participants_needed"].isna().all()
 
 
 def test_smallest_designs_picks_the_fewest_participants():
-    curve = pd.DataFrame({"effect": 0.2, "stimuli": 10, "participants": [5, 10, 20], "power": [0.5, 0.85, 0.99]})
+    curve = pd.DataFrame(
+        {"effect": 0.2, "stimuli": 10, "participants": [5, 10, 20], "power": [0.5, 0.85, 0.99]}
+    )
     assert smallest_designs(curve)["participants_needed"].iloc[0] == 10
 
 

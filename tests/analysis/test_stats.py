@@ -36,13 +36,13 @@ def test_paired_test_matches_pingouin():
 @given(arrays(np.float64, st.integers(3, 30), elements=finite), arrays(np.float64, 30, elements=finite))
 def test_dz_equals_t_over_sqrt_n(a, b):
     b = b[: a.size]
-    res = paired_test(a, b)
+    res = paired_test(a, b, n_resamples=200)
     d = a - b
     if d.std(ddof=1) > 1e-9 * max(1.0, np.abs(d).max()):
         assert res.dz == pytest.approx(res.t / np.sqrt(a.size), rel=1e-6, abs=1e-9)
     assert -1 <= res.rank_biserial <= 1 or np.isnan(res.rank_biserial)
     # Swapping a and b flips the signs of the effect sizes.
-    swapped = paired_test(b, a)
+    swapped = paired_test(b, a, n_resamples=200)
     assert swapped.mean_diff == pytest.approx(-res.mean_diff, abs=1e-9)
     if not np.isnan(res.rank_biserial):
         assert swapped.rank_biserial == pytest.approx(-res.rank_biserial)
@@ -61,6 +61,9 @@ def test_paired_test_drops_nan_pairs_and_handles_identical():
     assert res.n == 2
     same = paired_test([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
     assert same.mean_diff == 0 and same.p_t == 1.0 and same.p_wilcoxon == 1.0 and same.dz == 0.0
+    shifted = paired_test([1.1, 2.1, 3.1], [1.0, 2.0, 3.0])  # constant non-zero difference (up to round-off)
+    assert shifted.t == np.inf and shifted.dz == np.inf and shifted.p_t == 0.0
+    assert shifted.ci_low == shifted.ci_high == pytest.approx(0.1)
     with pytest.raises(ValueError, match="same length"):
         paired_test([1, 2], [1])
 

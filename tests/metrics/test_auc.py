@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from metrics import auc_borji, auc_judd, auc_shuffled
 from metrics.auc import _count_at_least, auc_from_negatives, matlab_colon
@@ -56,14 +55,14 @@ def test_count_at_least_is_exact_on_bin_edges(n_random: int) -> None:
 
 
 def test_auc_from_negatives_by_hand() -> None:
-    pos = torch.tensor([0.95, 0.5, 0.15], dtype=torch.float64)
-    neg = torch.tensor([[0.05, 0.45, 0.2], [0.96, 0.97, 0.98]], dtype=torch.float64)
+    pos = np.array([0.95, 0.5, 0.15])
+    neg = np.array([[0.05, 0.45, 0.2], [0.96, 0.97, 0.98]])
     # split 1: thresholds 0.9 .. 0 (max 0.95). TP at t: #pos >= t / 3; FP: #neg >= t / 3
     t = np.arange(9, -1, -1) / 10
-    tp1 = np.r_[0, [(pos.numpy() >= x).sum() / 3 for x in t], 1]
-    fp1 = np.r_[0, [(neg[0].numpy() >= x).sum() / 3 for x in t], 1]
+    tp1 = np.r_[0, [(pos >= x).sum() / 3 for x in t], 1]
+    fp1 = np.r_[0, [(neg[0] >= x).sum() / 3 for x in t], 1]
     # split 2 (max 0.98): same thresholds; every negative is above 0.9
-    fp2 = np.r_[0, [(neg[1].numpy() >= x).sum() / 3 for x in t], 1]
+    fp2 = np.r_[0, [(neg[1] >= x).sum() / 3 for x in t], 1]
 
     def area(x: np.ndarray, y: np.ndarray) -> float:
         return float(sum((x[i + 1] - x[i]) * (y[i + 1] + y[i]) / 2 for i in range(len(x) - 1)))
@@ -75,14 +74,14 @@ def test_auc_from_negatives_by_hand() -> None:
 def test_matlab_colon_matches_documented_matlab_values() -> None:
     # MathWorks (tech note 1-4FLI96, COLONOP): x = 0:0.1:0.3, y = 0:0.1:0.4 give
     # x - y(1:end-1) = [0 0 -2.7756e-17 -5.5511e-17] and x(end) == 0.3 exactly.
-    x = matlab_colon(torch.tensor([0.3], dtype=torch.float64), 0.1)[0]
-    y = matlab_colon(torch.tensor([0.4], dtype=torch.float64), 0.1)[0]
-    x, y = x[torch.isfinite(x)], y[torch.isfinite(y)]
+    x = matlab_colon(np.array([0.3]), 0.1)[0]
+    y = matlab_colon(np.array([0.4]), 0.1)[0]
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
     assert np.allclose(
-        (x - y[:-1]).numpy(), [0, 0, -2.7755575615628914e-17, -5.551115123125783e-17], rtol=0, atol=1e-30
+        x - y[:-1], [0, 0, -2.7755575615628914e-17, -5.551115123125783e-17], rtol=0, atol=1e-30
     )
-    assert x[-1].item() == 0.3 and len(x) == 4 and len(y) == 5
-    assert matlab_colon(torch.tensor([0.0], dtype=torch.float64), 0.1)[0, 0].item() == 0.0
+    assert x[-1] == 0.3 and len(x) == 4 and len(y) == 5
+    assert matlab_colon(np.array([0.0]), 0.1)[0, 0] == 0.0
 
 
 def test_auc_borji_single_fixation_is_nan_and_seeded() -> None:

@@ -15,9 +15,15 @@ def test_chunked_results_equal_unchunked(monkeypatch: pytest.MonkeyPatch) -> Non
     fix = rng.random((7, 10, 12)) > 0.7
     fix[:, 0, 0] = True
     pts = [np.array([[1.5, 2.5], [3.0, 4.0]])] * 7
-    calls = [(metrics.cc, b, {}), (metrics.kld, b, {}), (metrics.nss, pts, {}),
-             (metrics.information_gain, fix, {"baseline": b}), (metrics.auc_judd, fix, {}),
-             (metrics.auc_shuffled, fix, {"other": fix[0]}), (metrics.emd, b, {})]
+    calls = [
+        (metrics.cc, b, {}),
+        (metrics.kld, b, {}),
+        (metrics.nss, pts, {}),
+        (metrics.information_gain, fix, {"baseline": b}),
+        (metrics.auc_judd, fix, {}),
+        (metrics.auc_shuffled, fix, {"other": fix[0]}),
+        (metrics.emd, b, {}),
+    ]
     whole = [fn(a, t, **kw) for fn, t, kw in calls]
     monkeypatch.setattr(metrics._batching, "CHUNK_BYTES", 8 * 120 * 3)  # 3 maps per chunk
     for (fn, t, kw), ref in zip(calls, whole, strict=True):

@@ -23,7 +23,10 @@ def venv_kernel() -> str:
 
     def ours() -> bool:
         try:
-            return Path(KernelSpecManager().get_kernel_spec(KERNEL).argv[0]).resolve() == Path(sys.executable).resolve()
+            return (
+                Path(KernelSpecManager().get_kernel_spec(KERNEL).argv[0]).resolve()
+                == Path(sys.executable).resolve()
+            )
         except NoSuchKernel:
             return False
 
@@ -56,10 +59,16 @@ def test_notebook_runs(path, tmp_path):
     nb = jupytext.read(path)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     out = tmp_path / "out"
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(f"out = {str(out)!r}",
-                                                      metadata={"tags": ["injected-parameters"]}))
-    NotebookClient(nb, kernel_name=venv_kernel(), timeout=600, startup_timeout=120,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb.cells.insert(
+        at + 1, nbformat.v4.new_code_cell(f"out = {str(out)!r}", metadata={"tags": ["injected-parameters"]})
+    )
+    NotebookClient(
+        nb,
+        kernel_name=venv_kernel(),
+        timeout=600,
+        startup_timeout=120,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     pngs = sorted(out.rglob("*.png"))
     pdfs = sorted(out.rglob("*.pdf"))
     assert pdfs and pngs, f"{path.name} wrote no figures to {out}"

@@ -12,8 +12,15 @@ from gazefusion.cli import main
 
 
 @pytest.fixture(autouse=True)
-def no_configured_model(monkeypatch):
+def tiny_setting(monkeypatch):
+    """No configured model (so the tiny one is used), one torch thread (fastest for tiny models)."""
+    import torch
+
     monkeypatch.delenv("GAZEFUSION_MODEL", raising=False)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def run_cli(args: list[str]) -> int:
@@ -82,12 +89,12 @@ def test_video_from_keyframed_spec(tmp_path, capsys):
         "center = [{ t = 0.0, value = [6, 16] }, { t = 1.0, value = [26, 16] }]\nsigma = 5\n"
     )
     out = tmp_path / "out"
-    code = run_cli(["generate", "--video", "--frames", "3", "--format", "gif", "--smap", str(spec),
+    code = run_cli(["generate", "--video", "--frames", "3", "--smap", str(spec),
                     "--steps", "1", "--seed", "3", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
-    gif = out / "a-sailboat-on-the-sea_seed3.gif"
-    frames = iio.imread(gif, plugin="pillow")
+    mp4 = out / "a-sailboat-on-the-sea_seed3.mp4"
+    frames = iio.imread(mp4, plugin="FFMPEG")
     assert frames.shape[:3] == (3, 32, 32)
-    meta = json.loads(gif.with_suffix(".json").read_text())
+    meta = json.loads(mp4.with_suffix(".json").read_text())
     assert [s.endswith(f"t={t:g}") for s, t in zip(meta["smap_sources"], (0, 0.5, 1), strict=True)] == [True] * 3
     assert len(set(meta["hint_sha256"])) == 3  # the smap moves

@@ -200,3 +200,14 @@ def test_journal_records_only_complete_items(raw, tmp_path):
         p for p in out.rglob(".*") if p.is_file() and p.parent != out / STATE_DIR
     ]  # no temp files left
     assert os.listdir(out / STATE_DIR)
+
+
+def test_missing_emlnet_weights_suggest_another_model(raw, tmp_path):
+    cfg = _cfg(
+        raw, tmp_path / "ds", saliency_model="emlnet", saliency_options={"weights_dir": tmp_path / "none"}
+    )
+    assert cfg.convention == "prepare"
+    with pytest.raises(
+        UserInputError, match=r"--saliency-model emlnet: .*weights are missing.*--saliency-model NAME"
+    ):
+        prepare_dataset(cfg)

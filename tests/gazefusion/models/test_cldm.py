@@ -202,3 +202,13 @@ def test_diffusers_to_cldm_errors(tmp_path, converted_dir):
 def test_conversion_refuses_to_overwrite(tiny_cldm_files, converted_dir):
     with pytest.raises(UserInputError, match="out_dir"):
         cldm_to_diffusers(tiny_cldm_files["bare"], converted_dir)
+
+
+def test_checkpoint_of_unknown_width_is_refused(tiny_cldm):
+    from gazefusion.models.cldm import config_dir_for
+
+    assert config_dir_for(tiny_cldm) == TINY_CONFIG_DIR
+    odd = dict(tiny_cldm)
+    odd["model.diffusion_model.input_blocks.0.0.weight"] = torch.zeros(48, 4, 3, 3)
+    with pytest.raises(UserInputError, match="UNet width 48 and text width 32 match no shipped config"):
+        config_dir_for(odd)

@@ -51,8 +51,9 @@ def test_environment_variable_names_the_default_model(monkeypatch, tiny_cldm_fil
 
 
 def test_dtype_is_applied(tiny_cldm_files):
-    components, _ = load_components(tiny_cldm_files["bare"], dtype=torch.bfloat16)
+    components, description = load_components(tiny_cldm_files["bare"], dtype=torch.bfloat16)
     assert all(components[name].dtype == torch.bfloat16 for name in MODULES)
+    assert description["dtype"] == "bfloat16"
 
 
 def test_file_hash_is_cached_and_follows_changes(tmp_path):

@@ -30,6 +30,17 @@ def build_components(seed: int = 0) -> dict:
     return components
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models run fastest on one thread; more only spin against the other xdist worker."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_components():
     """Tiny random components (built once per worker; tests must not modify them in place)."""
