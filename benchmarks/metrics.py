@@ -56,7 +56,7 @@ def _smooth_maps(n: int, h: int, w: int, seed: int) -> np.ndarray:
         coarse = torch.rand(k, 1, 12, 16, generator=g)
         up = torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False)
         up = up - up.amin(dim=(2, 3), keepdim=True)
-        out[s:s + k] = (up / up.amax(dim=(2, 3), keepdim=True)).squeeze(1).numpy()
+        out[s : s + k] = (up / up.amax(dim=(2, 3), keepdim=True)).squeeze(1).numpy()
     return out
 
 
@@ -119,8 +119,14 @@ def single_map(repeats: int) -> list[dict]:
     for name, fn in ours.items():
         t = _median(fn, repeats if name != "emd" else max(1, repeats // 2))
         tp = _median(theirs[name], max(1, repeats // 2)) if name in theirs else None
-        rows.append({"metric": name, "ours_ms": 1e3 * t, "pys_ms": None if tp is None else 1e3 * tp,
-                     "passes": t / floor})
+        rows.append(
+            {
+                "metric": name,
+                "ours_ms": 1e3 * t,
+                "pys_ms": None if tp is None else 1e3 * tp,
+                "passes": t / floor,
+            }
+        )
     rows.append({"metric": "numpy.sum (1 read pass)", "ours_ms": 1e3 * floor, "pys_ms": None, "passes": 1.0})
     return rows
 
@@ -141,8 +147,9 @@ def batch(n: int, pys_maps: int) -> list[dict]:
         if pys_maps > 0 and name != "emd" and name != "information_gain":
             t1 = time.perf_counter()
             for i in range(pys_maps):
-                _pysaliency_calls(pred[i].astype(np.float64), dens[i].astype(np.float64), pts[i],
-                                  np.flatnonzero(other))[name]()
+                _pysaliency_calls(
+                    pred[i].astype(np.float64), dens[i].astype(np.float64), pts[i], np.flatnonzero(other)
+                )[name]()
             tp = (time.perf_counter() - t1) * n / pys_maps
         rows.append({"metric": name, "ours_s": t, "pys_s": tp})
     return rows
@@ -152,8 +159,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batch", type=int, default=1000)
-    ap.add_argument("--pysaliency-maps", type=int, default=100,
-                    help="maps of the batch that pysaliency scores (its time is scaled to the batch)")
+    ap.add_argument(
+        "--pysaliency-maps",
+        type=int,
+        default=100,
+        help="maps of the batch that pysaliency scores (its time is scaled to the batch)",
+    )
     args = ap.parse_args()
     print(f"torch threads: {torch.get_num_threads()}")
     print("\n### One 1080x1920 map, 50 fixations (median)\n")

@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> None:
         to_uint8(image)
         ours.params(steps=args.steps, guidance_scale=9.0, control_scale=1.0, negative_prompt=None, eta=0.0)
     added = (time.perf_counter() - t0) / n
-    print(f"  added work per call: {added * 1e3:.3f} ms = {added / med['raw diffusers'] * 100:.2f} % of one step, "
-          f"{added / (med['raw diffusers'] * 50) * 100:.3f} % of a 50-step call")
+    step = med["raw diffusers"]
+    print(f"  added work per call: {added * 1e3:.2f} ms = {added / (step * args.steps) * 100:.2f} % per step at "
+          f"{args.steps} steps, {added / (step * 50) * 100:.3f} % at 50 steps")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Saliency metrics with the MIT Saliency Benchmark conventions (numpy/torch/scipy only).
+"""Saliency metrics with the MIT Saliency Benchmark conventions (NumPy/SciPy; POT for EMD).
 
 ``metric(saliency_map, target, ...)`` in the argument order of the MIT code (cvzoya/saliency
 ``code_forMetrics``; Bylinskii et al., "What do different evaluation metrics tell us about
@@ -8,7 +8,8 @@ saliency models?", TPAMI 2019). ``target`` is a continuous fixation-density map 
 (H, W) -> float, or a batch (N, H, W) -> float64 array (N,). The saliency map is resized to the
 target's size with MATLAB's ``imresize`` (:func:`metrics.imresize.imresize`).
 
-This package imports nothing of the rest of the toolkit.
+Computation is float64 NumPy (torch tensors are accepted and converted). Large batches are
+scored in chunks of about 64 MB. This package imports nothing of the rest of the toolkit.
 """
 
 from metrics.auc import auc_borji, auc_judd, auc_shuffled

@@ -60,7 +60,7 @@ class PipelineGenerator:
         device: str | None = None,
         dtype: str | None = None,
     ) -> PipelineGenerator:
-        """Load ``model`` (None: default weights if present, else the tiny random model)."""
+        """Load ``model`` (None: ``$GAZEFUSION_MODEL`` if set, else the tiny random model)."""
         from gazefusion.pipeline import GazeFusionPipeline
 
         return cls(

@@ -56,13 +56,13 @@ def run(
         None,
         "--prompts",
         help="Prompt set: .txt, .csv, .jsonl or COCO captions .json "
-        "[default: assets/prompts/coco_style_100.txt].",
+        "(default: assets/prompts/coco_style_100.txt).",
     ),
     smaps: list[str] = typer.Option(
         None,
         "--smaps",
         help="Smap files, spec files, built-in names or folders "
-        "(repeat the option) [default: assets/smaps/].",
+        "(repeat the option) (default: assets/smaps/).",
     ),
     seeds: str = typer.Option(
         "0", "--seeds", help="Comma-separated seeds; every prompt x smap runs with each."
@@ -70,11 +70,10 @@ def run(
     model: str = typer.Option(
         None,
         "--model",
-        help="Model folder or checkpoint [default: the default weights if "
-        "present, else the tiny random model].",
+        help="Model folder or checkpoint (default: $GAZEFUSION_MODEL if set, else the tiny random model).",
     ),
     scorers: str = typer.Option(
-        None, "--scorers", help="Comma-separated saliency models [default: every model usable here]."
+        None, "--scorers", help="Comma-separated saliency models (default: every model usable here)."
     ),
     metrics: str = typer.Option(_DEFAULT_METRICS, "--metrics", help="Comma-separated metric names."),
     control_scales: str = typer.Option(
@@ -84,7 +83,7 @@ def run(
     ),
     steps: int = typer.Option(50, "--steps", help="DDIM steps."),
     guidance_scale: float = typer.Option(9.0, "--guidance-scale", help="Classifier-free guidance."),
-    size: str = typer.Option(None, "--size", help="Generation size N or WxH px [default: the smaps' size]."),
+    size: str = typer.Option(None, "--size", help="Generation size N or WxH px (default: the smaps' size)."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Generate the unguided baseline."),
     shuffled: bool = typer.Option(
         True, "--shuffled/--no-shuffled", help="Score the shuffled-target control."
@@ -99,7 +98,7 @@ def run(
     shuffle_seed: int = typer.Option(0, "--shuffle-seed", help="Seed of the shuffled-target derangement."),
     limit: int = typer.Option(None, "--limit", help="Only the first N work items (a quick look)."),
     device: str = typer.Option(
-        None, "--device", help="Torch device [default: accelerate's for this process]."
+        None, "--device", help="Torch device (default: accelerate's for this process)."
     ),
     dtype: str = typer.Option("auto", "--dtype", help="auto (fp16 on GPU, fp32 on CPU), fp32, fp16 or bf16."),
 ) -> None:
@@ -137,10 +136,10 @@ def run(
 @bench_app.command("report")
 def report(
     results: Path = typer.Argument(..., help="A bench output folder (or its results.parquet)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Report folder [default: RESULTS/report]."),
+    out: Path = typer.Option(None, "--out", "-o", help="Report folder (default: RESULTS/report)."),
     examples: int = typer.Option(4, "--examples", help="Rows of the example grid (0: none)."),
     scorer: str = typer.Option(
-        None, "--scorer", help="Scorer shown in the example grid [default: the first]."
+        None, "--scorer", help="Scorer shown in the example grid (default: the first)."
     ),
 ) -> None:
     """Write report.md/.html with means and CIs, paired tests, the shuffled-target gap and figures."""

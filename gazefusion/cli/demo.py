@@ -29,7 +29,7 @@ def demo(
     model: str = typer.Option(
         None,
         "--model",
-        help="Model folder or checkpoint [default: tiny random model unless default weights are present].",
+        help="Model folder or checkpoint (default: $GAZEFUSION_MODEL if set, else the tiny random model).",
     ),
     size: int = typer.Option(64, "--size", help="Image side in pixels (multiple of 8)."),
     steps: int = typer.Option(4, "--steps", help="DDIM steps."),

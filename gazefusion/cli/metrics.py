@@ -66,8 +66,9 @@ def _load_previous(path: Path) -> list[dict]:
     try:
         table = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
-        raise UserInputError(f"-o: cannot read the existing {path} to resume ({exc}); delete it or pick "
-                             "another name") from None
+        raise UserInputError(
+            f"-o: cannot read the existing {path} to resume ({exc}); delete it or pick another name"
+        ) from None
     if list(table.columns[:3]) != ["image", "metric", "value"]:
         raise UserInputError(f"-o: {path} is not a metrics table (columns {list(table.columns)})")
     return table.to_dict("records")
@@ -93,22 +94,41 @@ def _summary(rows: list[dict]) -> None:
     frame = pd.DataFrame(rows, columns=["image", "metric", "value"])
     for metric, group in frame.groupby("metric", sort=False):
         v = group["value"].astype(float)
-        table.add_row(str(metric), str(int(v.notna().sum())), f"{v.mean():.4f}", f"{v.std():.4f}",
-                      f"{v.min():.4f}", f"{v.max():.4f}")
+        table.add_row(
+            str(metric),
+            str(int(v.notna().sum())),
+            f"{v.mean():.4f}",
+            f"{v.std():.4f}",
+            f"{v.min():.4f}",
+            f"{v.max():.4f}",
+        )
     console.print(table)
 
 
 def metrics_command(
     pred_dir: Path = typer.Argument(..., help="Folder of predicted saliency maps (images or .npy)."),
-    target_dir: Path = typer.Argument(..., help="Folder of continuous fixation-density maps, matched by name."),
-    fixations: Path = typer.Option(None, "--fixations", help="Folder of fixation maps or x,y .csv files, matched "
-                                   "by name (needed by nss, auc_*, information_gain)."),
+    target_dir: Path = typer.Argument(
+        ..., help="Folder of continuous fixation-density maps, matched by name."
+    ),
+    fixations: Path = typer.Option(
+        None,
+        "--fixations",
+        help="Folder of fixation maps or x,y .csv files, matched "
+        "by name (needed by nss, auc_*, information_gain).",
+    ),
     out: Path = typer.Option(Path("scores.parquet"), "--out", "-o", help="Output Parquet table."),
-    metric: list[str] = typer.Option(None, "--metric", "-m", help="Metric to compute (repeat the option) "
-                                     "[default: every metric the inputs allow]."),
-    baseline: Path = typer.Option(None, "--baseline", help="Baseline map for information_gain [default: uniform]."),
-    shuffle_others: int = typer.Option(10, "--shuffle-others", help="Other images whose fixations are the "
-                                       "negatives of auc_shuffled."),
+    metric: list[str] = typer.Option(
+        None,
+        "--metric",
+        "-m",
+        help="Metric to compute, repeatable (default: every metric the inputs allow).",
+    ),
+    baseline: Path = typer.Option(
+        None, "--baseline", help="Baseline map for information_gain (default: uniform)."
+    ),
+    shuffle_others: int = typer.Option(
+        10, "--shuffle-others", help="Other images whose fixations are the negatives of auc_shuffled."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the stochastic metrics (AUC jitter and draws)."),
     checkpoint: int = typer.Option(200, "--checkpoint", help="Write the table every N images."),
 ) -> None:
@@ -121,14 +141,20 @@ def metrics_command(
     for name, folder in (("PRED_DIR", pred_dir), ("TARGET_DIR", target_dir), ("--fixations", fixations)):
         if folder is not None and not folder.is_dir():
             raise UserInputError(f"{name}: folder not found: {folder}")
-    names = list(dict.fromkeys(metric)) if metric else [
-        n for n, s in METRICS.items() if s.target == "density" or fixations is not None]
+    names = (
+        list(dict.fromkeys(metric))
+        if metric
+        else [n for n, s in METRICS.items() if s.target == "density" or fixations is not None]
+    )
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         raise UserInputError(f"--metric: unknown {', '.join(unknown)}; known: {', '.join(METRICS)}")
     if fixations is None and any(METRICS[n].target == "fixations" for n in names):
-        raise UserInputError("--metric: " + ", ".join(n for n in names if METRICS[n].target == "fixations")
-                             + " need --fixations DIR")
+        raise UserInputError(
+            "--metric: "
+            + ", ".join(n for n in names if METRICS[n].target == "fixations")
+            + " need --fixations DIR"
+        )
     if shuffle_others < 1 or checkpoint < 1:
         raise UserInputError("--shuffle-others and --checkpoint must be positive integers")
 
@@ -185,9 +211,14 @@ def metrics_command(
         error_console.print(f"[yellow]{line}[/]", highlight=False)
     if rows:
         _summary(rows)
-    console.print(f"{len({r['image'] for r in rows})} image(s), {len(rows)} score(s) -> {out}"
-                  + (f"; {len(unmatched)} unmatched, {len(problems)} problem(s) listed above"
-                     if unmatched or problems else ""))
+    console.print(
+        f"{len({r['image'] for r in rows})} image(s), {len(rows)} score(s) -> {out}"
+        + (
+            f"; {len(unmatched)} unmatched, {len(problems)} problem(s) listed above"
+            if unmatched or problems
+            else ""
+        )
+    )
 
 
 def _other_fixations(stem: str, stems: list[str], shape: tuple[int, int], fixation_map, k: int):
@@ -197,7 +228,7 @@ def _other_fixations(stem: str, stems: list[str], shape: tuple[int, int], fixati
     i = stems.index(stem)
     union = np.zeros(shape, dtype=bool)
     used = 0
-    for other in stems[i + 1:] + stems[:i]:
+    for other in stems[i + 1 :] + stems[:i]:
         if used == k:
             break
         try:

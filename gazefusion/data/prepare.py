@@ -424,11 +424,17 @@ def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> Pr
 
     Works in a single process or under ``accelerate launch`` (the report sums every process's work).
     """
+    import dataclasses
+
     import torch
 
+    from gazefusion.saliency.registry import canonical_name
     from gazefusion.utils.atomic import atomic_write_json
 
     cfg.check()
+    cfg = dataclasses.replace(
+        cfg, saliency_model=canonical_name(cfg.saliency_model)
+    )  # one spelling on record
     if cfg.captions is not None:
         TableCaptioner.from_file(cfg.captions)  # fail early on a bad captions file
     torch.manual_seed(cfg.seed)

@@ -32,7 +32,7 @@ def test_paired_test_matches_pingouin():
     assert res.ci_low < res.mean_diff < res.ci_high
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(arrays(np.float64, st.integers(3, 30), elements=finite), arrays(np.float64, 30, elements=finite))
 def test_dz_equals_t_over_sqrt_n(a, b):
     b = b[: a.size]

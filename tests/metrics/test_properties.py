@@ -99,13 +99,14 @@ def test_auc_judd_invariant_to_strictly_increasing_maps(af: tuple[np.ndarray, np
 
 
 @SETTINGS
-@given(map_and_fixations(), st.floats(1e-3, 1e3), st.floats(-1e3, 1e3))
+@given(map_and_fixations(), st.floats(1e-3, 1e3), st.floats(-100, 100))
 def test_nss_invariant_to_positive_affine_maps(
     af: tuple[np.ndarray, np.ndarray], scale: float, shift: float
 ) -> None:
     a, fix = af
     a.flat[0], a.flat[-1] = 0.0, 1.0
-    assert nss(scale * a + shift, fix) == pytest.approx(nss(a, fix), abs=1e-9)
+    # (the shifted input itself is rounded to ulp(shift): ~1e-14 against a std >= 3e-4)
+    assert nss(scale * a + shift, fix) == pytest.approx(nss(a, fix), abs=1e-8)
 
 
 @settings(max_examples=15, deadline=None)

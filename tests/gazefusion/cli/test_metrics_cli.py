@@ -50,8 +50,26 @@ def folders(tmp_path):
 def test_scores_every_matched_image_and_lists_problems(folders, tmp_path, capsys) -> None:
     pred, dens, fix = folders
     out = tmp_path / "scores.parquet"
-    code, stdout, stderr = _run(["metrics", str(pred), str(dens), "--fixations", str(fix), "-o", str(out),
-                                 "-m", "cc", "-m", "nss", "-m", "auc_shuffled", "--shuffle-others", "2"], capsys)
+    code, stdout, stderr = _run(
+        [
+            "metrics",
+            str(pred),
+            str(dens),
+            "--fixations",
+            str(fix),
+            "-o",
+            str(out),
+            "-m",
+            "cc",
+            "-m",
+            "nss",
+            "-m",
+            "auc_shuffled",
+            "--shuffle-others",
+            "2",
+        ],
+        capsys,
+    )
     assert code == 0
     table = pd.read_parquet(out)
     assert list(table.columns) == ["image", "metric", "value"]

@@ -211,3 +211,10 @@ def test_missing_emlnet_weights_suggest_another_model(raw, tmp_path):
         UserInputError, match=r"--saliency-model emlnet: .*weights are missing.*--saliency-model NAME"
     ):
         prepare_dataset(cfg)
+
+
+def test_model_name_spelling_does_not_redo_smaps(raw, tmp_path):
+    out = tmp_path / "ds"
+    prepare_dataset(_cfg(raw, out))
+    again = prepare_dataset(_cfg(raw, out, saliency_model="Spectral_Residual"))
+    assert again.new_smaps == 0

@@ -212,3 +212,10 @@ def test_checkpoint_of_unknown_width_is_refused(tiny_cldm):
     odd["model.diffusion_model.input_blocks.0.0.weight"] = torch.zeros(48, 4, 3, 3)
     with pytest.raises(UserInputError, match="UNet width 48 and text width 32 match no shipped config"):
         config_dir_for(odd)
+
+
+def test_legacy_non_zip_torch_file_loads(tmp_path, tiny_cldm):
+    path = tmp_path / "legacy.ckpt"
+    torch.save({"state_dict": tiny_cldm}, path, _use_new_zipfile_serialization=False)
+    state = load_cldm_state_dict(path)
+    assert list(state) == list(tiny_cldm) and all(torch.equal(state[k], tiny_cldm[k]) for k in tiny_cldm)
