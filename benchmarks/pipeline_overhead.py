@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     ours = GazeFusionPipeline.from_components(build_tiny_components(seed=0), device="cpu")
     raw = ours.sd  # the very same diffusers pipeline object, called directly
-    yy, xx = np.mgrid[0:args.size, 0:args.size]
+    yy, xx = np.mgrid[0 : args.size, 0 : args.size]
     smap = np.exp(-((xx - args.size * 0.7) ** 2 + (yy - args.size * 0.5) ** 2) / (2 * (args.size / 8) ** 2))
     smap = smap.astype(np.float32)
     hint = smaps_to_hint([smap])
@@ -44,9 +44,18 @@ def main(argv: list[str] | None = None) -> None:
         ours(prompt, smap, seed=[seed], steps=args.steps)
 
     def run_raw() -> None:
-        raw(prompt=[prompt], image=hint, height=args.size, width=args.size, num_inference_steps=args.steps,
-            guidance_scale=9.0, controlnet_conditioning_scale=1.0, eta=0.0,
-            generator=[torch.Generator("cpu").manual_seed(seed)], output_type="np")
+        raw(
+            prompt=[prompt],
+            image=hint,
+            height=args.size,
+            width=args.size,
+            num_inference_steps=args.steps,
+            guidance_scale=9.0,
+            controlnet_conditioning_scale=1.0,
+            eta=0.0,
+            generator=[torch.Generator("cpu").manual_seed(seed)],
+            output_type="np",
+        )
 
     run_ours(), run_raw()  # warm-up
     times: dict[str, list[float]] = {"raw diffusers": [], "GazeFusionPipeline": []}
@@ -56,8 +65,10 @@ def main(argv: list[str] | None = None) -> None:
             fn()
             times[name].append((time.perf_counter() - t0) / args.steps)
     med = {name: statistics.median(v) for name, v in times.items()}
-    print(f"tiny model, {args.size}x{args.size}, {args.steps} steps, CFG on, {args.threads} thread(s), "
-          f"median of {args.repeats} calls")
+    print(
+        f"tiny model, {args.size}x{args.size}, {args.steps} steps, CFG on, {args.threads} thread(s), "
+        f"median of {args.repeats} calls"
+    )
     for name, value in med.items():
         spread = f"{min(times[name]) * 1e3:.2f}-{max(times[name]) * 1e3:.2f}"
         print(f"  {name:20s} {value * 1e3:7.2f} ms/step (range {spread})")
@@ -75,8 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         ours.params(steps=args.steps, guidance_scale=9.0, control_scale=1.0, negative_prompt=None, eta=0.0)
     added = (time.perf_counter() - t0) / n
     step = med["raw diffusers"]
-    print(f"  added work per call: {added * 1e3:.2f} ms = {added / (step * args.steps) * 100:.2f} % per step at "
-          f"{args.steps} steps, {added / (step * 50) * 100:.3f} % at 50 steps")
+    print(
+        f"  added work per call: {added * 1e3:.2f} ms = {added / (step * args.steps) * 100:.2f} % per step at "
+        f"{args.steps} steps, {added / (step * 50) * 100:.3f} % at 50 steps"
+    )
 
 
 if __name__ == "__main__":

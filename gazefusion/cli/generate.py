@@ -25,32 +25,59 @@ from gazefusion.pipeline.core import (
 
 
 def generate(
-    smap: str = typer.Option("smap1", "--smap", help="Smap: image file (/255 only), spec file (.toml/.json) "
-                             "or built-in name (smap1, smap2, ...)."),
+    smap: str = typer.Option(
+        "smap1",
+        "--smap",
+        help="Smap: image file (/255 only), spec file (.toml/.json) or built-in name (smap1, smap2, ...).",
+    ),
     prompt: str = typer.Option(DEFAULT_PROMPT, "--prompt", help="Prompt (ignored with --prompts)."),
-    prompts: Path | None = typer.Option(None, "--prompts", help="Prompt file (.txt one per line, .csv/.jsonl "
-                                        "with a 'prompt' field); every prompt is paired with the smap."),
+    prompts: Path | None = typer.Option(
+        None,
+        "--prompts",
+        help="Prompt file (.txt one per line, .csv/.jsonl "
+        "with a 'prompt' field); every prompt is paired with the smap.",
+    ),
     num_samples: int = typer.Option(DEFAULT_NUM_SAMPLES, "--num-samples", "-n", help="Images per prompt."),
-    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of the first sample; sample j uses seed + j."),
+    seed: int = typer.Option(
+        DEFAULT_SEED, "--seed", help="Seed of the first sample; sample j uses seed + j."
+    ),
     steps: int = typer.Option(DEFAULT_STEPS, "--steps", help="DDIM steps."),
-    guidance: float = typer.Option(DEFAULT_GUIDANCE_SCALE, "--guidance", help="Classifier-free guidance scale."),
-    control_scale: float = typer.Option(DEFAULT_CONTROL_SCALE, "--control-scale", help="ControlNet strength."),
-    negative_prompt: str | None = typer.Option(None, "--negative-prompt", help="Negative prompt (default: none)."),
+    guidance: float = typer.Option(
+        DEFAULT_GUIDANCE_SCALE, "--guidance", help="Classifier-free guidance scale."
+    ),
+    control_scale: float = typer.Option(
+        DEFAULT_CONTROL_SCALE, "--control-scale", help="ControlNet strength."
+    ),
+    negative_prompt: str | None = typer.Option(
+        None, "--negative-prompt", help="Negative prompt (default: none)."
+    ),
     height: int | None = typer.Option(None, "--height", help="Output height px (default: the smap's)."),
     width: int | None = typer.Option(None, "--width", help="Output width px (default: the smap's)."),
-    model: str | None = typer.Option(None, "--model", help="Diffusers folder, cldm checkpoint or cached hub id "
-                                     "(default: $GAZEFUSION_MODEL, else the tiny random model)."),
-    device: str | None = typer.Option(None, "--device", help="cuda, cuda:1, cpu (default: cuda if available)."),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="Diffusers folder, cldm checkpoint or cached hub id "
+        "(default: $GAZEFUSION_MODEL, else the tiny random model).",
+    ),
+    device: str | None = typer.Option(
+        None, "--device", help="cuda, cuda:1, cpu (default: cuda if available)."
+    ),
     dtype: str = typer.Option("auto", "--dtype", help="auto (fp16 on GPU, fp32 on CPU), fp32, fp16, bf16."),
     batch_size: int = typer.Option(1, "--batch-size", help="Images per denoising batch (same results)."),
     attention_slicing: bool = typer.Option(False, "--attention-slicing", help="Less GPU memory, slower."),
-    cpu_offload: bool = typer.Option(False, "--cpu-offload", help="Keep idle sub-models on the CPU (GPU only)."),
-    blend: bool = typer.Option(True, "--blend/--no-blend", help="Also save each image blended 50/50 with "
-                               "its smap in JET, as the original did."),
+    cpu_offload: bool = typer.Option(
+        False, "--cpu-offload", help="Keep idle sub-models on the CPU (GPU only)."
+    ),
+    blend: bool = typer.Option(
+        True,
+        "--blend/--no-blend",
+        help="Also save each image blended 50/50 with its smap in JET, as the original did.",
+    ),
     out: Path = typer.Option(Path("out/generate"), "--out", "-o", help="Output folder."),
     video: bool = typer.Option(False, "--video", help="Make a video (Text2Video-Zero ControlNet mode)."),
-    frames: int = typer.Option(8, "--frames", help="Video frames; a spec's keyframes are sampled at "
-                               "t = k/(frames-1)."),
+    frames: int = typer.Option(
+        8, "--frames", help="Video frames; a spec's keyframes are sampled at t = k/(frames-1)."
+    ),
     fps: float = typer.Option(8.0, "--fps", help="Video frames per second."),
     video_format: str = typer.Option("mp4", "--format", help="Video file format: mp4 or gif."),
 ) -> None:
@@ -68,8 +95,14 @@ def generate(
         notice = pipe.model_description.get("notice") if isinstance(pipe.model_description, dict) else None
         console.print(notice or f"model: {pipe.model_id} ({pipe.weight_hash})", highlight=False)
         pipe.enable_memory_savings(attention_slicing=attention_slicing, cpu_offload=cpu_offload)
-        common = dict(steps=steps, guidance_scale=guidance, control_scale=control_scale,
-                      negative_prompt=negative_prompt, height=height, width=width)
+        common = dict(
+            steps=steps,
+            guidance_scale=guidance,
+            control_scale=control_scale,
+            negative_prompt=negative_prompt,
+            height=height,
+            width=width,
+        )
         if video:
             _video(pipe, prompt_list, smap, seed, frames, fps, video_format.lower(), out, common)
         else:
@@ -103,8 +136,18 @@ def _images(pipe, prompts, smap, seed, num_samples, batch_size, blend, out, comm
     total = len(prompts) * num_samples
     with progress_bar() as bar:
         task = bar.add_task("generating", total=total)
-        run = generate_to_folder(pipe, prompts, smap, seed, out, num_samples=num_samples, batch_size=batch_size,
-                                 blend=blend, on_image=lambda n: bar.advance(task, n), **common)
+        run = generate_to_folder(
+            pipe,
+            prompts,
+            smap,
+            seed,
+            out,
+            num_samples=num_samples,
+            batch_size=batch_size,
+            blend=blend,
+            on_image=lambda n: bar.advance(task, n),
+            **common,
+        )
     console.print(f"{run.generated} image(s) written, {run.skipped} already there: {out}", highlight=False)
 
 
@@ -129,11 +172,20 @@ def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common) -> None:
     path = write_video(result.frames, out / f"{slugify(prompts[0])}_seed{seed}.{fmt}", fps=fps)
     from gazefusion.pipeline.provenance import array_sha256, library_versions
 
-    atomic_write_json(path.with_suffix(".json"), {
-        "prompt": prompts[0], "seed": seed, "fps": fps, "smap": smap, "smap_sources": sources,
-        "hint_sha256": [array_sha256(m) for m in result.smaps], "params": result.params,
-        "model": {"model_id": pipe.model_id, "weight_hash": pipe.weight_hash}, "versions": library_versions(),
-    })
+    atomic_write_json(
+        path.with_suffix(".json"),
+        {
+            "prompt": prompts[0],
+            "seed": seed,
+            "fps": fps,
+            "smap": smap,
+            "smap_sources": sources,
+            "hint_sha256": [array_sha256(m) for m in result.smaps],
+            "params": result.params,
+            "model": {"model_id": pipe.model_id, "weight_hash": pipe.weight_hash},
+            "versions": library_versions(),
+        },
+    )
     console.print(f"video: {path} ({len(result.frames)} frames)", highlight=False)
 
 

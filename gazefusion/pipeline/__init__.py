@@ -4,5 +4,11 @@ from gazefusion.pipeline.core import GazeFusionOutput, GazeFusionPipeline, Job
 from gazefusion.pipeline.folder import FolderRun, generate_to_folder
 from gazefusion.pipeline.hint import SmapResizedWarning
 
-__all__ = ["FolderRun", "GazeFusionOutput", "GazeFusionPipeline", "Job", "SmapResizedWarning",
-           "generate_to_folder"]
+__all__ = [
+    "FolderRun",
+    "GazeFusionOutput",
+    "GazeFusionPipeline",
+    "Job",
+    "SmapResizedWarning",
+    "generate_to_folder",
+]

@@ -77,8 +77,14 @@ def resolve_device_dtype(device: str | None = None, dtype: str | None = None):
     import torch
 
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    names = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16,
-             "float16": torch.float16, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
+    names = {
+        "fp32": torch.float32,
+        "float32": torch.float32,
+        "fp16": torch.float16,
+        "float16": torch.float16,
+        "bf16": torch.bfloat16,
+        "bfloat16": torch.bfloat16,
+    }
     if dtype in (None, "auto"):
         return dev, (torch.float16 if dev.type == "cuda" else torch.float32)
     if isinstance(dtype, torch.dtype):
@@ -123,8 +129,9 @@ def seeds_for(seed: int | Sequence[int], num_samples: int | None) -> list[int]:
     return seeds
 
 
-def broadcast_items(prompts: str | Sequence[str], smaps: SmapInput | Sequence[SmapInput]
-                    ) -> tuple[list[str], list[SmapInput]]:
+def broadcast_items(
+    prompts: str | Sequence[str], smaps: SmapInput | Sequence[SmapInput]
+) -> tuple[list[str], list[SmapInput]]:
     """Pair prompts with smaps; a single prompt or smap is used for every item."""
     prompt_list = [prompts] if isinstance(prompts, str) else list(prompts)
     smap_list = [smaps] if isinstance(smaps, np.ndarray | str | os.PathLike) else list(smaps)
@@ -137,8 +144,10 @@ def broadcast_items(prompts: str | Sequence[str], smaps: SmapInput | Sequence[Sm
             raise UserInputError(f"prompt: expected text, found {type(p).__name__}")
     n = max(len(prompt_list), len(smap_list))
     if len(prompt_list) not in (1, n) or len(smap_list) not in (1, n):
-        raise UserInputError(f"prompt/smap: expected lists of equal length (or one of length 1), "
-                             f"found {len(prompt_list)} prompts and {len(smap_list)} smaps")
+        raise UserInputError(
+            f"prompt/smap: expected lists of equal length (or one of length 1), "
+            f"found {len(prompt_list)} prompts and {len(smap_list)} smaps"
+        )
     return prompt_list * (n // len(prompt_list)), smap_list * (n // len(smap_list))
 
 
@@ -156,15 +165,21 @@ class GazeFusionPipeline:
         self.sd = sd_pipeline
         #: What was loaded: the dict of :func:`gazefusion.models.loading.load_components` (``model_id``,
         #: ``source``, ``path``, ``weight_hash`` "sha256:...", ``notice``) or a short text.
-        self.model_description = dict(model_description) if isinstance(model_description, Mapping) \
-            else model_description
+        self.model_description = (
+            dict(model_description) if isinstance(model_description, Mapping) else model_description
+        )
         self._tensor_hash: str | None = None
         self._device = None
 
     @classmethod
-    def from_components(cls, components: Mapping[str, Any], *, device: str | None = None,
-                        dtype: Any = None, model_description: str | Mapping[str, Any] = "components",
-                        ) -> GazeFusionPipeline:
+    def from_components(
+        cls,
+        components: Mapping[str, Any],
+        *,
+        device: str | None = None,
+        dtype: Any = None,
+        model_description: str | Mapping[str, Any] = "components",
+    ) -> GazeFusionPipeline:
         """Wrap ready components; moves them to ``device``/``dtype`` (default: CUDA fp16, else CPU fp32)."""
         from diffusers import DDIMScheduler, StableDiffusionControlNetPipeline
 
@@ -176,10 +191,15 @@ class GazeFusionPipeline:
         if not isinstance(scheduler, DDIMScheduler):
             scheduler = DDIMScheduler.from_config(scheduler.config)
         sd = StableDiffusionControlNetPipeline(
-            vae=components["vae"], text_encoder=components["text_encoder"],
-            tokenizer=components["tokenizer"], unet=components["unet"],
-            controlnet=components["controlnet"], scheduler=scheduler,
-            safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+            vae=components["vae"],
+            text_encoder=components["text_encoder"],
+            tokenizer=components["tokenizer"],
+            unet=components["unet"],
+            controlnet=components["controlnet"],
+            scheduler=scheduler,
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
         )
         for name in ("unet", "controlnet", "vae", "text_encoder"):
             module = getattr(sd, name)
@@ -190,8 +210,9 @@ class GazeFusionPipeline:
         return cls(sd, model_description=model_description)
 
     @classmethod
-    def from_pretrained(cls, model: str | os.PathLike | None = None, *, device: str | None = None,
-                        dtype: Any = None) -> GazeFusionPipeline:
+    def from_pretrained(
+        cls, model: str | os.PathLike | None = None, *, device: str | None = None, dtype: Any = None
+    ) -> GazeFusionPipeline:
         """Load a model (None: the default weights if on disk, else the tiny random model)."""
         from gazefusion.models.loading import load_components
 
@@ -217,8 +238,9 @@ class GazeFusionPipeline:
         """Output sides must be multiples of this (the VAE's downsampling factor: 8 for SD2.1-base)."""
         return int(self.sd.vae_scale_factor)
 
-    def enable_memory_savings(self, attention_slicing: bool = False, cpu_offload: bool = False,
-                              vae_slicing: bool = False) -> None:
+    def enable_memory_savings(
+        self, attention_slicing: bool = False, cpu_offload: bool = False, vae_slicing: bool = False
+    ) -> None:
         """Trade speed for memory: sliced attention, model CPU offload (GPU only), sliced VAE decode."""
         if attention_slicing:
             self.sd.enable_attention_slicing()
@@ -247,9 +269,16 @@ class GazeFusionPipeline:
         return str(d.get("model_id")) if isinstance(d, dict) else str(d)
 
     # --------------------------------------------------------------------------------- generation
-    def prepare_jobs(self, prompt: str | Sequence[str], smap: SmapInput | Sequence[SmapInput], *,
-                     seed: int | Sequence[int] = DEFAULT_SEED, num_samples: int | None = None,
-                     height: int | None = None, width: int | None = None) -> list[Job]:
+    def prepare_jobs(
+        self,
+        prompt: str | Sequence[str],
+        smap: SmapInput | Sequence[SmapInput],
+        *,
+        seed: int | Sequence[int] = DEFAULT_SEED,
+        num_samples: int | None = None,
+        height: int | None = None,
+        width: int | None = None,
+    ) -> list[Job]:
         """Validate a request and expand it into one :class:`Job` per image (item-major order)."""
         prompts, smap_inputs = broadcast_items(prompt, smap)
         seeds = seeds_for(seed, num_samples)
@@ -261,17 +290,30 @@ class GazeFusionPipeline:
                 name = f"smap {k}" if len(smap_inputs) > 1 else "smap"
                 array, source = resolve_smap_input(s, name=name)
                 is_file = isinstance(s, str | os.PathLike) and os.path.isfile(s)
-                resolved[key] = (fit_smap(array, height, width, self.size_multiple, name=name), source,
-                                 file_sha256(s) if is_file else None)
+                resolved[key] = (
+                    fit_smap(array, height, width, self.size_multiple, name=name),
+                    source,
+                    file_sha256(s) if is_file else None,
+                )
             array, source, sha = resolved[key]
-            jobs.extend(Job(prompt=p, smap=array, seed=sd, smap_source=source, smap_file_sha256=sha, item=k)
-                        for sd in seeds)
+            jobs.extend(
+                Job(prompt=p, smap=array, seed=sd, smap_source=source, smap_file_sha256=sha, item=k)
+                for sd in seeds
+            )
         return jobs
 
-    def run_jobs(self, jobs: Sequence[Job], *, steps: int = DEFAULT_STEPS,
-                 guidance_scale: float = DEFAULT_GUIDANCE_SCALE, control_scale: float = DEFAULT_CONTROL_SCALE,
-                 negative_prompt: str | None = None, eta: float = DEFAULT_ETA, batch_size: int = 1,
-                 on_image: Callable[[int], None] | None = None) -> list[np.ndarray]:
+    def run_jobs(
+        self,
+        jobs: Sequence[Job],
+        *,
+        steps: int = DEFAULT_STEPS,
+        guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+        control_scale: float = DEFAULT_CONTROL_SCALE,
+        negative_prompt: str | None = None,
+        eta: float = DEFAULT_ETA,
+        batch_size: int = 1,
+        on_image: Callable[[int], None] | None = None,
+    ) -> list[np.ndarray]:
         """Generate the jobs' images (uint8 (H, W, 3)) in batches of up to ``batch_size`` same-size jobs.
 
         ``on_image(n)`` is called after each batch with the number of images it produced.
@@ -293,10 +335,14 @@ class GazeFusionPipeline:
             out = self.sd(
                 prompt=[j.prompt for j in batch],
                 image=smaps_to_hint([j.smap for j in batch]),
-                height=shape[0], width=shape[1],
-                num_inference_steps=steps, guidance_scale=guidance_scale,
+                height=shape[0],
+                width=shape[1],
+                num_inference_steps=steps,
+                guidance_scale=guidance_scale,
                 negative_prompt=None if negative_prompt is None else [negative_prompt] * len(batch),
-                eta=eta, controlnet_conditioning_scale=float(control_scale), guess_mode=False,
+                eta=eta,
+                controlnet_conditioning_scale=float(control_scale),
+                guess_mode=False,
                 generator=[torch.Generator("cpu").manual_seed(j.seed) for j in batch],
                 output_type="np",
             )
@@ -306,26 +352,49 @@ class GazeFusionPipeline:
             start = stop
         return images
 
-    def params(self, *, steps: int, guidance_scale: float, control_scale: float,
-               negative_prompt: str | None, eta: float) -> dict[str, Any]:
+    def params(
+        self,
+        *,
+        steps: int,
+        guidance_scale: float,
+        control_scale: float,
+        negative_prompt: str | None,
+        eta: float,
+    ) -> dict[str, Any]:
         """The shared settings of a run, as recorded in outputs and sidecars."""
         return {
-            "steps": int(steps), "guidance_scale": float(guidance_scale),
-            "control_scale": float(control_scale), "negative_prompt": negative_prompt, "eta": float(eta),
-            "guess_mode": False, "scheduler": type(self.sd.scheduler).__name__,
-            "scheduler_config": {k: v for k, v in dict(self.sd.scheduler.config).items()
-                                 if not k.startswith("_")},
-            "dtype": str(self.dtype).removeprefix("torch."), "device": self.device.type,
+            "steps": int(steps),
+            "guidance_scale": float(guidance_scale),
+            "control_scale": float(control_scale),
+            "negative_prompt": negative_prompt,
+            "eta": float(eta),
+            "guess_mode": False,
+            "scheduler": type(self.sd.scheduler).__name__,
+            "scheduler_config": {
+                k: v for k, v in dict(self.sd.scheduler.config).items() if not k.startswith("_")
+            },
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": self.device.type,
             "model": self.model_id,
         }
 
-    def __call__(self, prompt: str | Sequence[str] = DEFAULT_PROMPT,
-                 smap: SmapInput | Sequence[SmapInput] | None = None, *,
-                 seed: int | Sequence[int] = DEFAULT_SEED, num_samples: int | None = None,
-                 steps: int = DEFAULT_STEPS, guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
-                 control_scale: float = DEFAULT_CONTROL_SCALE, negative_prompt: str | None = None,
-                 eta: float = DEFAULT_ETA, height: int | None = None, width: int | None = None,
-                 batch_size: int = 1, blend: bool = False) -> GazeFusionOutput:
+    def __call__(
+        self,
+        prompt: str | Sequence[str] = DEFAULT_PROMPT,
+        smap: SmapInput | Sequence[SmapInput] | None = None,
+        *,
+        seed: int | Sequence[int] = DEFAULT_SEED,
+        num_samples: int | None = None,
+        steps: int = DEFAULT_STEPS,
+        guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+        control_scale: float = DEFAULT_CONTROL_SCALE,
+        negative_prompt: str | None = None,
+        eta: float = DEFAULT_ETA,
+        height: int | None = None,
+        width: int | None = None,
+        batch_size: int = 1,
+        blend: bool = False,
+    ) -> GazeFusionOutput:
         """Generate ``num_samples`` images for each (prompt, smap) pair.
 
         Parameters
@@ -358,18 +427,33 @@ class GazeFusionPipeline:
 
             smap = DEFAULT_SMAP
         jobs = self.prepare_jobs(prompt, smap, seed=seed, num_samples=num_samples, height=height, width=width)
-        images = self.run_jobs(jobs, steps=steps, guidance_scale=guidance_scale, control_scale=control_scale,
-                               negative_prompt=negative_prompt, eta=eta, batch_size=batch_size)
+        images = self.run_jobs(
+            jobs,
+            steps=steps,
+            guidance_scale=guidance_scale,
+            control_scale=control_scale,
+            negative_prompt=negative_prompt,
+            eta=eta,
+            batch_size=batch_size,
+        )
         blends = None
         if blend:
             from gazefusion.smaps import jet_overlay
 
             blends = [jet_overlay(im, j.smap, alpha=0.5) for im, j in zip(images, jobs, strict=True)]
         return GazeFusionOutput(
-            images=images, prompts=[j.prompt for j in jobs], seeds=[j.seed for j in jobs],
-            smaps=[j.smap for j in jobs], smap_sources=[j.smap_source for j in jobs],
-            params=self.params(steps=steps, guidance_scale=guidance_scale, control_scale=control_scale,
-                               negative_prompt=negative_prompt, eta=eta),
+            images=images,
+            prompts=[j.prompt for j in jobs],
+            seeds=[j.seed for j in jobs],
+            smaps=[j.smap for j in jobs],
+            smap_sources=[j.smap_source for j in jobs],
+            params=self.params(
+                steps=steps,
+                guidance_scale=guidance_scale,
+                control_scale=control_scale,
+                negative_prompt=negative_prompt,
+                eta=eta,
+            ),
             blends=blends,
         )
 

@@ -67,8 +67,11 @@ def generation_record(pipe: GazeFusionPipeline, job: Job, params: dict[str, Any]
             "height": int(job.smap.shape[0]),
             "width": int(job.smap.shape[1]),
         },
-        "model": {"model_id": pipe.model_id, "weight_hash": pipe.weight_hash,
-                  **{k: description.get(k) for k in ("source", "path")}},
+        "model": {
+            "model_id": pipe.model_id,
+            "weight_hash": pipe.weight_hash,
+            **{k: description.get(k) for k in ("source", "path")},
+        },
         "params": params,
     }
     return json.loads(json.dumps(record, default=str))
@@ -87,14 +90,25 @@ def _blend_path(png: Path) -> Path:
     return png.with_name(f"{png.stem}_blend.png")
 
 
-def generate_to_folder(pipe: GazeFusionPipeline, prompts: str | Sequence[str],
-                       smaps: SmapInput | Sequence[SmapInput], seeds: int | Sequence[int],
-                       out_dir: str | os.PathLike, *, num_samples: int | None = None,
-                       steps: int = DEFAULT_STEPS, guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
-                       control_scale: float = DEFAULT_CONTROL_SCALE, negative_prompt: str | None = None,
-                       eta: float = DEFAULT_ETA, height: int | None = None, width: int | None = None,
-                       batch_size: int = 1, blend: bool = False,
-                       on_image: Callable[[int], None] | None = None) -> FolderRun:
+def generate_to_folder(
+    pipe: GazeFusionPipeline,
+    prompts: str | Sequence[str],
+    smaps: SmapInput | Sequence[SmapInput],
+    seeds: int | Sequence[int],
+    out_dir: str | os.PathLike,
+    *,
+    num_samples: int | None = None,
+    steps: int = DEFAULT_STEPS,
+    guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+    control_scale: float = DEFAULT_CONTROL_SCALE,
+    negative_prompt: str | None = None,
+    eta: float = DEFAULT_ETA,
+    height: int | None = None,
+    width: int | None = None,
+    batch_size: int = 1,
+    blend: bool = False,
+    on_image: Callable[[int], None] | None = None,
+) -> FolderRun:
     """Generate every (prompt, smap) pair for every seed into ``out_dir``, skipping finished images.
 
     ``prompts``/``smaps``/``seeds``/``num_samples`` mean what they mean for
@@ -106,8 +120,13 @@ def generate_to_folder(pipe: GazeFusionPipeline, prompts: str | Sequence[str],
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     jobs = pipe.prepare_jobs(prompts, smaps, seed=seeds, num_samples=num_samples, height=height, width=width)
-    params = pipe.params(steps=steps, guidance_scale=guidance_scale, control_scale=control_scale,
-                         negative_prompt=negative_prompt, eta=eta)
+    params = pipe.params(
+        steps=steps,
+        guidance_scale=guidance_scale,
+        control_scale=control_scale,
+        negative_prompt=negative_prompt,
+        eta=eta,
+    )
     paths, todo = [], []
     for job in jobs:
         png = out / f"{image_stem(job)}.png"
@@ -122,10 +141,16 @@ def generate_to_folder(pipe: GazeFusionPipeline, prompts: str | Sequence[str],
 
     versions = library_versions()
     for start in range(0, len(todo), batch_size):
-        chunk = todo[start:start + batch_size]
-        images = pipe.run_jobs([job for job, _, _ in chunk], steps=steps, guidance_scale=guidance_scale,
-                               control_scale=control_scale, negative_prompt=negative_prompt, eta=eta,
-                               batch_size=batch_size)
+        chunk = todo[start : start + batch_size]
+        images = pipe.run_jobs(
+            [job for job, _, _ in chunk],
+            steps=steps,
+            guidance_scale=guidance_scale,
+            control_scale=control_scale,
+            negative_prompt=negative_prompt,
+            eta=eta,
+            batch_size=batch_size,
+        )
         for (job, png, record), image in zip(chunk, images, strict=True):
             write_rgb(png, image)
             files = {"image": png.name}
@@ -133,10 +158,15 @@ def generate_to_folder(pipe: GazeFusionPipeline, prompts: str | Sequence[str],
                 blend_png = _blend_path(png)
                 write_rgb(blend_png, jet_overlay(image, job.smap, alpha=0.5))
                 files["blend"] = blend_png.name
-            atomic_write_json(png.with_suffix(".json"), {
-                "sidecar_version": SIDECAR_VERSION, "generation": record, "files": files,
-                "versions": versions,
-            })
+            atomic_write_json(
+                png.with_suffix(".json"),
+                {
+                    "sidecar_version": SIDECAR_VERSION,
+                    "generation": record,
+                    "files": files,
+                    "versions": versions,
+                },
+            )
             if on_image is not None:
                 on_image(1)
     return FolderRun(images=paths, generated=len(todo), skipped=len(jobs) - len(todo))

@@ -29,8 +29,13 @@ def snap_to_multiple(size: int, multiple: int) -> int:
     return max(multiple, int(size / multiple + 0.5) * multiple)
 
 
-def fit_smap(smap: np.ndarray, height: int | None = None, width: int | None = None,
-             multiple: int = 8, name: str = "smap") -> np.ndarray:
+def fit_smap(
+    smap: np.ndarray,
+    height: int | None = None,
+    width: int | None = None,
+    multiple: int = 8,
+    name: str = "smap",
+) -> np.ndarray:
     """Return ``smap`` at the output size, resizing it (with a :class:`SmapResizedWarning`) if needed.
 
     The resize is :func:`gazefusion.smaps.resize_smap` (antialiased bilinear on the float map).
@@ -49,8 +54,11 @@ def fit_smap(smap: np.ndarray, height: int | None = None, width: int | None = No
         reasons.append(f"requested size {height or h0}x{width or w0} (HxW)")
     if (height or h0) % multiple or (width or w0) % multiple:
         reasons.append(f"sides must be multiples of {multiple}")
-    warnings.warn(f"{name} resized from {h0}x{w0} to {h}x{w} (HxW): {'; '.join(reasons)}",
-                  SmapResizedWarning, stacklevel=3)
+    warnings.warn(
+        f"{name} resized from {h0}x{w0} to {h}x{w} (HxW): {'; '.join(reasons)}",
+        SmapResizedWarning,
+        stacklevel=3,
+    )
     from gazefusion.smaps import resize_smap
 
     return resize_smap(smap, (w, h))

@@ -60,7 +60,7 @@ def frame_chunks(n_frames: int, chunk_size: int) -> list[list[int]]:
     chunks = [list(range(min(chunk_size, n_frames)))]
     rest = list(range(chunk_size, n_frames))
     step = chunk_size - 1
-    chunks += [[0, *rest[i:i + step]] for i in range(0, len(rest), step)]
+    chunks += [[0, *rest[i : i + step]] for i in range(0, len(rest), step)]
     return chunks
 
 
@@ -83,12 +83,21 @@ def cross_frame_attention(pipe: GazeFusionPipeline, batch_size: int) -> Iterator
             m.set_attn_processor(procs)
 
 
-def generate_video(pipe: GazeFusionPipeline, prompt: str, smaps: Sequence[np.ndarray], *,
-                   seed: int = DEFAULT_SEED, steps: int = DEFAULT_STEPS,
-                   guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
-                   control_scale: float = DEFAULT_CONTROL_SCALE, negative_prompt: str | None = None,
-                   eta: float = DEFAULT_ETA, height: int | None = None, width: int | None = None,
-                   chunk_size: int = 8) -> VideoOutput:
+def generate_video(
+    pipe: GazeFusionPipeline,
+    prompt: str,
+    smaps: Sequence[np.ndarray],
+    *,
+    seed: int = DEFAULT_SEED,
+    steps: int = DEFAULT_STEPS,
+    guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+    control_scale: float = DEFAULT_CONTROL_SCALE,
+    negative_prompt: str | None = None,
+    eta: float = DEFAULT_ETA,
+    height: int | None = None,
+    width: int | None = None,
+    chunk_size: int = 8,
+) -> VideoOutput:
     """Generate one frame per smap (float32 (H, W) in [0, 1], all of one size) for ``prompt``.
 
     Defaults are the still-image defaults (DDIM 50, CFG 9.0, eta 0, strength 1.0); Text2Video-Zero
@@ -108,16 +117,19 @@ def generate_video(pipe: GazeFusionPipeline, prompt: str, smaps: Sequence[np.nda
     shapes = {np.shape(s) for s in smaps}
     if len(shapes) != 1:
         raise UserInputError(f"smaps: expected one size for every frame, found {sorted(shapes)}")
-    validated = [np.asarray(smaps_module.validate_smap(s, name=f"smap of frame {k}"), dtype=np.float32)
-                 for k, s in enumerate(smaps)]
+    validated = [
+        np.asarray(smaps_module.validate_smap(s, name=f"smap of frame {k}"), dtype=np.float32)
+        for k, s in enumerate(smaps)
+    ]
     first = fit_smap(validated[0], height, width, pipe.size_multiple, name="smaps")
     fitted = [first] + [fit_smap(s, *first.shape, pipe.size_multiple) for s in validated[1:]]
     h, w = first.shape
 
     sd = pipe.sd
     shape = (1, sd.unet.config.in_channels, h // pipe.size_multiple, w // pipe.size_multiple)
-    noise = randn_tensor(shape, generator=torch.Generator("cpu").manual_seed(seed), device=pipe.device,
-                         dtype=pipe.dtype)  # as the still-image pipeline draws it: frame 1 = still image
+    noise = randn_tensor(
+        shape, generator=torch.Generator("cpu").manual_seed(seed), device=pipe.device, dtype=pipe.dtype
+    )  # as the still-image pipeline draws it: frame 1 = still image
 
     frames: list[np.ndarray] = []
     with cross_frame_attention(pipe, batch_size=2 if guidance_scale > 1.0 else 1):
@@ -125,14 +137,27 @@ def generate_video(pipe: GazeFusionPipeline, prompt: str, smaps: Sequence[np.nda
             out = sd(
                 prompt=[prompt] * len(idx),
                 image=smaps_to_hint([fitted[i] for i in idx]),
-                height=h, width=w, num_inference_steps=steps, guidance_scale=guidance_scale,
+                height=h,
+                width=w,
+                num_inference_steps=steps,
+                guidance_scale=guidance_scale,
                 negative_prompt=None if negative_prompt is None else [negative_prompt] * len(idx),
-                eta=eta, controlnet_conditioning_scale=float(control_scale), guess_mode=False,
-                latents=noise.repeat(len(idx), 1, 1, 1), output_type="np",
+                eta=eta,
+                controlnet_conditioning_scale=float(control_scale),
+                guess_mode=False,
+                latents=noise.repeat(len(idx), 1, 1, 1),
+                output_type="np",
             )
             images = [to_uint8(im) for im in out.images]
             frames.extend(images if n == 0 else images[1:])  # later chunks start with the anchor frame
-    params = pipe.params(steps=steps, guidance_scale=guidance_scale, control_scale=control_scale,
-                         negative_prompt=negative_prompt, eta=eta)
-    params.update(seed=int(seed), frames=len(frames), chunk_size=chunk_size, mode="text2video-zero controlnet")
+    params = pipe.params(
+        steps=steps,
+        guidance_scale=guidance_scale,
+        control_scale=control_scale,
+        negative_prompt=negative_prompt,
+        eta=eta,
+    )
+    params.update(
+        seed=int(seed), frames=len(frames), chunk_size=chunk_size, mode="text2video-zero controlnet"
+    )
     return VideoOutput(frames=frames, smaps=fitted, params=params)

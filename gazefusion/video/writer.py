@@ -25,16 +25,27 @@ def write_video(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: floa
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in VIDEO_FORMATS:
-        raise UserInputError(f"video path: expected a {' or '.join(VIDEO_FORMATS)} file, found {target.name!r}")
+        raise UserInputError(
+            f"video path: expected a {' or '.join(VIDEO_FORMATS)} file, found {target.name!r}"
+        )
     if fps <= 0:
         raise UserInputError(f"fps: expected > 0, found {fps}")
     stack = np.stack([np.asarray(f, dtype=np.uint8) for f in frames])
     with atomic_path(target) as tmp:
         if suffix == ".mp4":
             if stack.shape[1] % 2 or stack.shape[2] % 2:
-                raise UserInputError(f"video size: MP4 needs even sides, found {stack.shape[2]}x{stack.shape[1]}")
-            iio.imwrite(tmp, stack, plugin="FFMPEG", fps=fps, codec="libx264", macro_block_size=1,
-                        pixelformat="yuv420p")
+                raise UserInputError(
+                    f"video size: MP4 needs even sides, found {stack.shape[2]}x{stack.shape[1]}"
+                )
+            iio.imwrite(
+                tmp,
+                stack,
+                plugin="FFMPEG",
+                fps=fps,
+                codec="libx264",
+                macro_block_size=1,
+                pixelformat="yuv420p",
+            )
         else:
             iio.imwrite(tmp, stack, plugin="pillow", duration=1000.0 / fps, loop=0)
     return target

@@ -40,8 +40,12 @@ def test_defaults_tiny_model_notice_and_sidecars(tmp_path, capsys):
     assert "tiny random" in captured.out
     assert "notice:" in captured.err and "resized" in captured.err
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["0000_a-sailboat-on-the-sea_seed123.png", "0000_a-sailboat-on-the-sea_seed123_blend.png",
-                    "0000_a-sailboat-on-the-sea_seed124.png", "0000_a-sailboat-on-the-sea_seed124_blend.png"]
+    assert pngs == [
+        "0000_a-sailboat-on-the-sea_seed123.png",
+        "0000_a-sailboat-on-the-sea_seed123_blend.png",
+        "0000_a-sailboat-on-the-sea_seed124.png",
+        "0000_a-sailboat-on-the-sea_seed124_blend.png",
+    ]
     sidecar = json.loads((out / "0000_a-sailboat-on-the-sea_seed124.json").read_text())
     gen = sidecar["generation"]
     assert (gen["prompt"], gen["seed"]) == ("a sailboat on the sea", 124)
@@ -61,17 +65,39 @@ def test_prompts_file(tmp_path, capsys):
     smap = tmp_path / "map.png"
     Image.fromarray(np.full((32, 32), 90, np.uint8), mode="L").save(smap)
     out = tmp_path / "out"
-    code = run_cli(["generate", "--smap", str(smap), "--prompts", str(prompts), "--num-samples", "1",
-                    "--steps", "1", "--seed", "5", "--no-blend", "--out", str(out)])
+    code = run_cli(
+        [
+            "generate",
+            "--smap",
+            str(smap),
+            "--prompts",
+            str(prompts),
+            "--num-samples",
+            "1",
+            "--steps",
+            "1",
+            "--seed",
+            "5",
+            "--no-blend",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
-    assert sorted(p.name for p in out.glob("*.png")) == ["0000_a-red-apple_seed5.png", "0001_a-blue-car_seed5.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == [
+        "0000_a-red-apple_seed5.png",
+        "0001_a-blue-car_seed5.png",
+    ]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    pytest.param(["--smap", "/nonexistent/map.png"], "map.png", id="missing-smap"),
-    pytest.param(["--smap", "smap1", "--dtype", "fp64"], "--dtype", id="bad-dtype"),
-    pytest.param(["--video", "--format", "avi"], "--format", id="bad-video-format"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--smap", "/nonexistent/map.png"], "map.png", id="missing-smap"),
+        pytest.param(["--smap", "smap1", "--dtype", "fp64"], "--dtype", id="bad-dtype"),
+        pytest.param(["--video", "--format", "avi"], "--format", id="bad-video-format"),
+    ],
+)
 def test_user_errors_exit_2_with_one_line(tmp_path, capsys, args, message):
     code = run_cli(["generate", "--steps", "1", "--out", str(tmp_path), *args])
     err = capsys.readouterr().err
@@ -89,12 +115,28 @@ def test_video_from_keyframed_spec(tmp_path, capsys):
         "center = [{ t = 0.0, value = [6, 16] }, { t = 1.0, value = [26, 16] }]\nsigma = 5\n"
     )
     out = tmp_path / "out"
-    code = run_cli(["generate", "--video", "--frames", "3", "--smap", str(spec),
-                    "--steps", "1", "--seed", "3", "--out", str(out)])
+    code = run_cli(
+        [
+            "generate",
+            "--video",
+            "--frames",
+            "3",
+            "--smap",
+            str(spec),
+            "--steps",
+            "1",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     mp4 = out / "a-sailboat-on-the-sea_seed3.mp4"
     frames = iio.imread(mp4, plugin="FFMPEG")
     assert frames.shape[:3] == (3, 32, 32)
     meta = json.loads(mp4.with_suffix(".json").read_text())
-    assert [s.endswith(f"t={t:g}") for s, t in zip(meta["smap_sources"], (0, 0.5, 1), strict=True)] == [True] * 3
+    assert [s.endswith(f"t={t:g}") for s, t in zip(meta["smap_sources"], (0, 0.5, 1), strict=True)] == [
+        True
+    ] * 3
     assert len(set(meta["hint_sha256"])) == 3  # the smap moves

@@ -32,11 +32,14 @@ def smap_file(tmp_path):
 
 def test_writes_png_and_complete_sidecar(pipe, smap_file, tmp_path):
     out = tmp_path / "out"
-    run = generate_to_folder(pipe, ["a sailboat on the sea"], [str(smap_file)], 5, out, num_samples=2,
-                             steps=STEPS, blend=True)
+    run = generate_to_folder(
+        pipe, ["a sailboat on the sea"], [str(smap_file)], 5, out, num_samples=2, steps=STEPS, blend=True
+    )
     assert run.generated == 2 and run.skipped == 0
-    assert [p.name for p in run.images] == ["0000_a-sailboat-on-the-sea_seed5.png",
-                                            "0000_a-sailboat-on-the-sea_seed6.png"]
+    assert [p.name for p in run.images] == [
+        "0000_a-sailboat-on-the-sea_seed5.png",
+        "0000_a-sailboat-on-the-sea_seed6.png",
+    ]
     for png, seed in zip(run.images, (5, 6), strict=True):
         sidecar = json.loads(png.with_suffix(".json").read_text())
         gen = sidecar["generation"]
@@ -55,9 +58,15 @@ def test_writes_png_and_complete_sidecar(pipe, smap_file, tmp_path):
         assert set(sidecar["versions"]) >= {"torch", "diffusers", "transformers", "gazefusion"}
         assert (out / sidecar["files"]["blend"]).is_file()
         # the sidecar regenerates the image
-        again = pipe(gen["prompt"], str(smap_file), seed=[gen["seed"]], steps=params["steps"],
-                     guidance_scale=params["guidance_scale"], control_scale=params["control_scale"],
-                     eta=params["eta"]).images[0]
+        again = pipe(
+            gen["prompt"],
+            str(smap_file),
+            seed=[gen["seed"]],
+            steps=params["steps"],
+            guidance_scale=params["guidance_scale"],
+            control_scale=params["control_scale"],
+            eta=params["eta"],
+        ).images[0]
         np.testing.assert_array_equal(np.asarray(Image.open(png)), again)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
@@ -70,8 +79,9 @@ def test_resume_skips_finished_and_redoes_changed(pipe, smap_file, tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in first.images}
 
     seen = []
-    second = generate_to_folder(pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, on_image=seen.append,
-                                **kwargs)
+    second = generate_to_folder(
+        pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, on_image=seen.append, **kwargs
+    )
     assert (second.generated, second.skipped) == (0, 2)
     assert sum(seen) == 2
     assert {p: p.stat().st_mtime_ns for p in second.images} == stamps
@@ -80,10 +90,13 @@ def test_resume_skips_finished_and_redoes_changed(pipe, smap_file, tmp_path):
     third = generate_to_folder(pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, **kwargs)
     assert (third.generated, third.skipped) == (1, 1)
 
-    changed = generate_to_folder(pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, num_samples=1,
-                                 steps=2)
+    changed = generate_to_folder(
+        pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, num_samples=1, steps=2
+    )
     assert changed.generated == 2
-    assert json.loads(changed.images[0].with_suffix(".json").read_text())["generation"]["params"]["steps"] == 2
+    assert (
+        json.loads(changed.images[0].with_suffix(".json").read_text())["generation"]["params"]["steps"] == 2
+    )
 
 
 def test_array_smaps_are_recorded_by_hash(pipe, tmp_path):

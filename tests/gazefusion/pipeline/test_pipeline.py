@@ -82,8 +82,11 @@ def test_batch_equals_per_sample_runs(pipe):
     batched = pipe(prompts, smaps, seed=[3, 11], steps=STEPS, batch_size=4)
     assert batched.prompts == [prompts[0], prompts[0], prompts[1], prompts[1]]
     assert batched.seeds == [3, 11, 3, 11]
-    singles = [pipe(p, s, seed=[sd], steps=STEPS).images[0]
-               for p, s in zip(prompts, smaps, strict=True) for sd in (3, 11)]
+    singles = [
+        pipe(p, s, seed=[sd], steps=STEPS).images[0]
+        for p, s in zip(prompts, smaps, strict=True)
+        for sd in (3, 11)
+    ]
     for got, want in zip(batched.images, singles, strict=True):
         assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
 
@@ -99,15 +102,26 @@ def test_control_scale_zero_equals_plain_stable_diffusion(pipe, tiny_components)
     from diffusers import StableDiffusionPipeline
 
     sd = StableDiffusionPipeline(
-        vae=tiny_components["vae"], text_encoder=tiny_components["text_encoder"],
-        tokenizer=tiny_components["tokenizer"], unet=tiny_components["unet"],
-        scheduler=pipe.sd.scheduler, safety_checker=None, feature_extractor=None,
+        vae=tiny_components["vae"],
+        text_encoder=tiny_components["text_encoder"],
+        tokenizer=tiny_components["tokenizer"],
+        unet=tiny_components["unet"],
+        scheduler=pipe.sd.scheduler,
+        safety_checker=None,
+        feature_extractor=None,
         requires_safety_checker=False,
     )
     sd.set_progress_bar_config(disable=True)
     ours = run(pipe, blob(5, 20), seed=9, control_scale=0.0).images[0]
-    plain = sd("a sailboat on the sea", height=SIZE, width=SIZE, num_inference_steps=STEPS, guidance_scale=9.0,
-               generator=[torch.Generator("cpu").manual_seed(9)], output_type="np").images[0]
+    plain = sd(
+        "a sailboat on the sea",
+        height=SIZE,
+        width=SIZE,
+        num_inference_steps=STEPS,
+        guidance_scale=9.0,
+        generator=[torch.Generator("cpu").manual_seed(9)],
+        output_type="np",
+    ).images[0]
     np.testing.assert_array_equal(ours, (plain * 255).round().astype(np.uint8))
     controlled = run(pipe, blob(5, 20), seed=9).images[0]
     assert np.abs(ours.astype(int) - controlled.astype(int)).mean() > 0.1  # the control matters at 1.0
@@ -132,9 +146,17 @@ def test_call_defaults_are_the_originals(pipe):
         return SimpleNamespace(images=np.zeros((n, kwargs["height"], kwargs["width"], 3), np.float32))
 
     real = pipe.sd
-    pipe.sd = type("SpySD", (), {"__call__": lambda self, **kw: fake_sd(**kw), "vae_scale_factor": 8,
-                                 "scheduler": real.scheduler, "unet": real.unet,
-                                 "_execution_device": torch.device("cpu")})()
+    pipe.sd = type(
+        "SpySD",
+        (),
+        {
+            "__call__": lambda self, **kw: fake_sd(**kw),
+            "vae_scale_factor": 8,
+            "scheduler": real.scheduler,
+            "unet": real.unet,
+            "_execution_device": torch.device("cpu"),
+        },
+    )()
     out = pipe(smap=np.zeros((64, 48), np.float32))
     assert out.prompts == ["a sailboat on the sea"] * 2
     assert out.seeds == [123, 124]
@@ -174,14 +196,17 @@ def test_matching_smap_is_not_resized(pipe):
     np.testing.assert_array_equal(out.smaps[0], smap)
 
 
-@pytest.mark.parametrize(("prompt", "smap", "match"), [
-    pytest.param("a boat", np.full((32, 32), np.nan, np.float32), "NaN", id="nan-smap"),
-    pytest.param([], np.zeros((32, 32), np.float32), "empty", id="empty-prompts"),
-    pytest.param("a boat", [], "empty", id="empty-smaps"),
-    pytest.param(["a", "b"], [np.zeros((32, 32), np.float32)] * 3, "equal length", id="length-mismatch"),
-    pytest.param("a boat", "/nonexistent/map.png", "map.png", id="missing-file"),
-    pytest.param("a boat", np.full((32, 32), 1.5, np.float32), r"\[0, 1\]", id="out-of-range"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "smap", "match"),
+    [
+        pytest.param("a boat", np.full((32, 32), np.nan, np.float32), "NaN", id="nan-smap"),
+        pytest.param([], np.zeros((32, 32), np.float32), "empty", id="empty-prompts"),
+        pytest.param("a boat", [], "empty", id="empty-smaps"),
+        pytest.param(["a", "b"], [np.zeros((32, 32), np.float32)] * 3, "equal length", id="length-mismatch"),
+        pytest.param("a boat", "/nonexistent/map.png", "map.png", id="missing-file"),
+        pytest.param("a boat", np.full((32, 32), 1.5, np.float32), r"\[0, 1\]", id="out-of-range"),
+    ],
+)
 def test_bad_inputs_raise_user_input_error(pipe, prompt, smap, match):
     with pytest.raises(UserInputError, match=match):
         pipe(prompt, smap, steps=1)
@@ -210,3 +235,11 @@ def test_memory_savings_keep_results(tiny_components, fresh_tiny_components):
     pipe.enable_memory_savings(attention_slicing=True, vae_slicing=True)
     sliced = run(pipe, blob(9, 9)).images[0]
     assert np.abs(sliced.astype(int) - reference.astype(int)).max() <= 1
+
+
+def test_bf16_runs_and_fp32_is_the_cpu_default(tiny_components, fresh_tiny_components):
+    assert GazeFusionPipeline.from_components(tiny_components, device="cpu").dtype == torch.float32
+    pipe = GazeFusionPipeline.from_components(fresh_tiny_components, device="cpu", dtype="bf16")
+    assert pipe.dtype == torch.bfloat16 and pipe.sd.controlnet.dtype == torch.bfloat16
+    out = run(pipe, blob(16, 16), steps=1)
+    assert out.images[0].dtype == np.uint8 and out.params["dtype"] == "bfloat16"

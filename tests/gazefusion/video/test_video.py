@@ -16,8 +16,10 @@ SIZE = 32
 
 def moving_blob(n: int) -> list[np.ndarray]:
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
-    return [np.exp(-((xx - (6 + 20 * k / max(n - 1, 1))) ** 2 + (yy - 16) ** 2) / 30.0).astype(np.float32)
-            for k in range(n)]
+    return [
+        np.exp(-((xx - (6 + 20 * k / max(n - 1, 1))) ** 2 + (yy - 16) ** 2) / 30.0).astype(np.float32)
+        for k in range(n)
+    ]
 
 
 @pytest.fixture()
@@ -49,10 +51,13 @@ def test_cross_frame_attention_installed_on_unet_and_controlnet_then_restored(pi
     def spy(name):
         def hook(module, args, kwargs):
             seen[name] = {type(p) for p in module.attn_processors.values()}
+
         return hook
 
-    handles = [pipe.sd.unet.register_forward_pre_hook(spy("unet"), with_kwargs=True),
-               pipe.sd.controlnet.register_forward_pre_hook(spy("controlnet"), with_kwargs=True)]
+    handles = [
+        pipe.sd.unet.register_forward_pre_hook(spy("unet"), with_kwargs=True),
+        pipe.sd.controlnet.register_forward_pre_hook(spy("controlnet"), with_kwargs=True),
+    ]
     try:
         generate_video(pipe, "a boat", moving_blob(2), steps=1)
     finally:
