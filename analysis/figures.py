@@ -101,7 +101,9 @@ def plot_power(curve: pd.DataFrame, stem: str | Path, target_power: float = 0.8)
             ax.errorbar(
                 grp["participants"],
                 grp["power"],
-                yerr=[grp["power"] - grp["power_ci_low"], grp["power_ci_high"] - grp["power"]],
+                yerr=np.clip(
+                    [grp["power"] - grp["power_ci_low"], grp["power_ci_high"] - grp["power"]], 0, None
+                ),
                 marker="o",
                 capsize=2,
                 label=f"{s} stimuli",

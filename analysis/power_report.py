@@ -22,12 +22,23 @@ def write_power_report(
     on_sim: Callable[[], None] | None = None,
 ) -> Path:
     """Run :func:`analysis.power.power_curve` and write the report folder; returns ``report.md``."""
+    setup = setup or PowerSetup()
+    curve = power_curve(effects, participants, stimuli, sims, setup, on_sim=on_sim)
+    return write_power_files(curve, out_dir, setup, target_power)
+
+
+def write_power_files(
+    curve, out_dir: str | os.PathLike, setup: PowerSetup, target_power: float = 0.8
+) -> Path:
+    """Write the tables, figure and ``report.md`` of a :func:`analysis.power.power_curve` table."""
     from gazefusion.utils.atomic import atomic_write_json, atomic_write_text
 
-    setup = setup or PowerSetup()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    curve = power_curve(effects, participants, stimuli, sims, setup, on_sim=on_sim)
+    effects = sorted(curve["effect"].unique())
+    participants = sorted(curve["participants"].unique())
+    stimuli = sorted(curve["stimuli"].unique())
+    sims = int(curve["sims"].iloc[0])
     designs = smallest_designs(curve, target_power)
     write_table(curve, out / "power")
     write_table(designs, out / "designs")

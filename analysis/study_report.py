@@ -4,7 +4,7 @@
 (:mod:`analysis.fixations`), scores them (:mod:`analysis.alignment`) and writes to a folder:
 
 - ``scores.csv`` (participant x stimulus x predictor x metric) and ``pooled.csv`` (fixations of all
-  participants pooled per stimulus), ``fixations.csv``;
+  participants pooled per stimulus, summarised in ``pooled_summary.csv/.md``), ``fixations.csv``;
 - ``summary.csv/.md``: mean and bootstrap 95% CI over stimuli of the participant-averaged scores;
 - ``tests.csv/.md``: paired tests across stimuli (target vs shuffled target, target vs centre
   bias, ceiling vs target; guided vs unguided images paired by item) with Holm-adjusted p,
@@ -151,6 +151,8 @@ def write_study_report(
     scores.to_csv(out / "scores.csv", index=False)
     pooled.to_csv(out / "pooled.csv", index=False)
 
+    pooled_summary = summarize(pooled.assign(label=label_rows(pooled, guided)), ["metric", "label"])
+    write_table(pooled_summary, out / "pooled_summary")
     per_stim = per_stimulus(scores)
     per_stim["label"] = label_rows(per_stim, guided)
     summary = summarize(per_stim, ["metric", "label"])
@@ -180,6 +182,10 @@ def write_study_report(
         "## Mean and 95% CI over stimuli",
         "",
         summary.to_markdown(index=False, floatfmt=".3g"),
+        "",
+        "## Pooled over participants (the fixations of all participants per stimulus)",
+        "",
+        pooled_summary.to_markdown(index=False, floatfmt=".3g"),
         "",
         "## Paired tests across stimuli (two-sided; Holm over the table)",
         "",

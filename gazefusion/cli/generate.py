@@ -166,9 +166,15 @@ def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common) -> None:
         maps.append(array)
         sources.append(source)
     with progress_bar() as bar:
-        task = bar.add_task("video", total=None)
-        result = generate_video(pipe, prompts[0], maps, seed=seed, **common)
-        bar.update(task, total=1, completed=1)
+        task = bar.add_task("video (denoising steps)", total=None)
+        result = generate_video(
+            pipe,
+            prompts[0],
+            maps,
+            seed=seed,
+            on_step=lambda total: bar.update(task, total=total, advance=1),
+            **common,
+        )
     path = write_video(result.frames, out / f"{slugify(prompts[0])}_seed{seed}.{fmt}", fps=fps)
     from gazefusion.pipeline.provenance import array_sha256, library_versions
 

@@ -247,7 +247,9 @@ class GazeFusionPipeline:
         if vae_slicing:
             self.sd.vae.enable_slicing()
         if cpu_offload:
-            self.sd.enable_model_cpu_offload()
+            if self.device.type == "cpu":
+                raise UserInputError("--cpu-offload: expected a GPU device, found cpu (offload needs a GPU)")
+            self.sd.enable_model_cpu_offload(device=self.device)
             self._device = None
 
     @property

@@ -14,7 +14,7 @@ dropped). With the same seed, frame 1 equals the still image of the same prompt 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,11 +97,13 @@ def generate_video(
     height: int | None = None,
     width: int | None = None,
     chunk_size: int = 8,
+    on_step: Callable[[int], None] | None = None,
 ) -> VideoOutput:
     """Generate one frame per smap (float32 (H, W) in [0, 1], all of one size) for ``prompt``.
 
     Defaults are the still-image defaults (DDIM 50, CFG 9.0, eta 0, strength 1.0); Text2Video-Zero
-    itself used DDIM 20 with an added and a negative prompt in its ControlNet mode.
+    itself used DDIM 20 with an added and a negative prompt in its ControlNet mode. ``on_step(total)``
+    is called after every denoising step with the number of steps of the whole video.
     """
     import torch
     from diffusers.utils.torch_utils import randn_tensor
@@ -131,9 +133,16 @@ def generate_video(
         shape, generator=torch.Generator("cpu").manual_seed(seed), device=pipe.device, dtype=pipe.dtype
     )  # as the still-image pipeline draws it: frame 1 = still image
 
+    chunks = frame_chunks(len(fitted), chunk_size)
+
+    def step_callback(_pipe, _i, _t, tensors):
+        if on_step is not None:
+            on_step(steps * len(chunks))
+        return tensors
+
     frames: list[np.ndarray] = []
     with cross_frame_attention(pipe, batch_size=2 if guidance_scale > 1.0 else 1):
-        for n, idx in enumerate(frame_chunks(len(fitted), chunk_size)):
+        for n, idx in enumerate(chunks):
             out = sd(
                 prompt=[prompt] * len(idx),
                 image=smaps_to_hint([fitted[i] for i in idx]),
@@ -147,6 +156,7 @@ def generate_video(
                 guess_mode=False,
                 latents=noise.repeat(len(idx), 1, 1, 1),
                 output_type="np",
+                callback_on_step_end=step_callback,
             )
             images = [to_uint8(im) for im in out.images]
             frames.extend(images if n == 0 else images[1:])  # later chunks start with the anchor frame

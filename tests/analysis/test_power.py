@@ -69,3 +69,26 @@ def test_bad_inputs():
         PowerSetup(metric="cc")
     with pytest.raises(UserInputError, match="--stimuli"):
         power_curve([0.1], [2], [1], sims=1)
+
+
+def test_report_files_when_power_is_one(tmp_path):
+    """A Wilson bound a hair below 1 at power 1 must not break the figure (negative error bar)."""
+    from analysis.power_report import write_power_files
+
+    curve = pd.DataFrame(
+        {
+            "effect": 0.3,
+            "participants": [5, 10],
+            "stimuli": 20,
+            "power": [0.9, 1.0],
+            "power_ci_low": [0.8, 0.94],
+            "power_ci_high": [0.95, 1.0 - 1e-12],
+            "mean_diff": 0.5,
+            "mean_dz": 1.2,
+            "sims": 60,
+        }
+    )
+    report = write_power_files(curve, tmp_path, PowerSetup())
+    assert (tmp_path / "fig_power.png").is_file() and (tmp_path / "fig_power.pdf").is_file()
+    assert pd.read_csv(tmp_path / "designs.csv")["participants_needed"].iloc[0] == 5
+    assert "Fewest participants" in report.read_text()

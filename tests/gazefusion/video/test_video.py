@@ -33,8 +33,10 @@ def max_diff(a: np.ndarray, b: np.ndarray) -> int:
 
 def test_frames_count_shape_and_determinism(pipe):
     smaps = moving_blob(3)
-    a = generate_video(pipe, "a boat", smaps, seed=4, steps=STEPS)
+    steps_seen = []
+    a = generate_video(pipe, "a boat", smaps, seed=4, steps=STEPS, on_step=steps_seen.append)
     b = generate_video(pipe, "a boat", smaps, seed=4, steps=STEPS)
+    assert steps_seen == [STEPS] * STEPS  # one chunk: STEPS steps in all
     assert len(a.frames) == 3
     assert all(f.shape == (SIZE, SIZE, 3) and f.dtype == np.uint8 for f in a.frames)
     for fa, fb in zip(a.frames, b.frames, strict=True):
