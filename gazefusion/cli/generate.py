@@ -93,7 +93,9 @@ def generate(
         warnings.showwarning = _notice_printer(warnings.showwarning)
         pipe = GazeFusionPipeline.from_pretrained(model, device=device, dtype=dtype)
         notice = pipe.model_description.get("notice") if isinstance(pipe.model_description, dict) else None
-        console.print(notice or f"model: {pipe.model_id} ({pipe.weight_hash})", highlight=False)
+        console.print(
+            notice or f"model: {pipe.model_id} ({pipe.weight_hash})", highlight=False, soft_wrap=True
+        )
         pipe.enable_memory_savings(attention_slicing=attention_slicing, cpu_offload=cpu_offload)
         common = dict(
             steps=steps,
@@ -115,7 +117,7 @@ def _notice_printer(fallback):
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, SmapResizedWarning):
-            error_console.print(f"[yellow]notice:[/] {message}", highlight=False)
+            error_console.print(f"[yellow]notice:[/] {message}", highlight=False, soft_wrap=True)
         else:
             fallback(message, category, filename, lineno, file, line)
 
@@ -148,7 +150,11 @@ def _images(pipe, prompts, smap, seed, num_samples, batch_size, blend, out, comm
             on_image=lambda n: bar.advance(task, n),
             **common,
         )
-    console.print(f"{run.generated} image(s) written, {run.skipped} already there: {out}", highlight=False)
+    console.print(
+        f"{run.generated} image(s) written, {run.skipped} already there: {out}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common) -> None:
@@ -192,7 +198,7 @@ def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common) -> None:
             "versions": library_versions(),
         },
     )
-    console.print(f"video: {path} ({len(result.frames)} frames)", highlight=False)
+    console.print(f"video: {path} ({len(result.frames)} frames)", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
