@@ -264,7 +264,14 @@ def auc_shuffled(
         pixel = pixels[starts[i] : starts[i + 1]]
         ind = others[i]
         n_neg = min(pixel.size, ind.size)
-        order = np.argsort(_rng(seed).random((n_splits, ind.size)), axis=1)[:, :n_neg]
+        # The first n_neg of a random permutation = the n_neg smallest of iid uniform keys (as a
+        # set, which is all the ROC needs): argpartition instead of a full sort.
+        keys = _rng(seed).random((n_splits, ind.size))
+        order = (
+            np.argpartition(keys, n_neg - 1, axis=1)[:, :n_neg]
+            if n_neg < ind.size
+            else np.argsort(keys, axis=1)
+        )
         norm = _normaliser(flat[i])
         out[i] = auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, ind[order]]), step)
     return output(out, batched)
