@@ -252,14 +252,10 @@ def _html(md: str) -> str:
 
 
 def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
+    """Save ``fig`` as PNG and PDF beside each other (analysis.figures); return the PNG path."""
+    from analysis.figures import save_figure
 
-    from gazefusion.utils.atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)[0]
 
 
 def _plot_means(summary: pd.DataFrame, path: Path) -> Path:

@@ -81,7 +81,7 @@ def observer_fixations(observer, duration_s: float) -> np.ndarray:
     """(K, 2) fixation positions in smap pixels of ``observer`` over ``duration_s``, first (start)
     fixation excluded: the same positions as ``observer.fixations(duration_s)[1:]``, without
     building DataFrames (about 5x faster; ``tests/analysis/test_power.py`` checks they agree)."""
-    seg = observer._segments(duration_s)
+    seg = observer.segments(duration_s)
     fix = seg[(seg[:, 0] == 0) & (seg[:, 1] < duration_s)][1:]
     left, top, rw, rh = observer.stimulus_rect
     h, w = observer.smap.shape

@@ -172,7 +172,11 @@ class SimulatedObserver:
             self._blinks.append((self._blink_next, dur))
             self._blink_next += dur + self._next_blink_gap()
 
-    def _segments(self, until_s: float) -> np.ndarray:
+    def segments(self, until_s: float) -> np.ndarray:
+        """The scan path up to ``until_s`` (s) as a (K, 7) float array, one row per fixation or
+        saccade: kind (0 fixation, 1 saccade), onset_s, duration_s, x0, y0, x1, y1 (screen px,
+        without the accuracy offset). The cheap view for Monte-Carlo work; :meth:`events` is the
+        tabular one."""
         self._extend(until_s)
         return np.asarray(self._seg, dtype=np.float64)
 
@@ -187,7 +191,7 @@ class SimulatedObserver:
         t = np.asarray(times_s, dtype=np.float64)
         if t.size == 0:
             return np.empty(0), np.empty(0), np.empty(0, dtype=bool)
-        seg = self._segments(float(t.max()))
+        seg = self.segments(float(t.max()))
         i = np.searchsorted(seg[:, 1], t, side="right") - 1
         s = seg[np.clip(i, 0, len(seg) - 1)]
         frac = np.clip((t - s[:, 1]) / s[:, 2], 0.0, 1.0)
@@ -240,7 +244,7 @@ class SimulatedObserver:
         amplitude_deg and peak_velocity_deg_s (saccades)."""
         import pandas as pd
 
-        seg = self._segments(duration_s)
+        seg = self.segments(duration_s)
         seg = seg[seg[:, 1] < duration_s]
         end = np.minimum(seg[:, 1] + seg[:, 2], duration_s)
         (x0d, y0d), (x1d, y1d) = [self.geometry.pos_px_to_deg(seg[:, c], seg[:, c + 1]) for c in (3, 5)]
