@@ -13,39 +13,23 @@ SIM -> ``SIM``, NSS -> ``NSS``; AUC-Judd -> ``roc.general_roc(fixated, other pix
 AUC-Borji / shuffled -> ``general_roc`` on 100 splits of sampled negatives; information gain and
 EMD have none. Prints a Markdown table.
 
-Usage: .venv/bin/python benchmarks/metrics.py [--repeats 5] [--batch 1000] [--pysaliency-maps 100]
+Usage: .venv/bin/python benchmarks/bench_metrics.py [--repeats 5] [--batch 1000] [--pysaliency-maps 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-# This file is named like the package it measures: keep its folder off the import path.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+import numpy as np
+import torch
+from _common import median_seconds
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-import metrics  # noqa: E402
+import metrics
 
 N_FIX = 50
-
-
-def _median(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _smooth_maps(n: int, h: int, w: int, seed: int) -> np.ndarray:
@@ -113,13 +97,13 @@ def single_map(repeats: int) -> list[dict]:
     pts = _fixations(1, h, w, 3)[0]
     other_pts = np.concatenate(_fixations(10, h, w, 4))
     other = metrics.fixations_to_map(other_pts, (h, w)) > 0
-    floor = _median(lambda: np.sum(pred), repeats * 4)
+    floor = median_seconds(lambda: np.sum(pred), repeats * 4)
     ours = _our_calls(pred, dens, pts, other)
     theirs = _pysaliency_calls(pred, dens, pts, np.flatnonzero(other))
     rows = []
     for name, fn in ours.items():
-        t = _median(fn, repeats if name != "emd" else max(1, repeats // 2))
-        tp = _median(theirs[name], max(1, repeats // 2)) if name in theirs else None
+        t = median_seconds(fn, repeats if name != "emd" else max(1, repeats // 2))
+        tp = median_seconds(theirs[name], max(1, repeats // 2)) if name in theirs else None
         rows.append(
             {
                 "metric": name,

@@ -14,21 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import tempfile
-import time
 
 import numpy as np
-
-
-def _median_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from _common import median_seconds
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -56,7 +45,9 @@ def main(argv: list[str] | None = None) -> dict:
     for name in ["spectral-residual", "fine-grained", "itti-koch", "centre-bias"]:
         model = get_saliency_model(name)
         for size, img in images.items():
-            results[f"{name} {size} s/img"] = _median_time(lambda m=model, i=img: m.predict(i), args.repeats)
+            results[f"{name} {size} s/img"] = median_seconds(
+                lambda m=model, i=img: m.predict(i), args.repeats
+            )
 
     if not args.skip_emlnet:
         with tempfile.TemporaryDirectory() as tmp:
@@ -68,11 +59,11 @@ def main(argv: list[str] | None = None) -> dict:
                 )
                 model.load()
                 img = images["512x512"]
-                results[f"emlnet-{convention} 512x512 batch 1 s/img"] = _median_time(
+                results[f"emlnet-{convention} 512x512 batch 1 s/img"] = median_seconds(
                     lambda m=model, i=img: m.predict(i), args.repeats
                 )
                 batch = [img] * args.batch
-                t = _median_time(lambda m=model, b=batch: m.predict(b, batch_size=len(b)), args.repeats)
+                t = median_seconds(lambda m=model, b=batch: m.predict(b, batch_size=len(b)), args.repeats)
                 results[f"emlnet-{convention} 512x512 batch {args.batch} s/img"] = t / args.batch
             x = torch.rand(1, 3, 480, 640, device=args.device)
             net = model.network.to(args.device)
@@ -83,12 +74,12 @@ def main(argv: list[str] | None = None) -> dict:
                 if args.device.startswith("cuda"):
                     torch.cuda.synchronize()
 
-            results["emlnet network forward 480x640 s/img"] = _median_time(forward, args.repeats)
+            results["emlnet network forward 480x640 s/img"] = median_seconds(forward, args.repeats)
             pred = np.random.default_rng(1).random((480, 640)).astype(np.float32)
-            results["emlnet scorer post-processing to 512x512 s/img"] = _median_time(
+            results["emlnet scorer post-processing to 512x512 s/img"] = median_seconds(
                 lambda: scorer_output(pred, (512, 512)), args.repeats
             )
-            results["emlnet prepare post-processing to 512x512 s/img"] = _median_time(
+            results["emlnet prepare post-processing to 512x512 s/img"] = median_seconds(
                 lambda: prepare_output(torch.from_numpy(pred), (512, 512)), args.repeats
             )
     results["peak RSS MiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -18,29 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import median_seconds
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# run as a script, this folder comes first on sys.path, where benchmarks/metrics.py would shadow
-# the `metrics` package
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-
-def timed(fn, repeats: int = 3) -> float:
-    """Median seconds of ``fn()`` over ``repeats`` runs after one warm-up."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -71,7 +56,7 @@ def main() -> None:
     results: dict[str, object] = {"torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count()}
     gen = PipelineGenerator.load(args.model, steps=args.steps, guidance_scale=9.0, device="cpu")
     smap, _ = resolve_smap(builtin_names()[0], size=(args.size, args.size))
-    t = timed(lambda: gen.generate("a sailboat on the sea", smap, 0, 1.0, (args.size, args.size)))
+    t = median_seconds(lambda: gen.generate("a sailboat on the sea", smap, 0, 1.0, (args.size, args.size)))
     results["generation"] = {
         "model": gen.description,
         "size": args.size,
@@ -85,13 +70,13 @@ def main() -> None:
     scorer_costs = {}
     for name in available_saliency_models(usable_only=True):
         model = get_saliency_model(name, device="cpu")
-        scorer_costs[name] = timed(lambda m=model: m.predict([image]))
+        scorer_costs[name] = median_seconds(lambda m=model: m.predict([image]))
     results["scorers_s_per_map"] = {"size": args.score_size, **scorer_costs}
 
     smaps = [resolve_smap(n, size=(args.score_size, args.score_size))[0] for n in builtin_names()[:3]]
     targets = build_targets(["a", "b", "c"], smaps)
     pred = get_saliency_model("centre-bias").predict([image])[0]
-    t_metrics = timed(lambda: score_prediction(pred, targets["a"], DEFAULT_METRICS, seed=0))
+    t_metrics = median_seconds(lambda: score_prediction(pred, targets["a"], DEFAULT_METRICS, seed=0))
     results["metrics_s_per_pair"] = {
         "size": args.score_size,
         "metrics": list(DEFAULT_METRICS),

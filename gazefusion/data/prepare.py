@@ -172,11 +172,17 @@ class _Workers:
         self.rank = self.state.process_index
         self.world = self.state.num_processes
 
-    def share(self, items: Sequence[Any]) -> list[Any]:
-        return list(items[self.rank :: self.world])
-
     def barrier(self) -> None:
         self.state.wait_for_everyone()
+
+    def share_pending(self, pending: Sequence[Any]) -> list[Any]:
+        """This process's share of the ``pending`` items of a stage, once every process has listed them.
+
+        Each process lists what a stage's journal lacks before any of them appends to the journal.
+        """
+        mine = list(pending[self.rank :: self.world])
+        self.barrier()
+        return mine
 
 
 def _sources(raw_dir: Path) -> list[Path]:
@@ -200,8 +206,7 @@ def run_crop_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareReport,
     sources = _sources(Path(cfg.raw_dir))
     report.sources = len(sources)
     done = read_journal(state, "crop", "source")
-    pending = workers.share([p for p in sources if p.name not in done])
-    workers.barrier()  # every process has read the same journal before anyone appends to it
+    pending = workers.share_pending([p for p in sources if p.name not in done])
     image_dir = Path(cfg.out_dir) / "images"
     image_dir.mkdir(parents=True, exist_ok=True)
     from torchvision.io import decode_image
@@ -291,8 +296,7 @@ def run_saliency_stage(
     """Predict and save the smap of every kept crop that lacks one from the configured model."""
     state = Path(cfg.out_dir) / STATE_DIR
     done = read_journal(state, "saliency", "id")
-    pending = workers.share([c for c in _kept_crops(state) if not _smap_done(cfg, done.get(c["id"]))])
-    workers.barrier()  # every process has read the same journal before anyone appends to it
+    pending = workers.share_pending([c for c in _kept_crops(state) if not _smap_done(cfg, done.get(c["id"]))])
     if not pending:
         return
     from gazefusion.saliency.emlnet.conventions import as_uint8_truncated
@@ -350,8 +354,9 @@ def run_caption_stage(
     state = Path(cfg.out_dir) / STATE_DIR
     name = captioner_name(cfg)
     done = read_journal(state, "caption", "id")
-    pending = workers.share([c for c in _kept_crops(state) if done.get(c["id"], {}).get("captioner") != name])
-    workers.barrier()  # every process has read the same journal before anyone appends to it
+    pending = workers.share_pending(
+        [c for c in _kept_crops(state) if done.get(c["id"], {}).get("captioner") != name]
+    )
     if not pending:
         return
     captioner = make_captioner(cfg, device)

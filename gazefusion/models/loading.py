@@ -4,6 +4,7 @@
 
 - ``None``: the ``GAZEFUSION_MODEL`` environment variable if set, else the tiny random model
   (built in memory; the description's ``notice`` says so in one line);
+- ``"tiny"``: the tiny random model asked for explicitly (no notice; e.g. to try training);
 - a local diffusers ``StableDiffusionControlNetPipeline`` folder (``model_index.json`` + ``controlnet/``);
 - an original cldm checkpoint file (``.ckpt``, ``.pth``, ``.pt``, ``.safetensors``), converted in
   memory with diffusers' single-file loading and the shipped SD2.1-base configs;
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_SUFFIXES = (".ckpt", ".pth", ".pt", ".safetensors")
 #: The model components every loader returns.
 COMPONENT_NAMES = ("unet", "controlnet", "vae", "text_encoder", "tokenizer", "scheduler")
+#: ``--model tiny`` selects the tiny random model explicitly.
+TINY_MODEL = "tiny"
 TINY_NOTICE = "no model given and none configured (GAZEFUSION_MODEL): using the tiny random test model; images will be noise"
 _MODULES = ("unet", "controlnet", "vae", "text_encoder")
 
@@ -186,9 +189,12 @@ def load_components(
     dtype = dtype or torch.float32
     if model is None and os.environ.get("GAZEFUSION_MODEL"):
         model = os.environ["GAZEFUSION_MODEL"]
-    if model is None:
+    if model is None or str(model) == TINY_MODEL:
         components, description = _load_tiny(tiny_seed)
-        logger.info(TINY_NOTICE)
+        if model is None:
+            logger.info(TINY_NOTICE)
+        else:
+            description["notice"] = None
         description["dtype"] = str(dtype).removeprefix("torch.")
         return _place(components, device, dtype), description
 

@@ -92,6 +92,26 @@ def _randomise_zero_convs(controlnet: torch.nn.Module, generator: torch.Generato
             conv.bias.copy_(torch.randn(conv.bias.shape, generator=generator) * 0.1)
 
 
+def _strengthen_hint_encoder(controlnet: torch.nn.Module, generator: torch.Generator) -> None:
+    """The hint encoder gets He-normal weights and zero biases, its last convolution 10x as strong.
+
+    At default init its eight SiLU convolutions shrink differences between hints to ~1e-3 of the
+    signal, so an smap could hardly change the tiny model's 8-bit output; with these weights the
+    hint is about as strong as the latent and the smap visibly changes the images (demo, bench,
+    tests). This replaces the small random ``conv_out`` of :func:`_randomise_zero_convs`.
+    """
+    import torch
+
+    embedding = controlnet.controlnet_cond_embedding
+    with torch.no_grad():
+        for conv in embedding.modules():
+            if isinstance(conv, torch.nn.Conv2d):
+                gain = 10.0 if conv is embedding.conv_out else 1.0
+                std = gain * (2.0 / conv.weight[0].numel()) ** 0.5
+                conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * std)
+                conv.bias.zero_()
+
+
 def build_tiny_components(seed: int = 0) -> dict[str, Any]:
     """Tiny random components: ``unet, controlnet, vae, text_encoder, tokenizer, scheduler``.
 
@@ -111,6 +131,7 @@ def build_tiny_components(seed: int = 0) -> dict[str, Any]:
         text_config = CLIPTextConfig.from_pretrained(TINY_CONFIG_DIR / "text_encoder", local_files_only=True)
         text_encoder = CLIPTextModel(text_config)
     _randomise_zero_convs(controlnet, torch.Generator().manual_seed(seed + 1))
+    _strengthen_hint_encoder(controlnet, torch.Generator().manual_seed(seed + 3))
     for model in (unet, controlnet, vae, text_encoder):
         model.eval()
     return {

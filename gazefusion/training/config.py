@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -93,7 +94,7 @@ class TrainConfig:
     validation_inference_steps: int = _opt(50, "DDIM steps of validation sampling")
     validation_guidance_scale: float = _opt(9.0, "classifier-free guidance of validation sampling")
     export: bool = _opt(True, "export the final model as a diffusers folder and a cldm checkpoint")
-    dataloader_num_workers: int = _opt(8, "data-loading worker processes")
+    dataloader_num_workers: int = _opt(min(8, os.cpu_count() or 1), "data-loading worker processes (default: min(8, CPU cores))")
     report_to: str | None = _opt(
         "tensorboard", "accelerate tracker (tensorboard when installed; 'none' to disable)"
     )

@@ -52,10 +52,11 @@ def load_training_models(model: str | None, controlnet: str | None) -> TrainingM
         comps, description = _load_plain_sd(Path(source))
     else:
         comps, info = load_components(source, device="cpu", dtype=torch.float32)
-        if info["source"] == "tiny":
+        if info["source"] == "tiny" and source is None:
             raise UserInputError(
                 "--model: no SD2.1-base model given (and GAZEFUSION_MODEL is not set); give --model DIR (a "
-                "diffusers SD2.1-base folder) or --controlnet gazefusion-init-sd21.ckpt"
+                "diffusers SD2.1-base folder), --controlnet gazefusion-init-sd21.ckpt, or --model tiny to try "
+                "training on the tiny random test model"
             )
         description = f"{info['model_id']} ({info['source']}, {info['weight_hash']})"
     unet = comps["unet"]

@@ -13,14 +13,8 @@ from gazefusion.cli import main
 
 @pytest.fixture(autouse=True)
 def tiny_setting(monkeypatch):
-    """No configured model (so the tiny one is used), one torch thread (fastest for tiny models)."""
-    import torch
-
+    """No configured model, so the tiny one is used."""
     monkeypatch.delenv("GAZEFUSION_MODEL", raising=False)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def run_cli(args: list[str]) -> int:

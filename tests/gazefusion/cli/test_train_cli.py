@@ -9,16 +9,6 @@ from PIL import Image
 from gazefusion.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: fastest single-threaded, and the suite runs 2 workers on 2 cores
-    yield
-    torch.set_num_threads(before)
-
-
 def _run(argv):
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -48,11 +38,8 @@ def test_train_bad_option_is_one_line_error(tmp_path, capsys):
     assert "manifest.parquet" in capsys.readouterr().err
 
 
-def test_train_command_on_original_layout(tmp_path, capsys):
+def test_train_command_on_original_layout(tmp_path, capsys, small_train_args):
     """Two steps on data in the original data/{images,smaps,prompts/prompts.json} layout."""
-    from gazefusion.models.tiny import save_tiny_model
-
-    model = save_tiny_model(tmp_path / "model")
     data = tmp_path / "data"
     for sub in ("images", "smaps", "prompts"):
         (data / sub).mkdir(parents=True)
@@ -66,31 +53,7 @@ def test_train_command_on_original_layout(tmp_path, capsys):
         lines.append(json.dumps({"filename": f"x_{i}.jpg", "prompt": f"prompt {i}"}))
     (data / "prompts" / "prompts.json").write_text("\n".join(lines) + "\n")
     out = tmp_path / "run"
-    code = _run(
-        [
-            "train",
-            "--data",
-            str(data),
-            "--output-dir",
-            str(out),
-            "--model",
-            str(model),
-            "--resolution",
-            "32",
-            "--train-batch-size",
-            "2",
-            "--max-train-steps",
-            "2",
-            "--dataloader-num-workers",
-            "0",
-            "--report-to",
-            "none",
-            "--validation-steps",
-            "0",
-            "--checkpointing-steps",
-            "2",
-        ]
-    )
+    code = _run(["train", *small_train_args(data, out, "--max-train-steps", 2, "--checkpointing-steps", 2)])
     assert code == 0
     assert "trained steps 1-2" in capsys.readouterr().out
     assert (out / "checkpoint-2" / "controlnet" / "config.json").is_file()

@@ -8,11 +8,6 @@ from gazefusion.models import tiny
 
 
 @pytest.fixture(scope="session")
-def tiny_components() -> dict:
-    return tiny.build_tiny_components(seed=0)
-
-
-@pytest.fixture(scope="session")
 def tiny_cldm(tmp_path_factory) -> dict:
     """The tiny cldm state dict (seed 0) as built in memory."""
     return tiny.tiny_cldm_state_dict(seed=0)

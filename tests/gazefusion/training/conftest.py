@@ -1,29 +1,12 @@
-"""Tiny model folder and a 4-example dataset for the training tests (32x32, CPU, one thread)."""
+"""A 4-example dataset (32x32, manifest layout) and the arguments of small training runs on it."""
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from gazefusion.data.manifest import write_manifest
 
-RES = 32
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models are fastest single-threaded, and the suite runs two workers on two cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory):
-    from gazefusion.models.tiny import save_tiny_model
-
-    return save_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+RES = 32  # the resolution small_train_args (tests/gazefusion/conftest.py) trains at
 
 
 @pytest.fixture(scope="session")
@@ -64,33 +47,10 @@ def tiny_dataset(tmp_path_factory):
 
 
 @pytest.fixture
-def train_args(tiny_dataset, tiny_model_dir):
+def train_args(tiny_dataset, small_train_args):
     """``train_args(out, *extra)``: command-line arguments of a small CPU run on the tiny data and model."""
 
     def make(out, *extra):
-        return _args(tiny_dataset, out, tiny_model_dir, *extra)
+        return small_train_args(tiny_dataset, out, "--no-export", *extra)
 
     return make
-
-
-def _args(data, out, model, *extra):
-    return [
-        "--data",
-        str(data),
-        "--output-dir",
-        str(out),
-        "--model",
-        str(model),
-        "--resolution",
-        str(RES),
-        "--train-batch-size",
-        "2",
-        "--dataloader-num-workers",
-        "0",
-        "--report-to",
-        "none",
-        "--validation-steps",
-        "0",
-        "--no-export",
-        *map(str, extra),
-    ]
