@@ -18,7 +18,6 @@ from gazefusion.models.cldm import (
     load_cldm_state_dict,
 )
 from gazefusion.models.ldm_keys import SCHEDULE_BUFFERS
-from gazefusion.models.tiny import save_tiny_model
 
 MODULES = ("unet", "controlnet", "vae", "text_encoder")
 
@@ -112,9 +111,10 @@ def test_cldm_diffusers_cldm_returns_every_key_byte_identical(tmp_path, tiny_cld
         assert back[key].reshape(-1).view(torch.uint8).equal(value.reshape(-1).view(torch.uint8)), key
 
 
-def test_diffusers_cldm_diffusers_round_trips_every_tensor(tmp_path, tiny_components, tiny_cldm):
-    folder = save_tiny_model(tmp_path / "tiny", seed=0)  # a diffusers folder without a side file
-    ckpt = diffusers_to_cldm(folder, tmp_path / "tiny.ckpt")
+def test_diffusers_cldm_diffusers_round_trips_every_tensor(
+    tmp_path, tiny_model_dir, tiny_components, tiny_cldm
+):
+    ckpt = diffusers_to_cldm(tiny_model_dir, tmp_path / "tiny.ckpt")  # a diffusers folder without a side file
     state = load_cldm_state_dict(ckpt)
     for name in SCHEDULE_BUFFERS:  # recomputed as ldm computes them
         assert torch.equal(state[name], tiny_cldm[name]), name

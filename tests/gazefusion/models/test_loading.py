@@ -6,7 +6,6 @@ import torch
 from gazefusion.errors import UserInputError
 from gazefusion.models import loading
 from gazefusion.models.loading import COMPONENT_NAMES, file_sha256, load_components
-from gazefusion.models.tiny import save_tiny_model
 
 MODULES = ("unet", "controlnet", "vae", "text_encoder")
 
@@ -35,9 +34,8 @@ def test_none_gives_the_tiny_model_and_says_so(tiny_components):
     assert load_components(tiny_seed=1)[1]["weight_hash"] != description["weight_hash"]
 
 
-def test_folder_and_cldm_file_give_the_same_weights(tmp_path, tiny_cldm_files, tiny_components):
-    folder = save_tiny_model(tmp_path / "tiny", seed=0)
-    from_folder, folder_description = load_components(folder)
+def test_folder_and_cldm_file_give_the_same_weights(tiny_model_dir, tiny_cldm_files, tiny_components):
+    from_folder, folder_description = load_components(tiny_model_dir)
     from_cldm, cldm_description = load_components(str(tiny_cldm_files["lightning"]))
     assert folder_description["source"] == "diffusers" and cldm_description["source"] == "cldm"
     assert folder_description["notice"] is None
