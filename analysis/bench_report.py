@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.figures import pyplot, save_figure
 from analysis.stats import holm, paired_by_group, summarize
 
 
@@ -253,16 +254,16 @@ def _html(md: str) -> str:
 
 def _save(fig, path: Path) -> Path:
     """Save ``fig`` as PNG and PDF beside each other (analysis.figures); return the PNG path."""
-    from analysis.figures import save_figure
-
     return save_figure(fig, path, dpi=110)[0]
 
 
-def _plot_means(summary: pd.DataFrame, path: Path) -> Path:
-    import matplotlib
+def _ci_yerr(rows: pd.DataFrame) -> np.ndarray:
+    """Error-bar lengths below and above ``mean`` to the 95% CI (``ci_low``, ``ci_high``); 0 where NaN."""
+    return np.nan_to_num(np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def _plot_means(summary: pd.DataFrame, path: Path) -> Path:
+    plt = pyplot()
 
     metrics = list(dict.fromkeys(summary["metric"]))
     scorers = list(dict.fromkeys(summary["scorer"]))
@@ -274,8 +275,7 @@ def _plot_means(summary: pd.DataFrame, path: Path) -> Path:
         for k, label in enumerate(labels):
             rows = sub[sub["label"] == label].set_index("scorer").reindex(scorers)
             x = np.arange(len(scorers)) + (k - (len(labels) - 1) / 2) * width
-            err = np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])
-            ax.bar(x, rows["mean"], width, yerr=np.nan_to_num(err), capsize=2, label=label)
+            ax.bar(x, rows["mean"], width, yerr=_ci_yerr(rows), capsize=2, label=label)
         ax.set_xticks(np.arange(len(scorers)), scorers, rotation=30, ha="right", fontsize=8)
         ax.set_title(metric + (" (lower is better)" if lower_is_better(metric) else ""), fontsize=9)
     axes[0][-1].legend(fontsize=7, loc="best")
@@ -284,10 +284,7 @@ def _plot_means(summary: pd.DataFrame, path: Path) -> Path:
 
 
 def _plot_sweep(df: pd.DataFrame, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     aligned = df[df["target"] == "aligned"]
     summary = summarize(aligned, ["metric", "scorer", "control_scale"])
@@ -299,9 +296,7 @@ def _plot_sweep(df: pd.DataFrame, path: Path) -> Path:
             ax.errorbar(
                 rows["control_scale"],
                 rows["mean"],
-                yerr=np.nan_to_num(
-                    np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])
-                ),
+                yerr=_ci_yerr(rows),
                 marker="o",
                 capsize=2,
                 label=scorer,
@@ -315,10 +310,7 @@ def _plot_sweep(df: pd.DataFrame, path: Path) -> Path:
 def _plot_examples(
     df: pd.DataFrame, bench: Path, path: Path, n: int, scorer: str | None, main_scale: float
 ) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from gazefusion.smaps import jet_overlay
     from gazefusion.utils.images import read_gray, read_rgb

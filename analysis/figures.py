@@ -21,7 +21,8 @@ PREDICTOR_LABELS = {
 }
 
 
-def _plt():
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (files only, no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -41,7 +42,7 @@ def save_figure(fig, stem: str | Path, dpi: int = 120) -> list[Path]:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext)
         out.append(path)
-    _plt().close(fig)
+    pyplot().close(fig)
     return out
 
 
@@ -63,7 +64,7 @@ def plot_alignment(
     ``summary`` has ``metric, label, mean, ci_low, ci_high`` (e.g. :func:`analysis.stats.summarize`)."""
     from analysis.bench_report import lower_is_better
 
-    plt = _plt()
+    plt = pyplot()
     metrics = list(dict.fromkeys(summary["metric"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(2.4 * len(metrics) + 0.5, 3.0), squeeze=False)
     colours = plt.get_cmap("tab10")
@@ -90,7 +91,7 @@ def plot_alignment(
 
 def plot_power(curve: pd.DataFrame, stem: str | Path, target_power: float = 0.8) -> list[Path]:
     """Power vs participants, one panel per effect, one line per number of stimuli, Wilson CIs."""
-    plt = _plt()
+    plt = pyplot()
     effects = sorted(curve["effect"].unique())
     fig, axes = plt.subplots(
         1, len(effects), figsize=(3.4 * len(effects) + 0.5, 3.0), squeeze=False, sharey=True
@@ -131,7 +132,7 @@ def plot_heatmaps(
     """
     from gazefusion.smaps import jet_overlay
 
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(len(rows), 3, figsize=(6.6, 2.2 * len(rows) + 0.3), squeeze=False)
     for r, (title, image, target, density) in enumerate(rows):
         peak = density.max()

@@ -50,7 +50,8 @@ class DisplayGeometry:
         if not 5.0 <= px_cm <= 2000.0:
             raise UserInputError(
                 f"{self.width_px} px over {self.width_cm} cm is {px_cm:.1f} px/cm, implausible "
-                "(expected 5..2000 px/cm); check width_cm")
+                "(expected 5..2000 px/cm); check width_cm"
+            )
 
     @property
     def px_per_cm(self) -> float:
@@ -82,8 +83,10 @@ class DisplayGeometry:
         """Screen positions (pixels, origin top-left, y down) -> degrees from the centre (y up)."""
         x_cm = (np.asarray(x_px, dtype=np.float64) - self.width_px / 2) / self.px_per_cm
         y_cm = (self.height_px / 2 - np.asarray(y_px, dtype=np.float64)) / self.px_per_cm
-        return (np.degrees(np.arctan2(x_cm, self.distance_cm)),
-                np.degrees(np.arctan2(y_cm, self.distance_cm)))
+        return (
+            np.degrees(np.arctan2(x_cm, self.distance_cm)),
+            np.degrees(np.arctan2(y_cm, self.distance_cm)),
+        )
 
     def pos_deg_to_px(self, x_deg: np.ndarray, y_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inverse of :meth:`pos_px_to_deg`."""
@@ -105,5 +108,6 @@ class DisplayGeometry:
 
 #: A typical lab setup (documented default, not the paper's, which is unknown): 24" 1920x1080
 #: monitor 53.1 cm wide at 60 cm, about 35 px/deg.
-DEFAULT_LAB_DISPLAY = DisplayGeometry(width_px=1920, height_px=1080, width_cm=53.1, distance_cm=60.0,
-                                      refresh_hz=60.0)
+DEFAULT_LAB_DISPLAY = DisplayGeometry(
+    width_px=1920, height_px=1080, width_cm=53.1, distance_cm=60.0, refresh_hz=60.0
+)

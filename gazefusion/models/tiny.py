@@ -116,6 +116,8 @@ def build_tiny_components(seed: int = 0) -> dict[str, Any]:
     """Tiny random components: ``unet, controlnet, vae, text_encoder, tokenizer, scheduler``.
 
     Deterministic per ``seed`` (the global torch RNG is left untouched). fp32, CPU, eval mode.
+    The ControlNet's zero convolutions are small random ones and its hint encoder is strong, so the
+    smap visibly changes the (noise) images.
     """
     import torch
     from diffusers import AutoencoderKL, ControlNetModel, DDIMScheduler, UNet2DConditionModel

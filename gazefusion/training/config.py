@@ -94,7 +94,9 @@ class TrainConfig:
     validation_inference_steps: int = _opt(50, "DDIM steps of validation sampling")
     validation_guidance_scale: float = _opt(9.0, "classifier-free guidance of validation sampling")
     export: bool = _opt(True, "export the final model as a diffusers folder and a cldm checkpoint")
-    dataloader_num_workers: int = _opt(min(8, os.cpu_count() or 1), "data-loading worker processes (default: min(8, CPU cores))")
+    dataloader_num_workers: int = _opt(
+        min(8, os.cpu_count() or 1), "data-loading worker processes (default: min(8, CPU cores))"
+    )
     report_to: str | None = _opt(
         "tensorboard", "accelerate tracker (tensorboard when installed; 'none' to disable)"
     )

@@ -23,8 +23,9 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", "
 MAP_EXTENSIONS = (*IMAGE_EXTENSIONS, ".npy")
 
 
-def list_images(folder: str | os.PathLike, extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
-                recursive: bool = False) -> list[Path]:
+def list_images(
+    folder: str | os.PathLike, extensions: tuple[str, ...] = IMAGE_EXTENSIONS, recursive: bool = False
+) -> list[Path]:
     """Image files in ``folder`` (sorted by path), by extension, case-insensitive."""
     root = Path(folder)
     if not root.is_dir():
@@ -111,5 +112,6 @@ def write_rgb(path: str | os.PathLike, rgb: np.ndarray) -> None:
 
     p = Path(path)
     with atomic_path(p) as tmp:
-        Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(tmp, format=Image.registered_extensions().get(
-            p.suffix.lower(), "PNG"))
+        Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(
+            tmp, format=Image.registered_extensions().get(p.suffix.lower(), "PNG")
+        )
