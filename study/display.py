@@ -14,6 +14,7 @@ estimate of the flip's own duration); with vsync it never sleeps.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -107,6 +108,7 @@ class PsychoPyDisplay:
         background: tuple[int, int, int] = (128, 128, 128),
         screen: int = 0,
     ) -> None:
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # psychopy.event imports pygame
         from psychopy import core, event, monitors, visual
 
         self.geometry = geometry

@@ -130,21 +130,27 @@ class Session:
             "numpy": np.__version__,
             "display": type(self.display).__name__,
         }
-        self.session_id, done = self.store.start_session(
-            self.participant,
-            self.session,
-            plan=[p.to_dict() for p in self.plan],
-            config=self.config.to_dict(),
-            tracker=self.tracker.describe(),
-            display=self.geometry.to_dict(),
-            software=software,
-            resume=self.resume,
-        )
+        # set up first: the stored description then has the rate of the stored samples (per-frame
+        # trackers learn it from the display)
+        self.tracker.setup(self.display)
+        try:
+            self.session_id, done = self.store.start_session(
+                self.participant,
+                self.session,
+                plan=[p.to_dict() for p in self.plan],
+                config=self.config.to_dict(),
+                tracker=self.tracker.describe(),
+                display=self.geometry.to_dict(),
+                software=software,
+                resume=self.resume,
+            )
+        except BaseException:
+            self.tracker.close()
+            raise
         todo = [p for p in self.plan if p.index not in done]
         stats = {"run": 0, "samples": 0, "dropped": 0}
         status = "crashed"
         try:
-            self.tracker.setup(self.display)
             self._text(RESUME_TEXT if done else self.config.text.instructions)
             before = todo[0].index if todo else len(self.plan)
             self._calibrate(before)

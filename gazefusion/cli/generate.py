@@ -75,6 +75,20 @@ def generate(
     ),
     out: Path = typer.Option(Path("out/generate"), "--out", "-o", help="Output folder."),
     video: bool = typer.Option(False, "--video", help="Make a video (Text2Video-Zero ControlNet mode)."),
+    motion_field: bool = typer.Option(
+        False,
+        "--motion-field/--no-motion-field",
+        help="Video: start the frames from Text2Video-Zero's motion-field latents (frame 1's latent "
+        "translated per frame) instead of one shared noise; its t0/t1 (44/47 of 50 steps) are scaled "
+        "to --steps.",
+    ),
+    motion_strength: str = typer.Option(
+        "12,12",
+        "--motion-strength",
+        help="Video with --motion-field: translation DX,DY per frame in pixels of a 512x512 frame "
+        "(scaled with the size); frame k (first = 0) starts from the first frame's latent moved by "
+        "k*(DX,DY), positive values moving content up and left.",
+    ),
     frames: int = typer.Option(
         8, "--frames", help="Video frames; a spec's keyframes are sampled at t = k/(frames-1)."
     ),
@@ -88,6 +102,9 @@ def generate(
         raise UserInputError(f"--format: expected mp4 or gif, found {video_format!r}")
     if video and frames < 1:
         raise UserInputError(f"--frames: expected >= 1, found {frames}")
+    if motion_field and not video:
+        raise UserInputError("--motion-field: expected together with --video, found an image run")
+    motion = _motion_options(steps, motion_strength) if motion_field else {}
     prompt_list = _prompt_list(prompt, prompts)
     with warnings.catch_warnings():
         warnings.showwarning = _notice_printer(warnings.showwarning)
@@ -106,7 +123,7 @@ def generate(
             width=width,
         )
         if video:
-            _video(pipe, prompt_list, smap, seed, frames, fps, video_format.lower(), out, common)
+            _video(pipe, prompt_list, smap, seed, frames, fps, video_format.lower(), out, common, motion)
         else:
             _images(pipe, prompt_list, smap, seed, num_samples, batch_size, blend, out, common)
 
@@ -157,7 +174,29 @@ def _images(pipe, prompts, smap, seed, num_samples, batch_size, blend, out, comm
     )
 
 
-def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common) -> None:
+def _motion_options(steps: int, motion_strength: str) -> dict:
+    """``generate_video`` keywords for ``--motion-field``: strengths from "DX,DY", t0/t1 for ``steps``."""
+    import math
+
+    from gazefusion.video.motion_field import motion_field_times
+
+    parts = motion_strength.split(",")
+    try:
+        dx, dy = (float(p) for p in parts)
+    except ValueError:
+        dx = dy = math.nan
+    if len(parts) != 2 or not (math.isfinite(dx) and math.isfinite(dy)):
+        raise UserInputError(
+            f"--motion-strength: expected two numbers DX,DY (pixels per frame), found {motion_strength!r}"
+        )
+    try:
+        t0, t1 = motion_field_times(steps)
+    except UserInputError as exc:
+        raise UserInputError(f"--steps: the motion field needs >= 2 steps, found {steps}") from exc
+    return dict(motion_field=True, motion_field_strength_x=dx, motion_field_strength_y=dy, t0=t0, t1=t1)
+
+
+def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common, motion) -> None:
     from gazefusion.pipeline.folder import slugify
     from gazefusion.smaps import resolve_smap
     from gazefusion.utils.atomic import atomic_write_json
@@ -180,6 +219,7 @@ def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common) -> None:
             seed=seed,
             on_step=lambda total: bar.update(task, total=total, advance=1),
             **common,
+            **motion,
         )
     path = write_video(result.frames, out / f"{slugify(prompts[0])}_seed{seed}.{fmt}", fps=fps)
     from gazefusion.pipeline.provenance import array_sha256, library_versions

@@ -163,12 +163,13 @@ def write_png_gray(path: str | os.PathLike, gray_u8: np.ndarray) -> None:
 class _Workers:
     """This process's place among the accelerate processes (a single process without accelerate)."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: str | None = None) -> None:
         import torch
         from accelerate import PartialState
 
-        # cpu=True lets CPU-only processes started by accelerate/torchrun join a gloo group
-        self.state = PartialState(cpu=not torch.cuda.is_available())
+        # cpu=True lets CPU-only processes (no GPU, or --device cpu) started by accelerate/torchrun
+        # join a gloo group instead of claiming a GPU each
+        self.state = PartialState(cpu=device == "cpu" or not torch.cuda.is_available())
         self.rank = self.state.process_index
         self.world = self.state.num_processes
 
@@ -443,7 +444,7 @@ def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> Pr
     if cfg.captions is not None:
         TableCaptioner.from_file(cfg.captions)  # fail early on a bad captions file
     torch.manual_seed(cfg.seed)
-    workers = _Workers()
+    workers = _Workers(cfg.device)
     device = cfg.device or str(workers.state.device)  # this process's GPU under accelerate launch
     report = PrepareReport(main_process=workers.state.is_main_process)
     run_crop_stage(cfg, workers, report, progress)

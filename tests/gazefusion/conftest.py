@@ -69,3 +69,52 @@ def small_train_args(tiny_model_dir):
         ]
 
     return make
+
+
+#: Processes of the torchrun tests and their time limit (s).
+TORCHRUN_WORLD = 2
+TORCHRUN_TIMEOUT_S = 180
+
+
+@pytest.fixture()
+def torchrun():
+    """Run ``torchrun --standalone --nproc_per_node 2 ARGS`` (free port) from the repository root.
+
+    Returns a function ``run(args, env) -> CompletedProcess``; the launcher and its workers form one
+    process group that is killed after the time limit (the test then fails with stderr's tail).
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+
+    def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={TORCHRUN_WORLD}",
+        ]
+        proc = subprocess.Popen(
+            [*cmd, *args],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(timeout=TORCHRUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            pytest.fail(f"torchrun did not finish within {TORCHRUN_TIMEOUT_S} s; stderr tail:\n{err[-3000:]}")
+        assert proc.returncode == 0, f"torchrun exited with {proc.returncode}; stderr tail:\n{err[-3000:]}"
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    return run
