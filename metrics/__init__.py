@@ -8,8 +8,10 @@ saliency models?", TPAMI 2019). ``target`` is a continuous fixation-density map 
 (H, W) -> float, or a batch (N, H, W) -> float64 array (N,). The saliency map is resized to the
 target's size with MATLAB's ``imresize`` (:func:`metrics.imresize.imresize`).
 
-Computation is float64 NumPy (torch tensors are accepted and converted). Large batches are
-scored in chunks of about 64 MB. This package imports nothing of the rest of the toolkit.
+Computation is float64 NumPy (torch tensors are accepted and converted; float32 maps are read
+as float64 block by block, not copied). Large batches are scored in chunks of about 64 MB, and
+the work of one call is shared among up to 4 threads (:mod:`metrics._kernels`). This package
+imports nothing of the rest of the toolkit.
 """
 
 from metrics.auc import auc_borji, auc_judd, auc_shuffled

@@ -1,4 +1,5 @@
-"""Large batches are scored in chunks so the float64 working copies stay small (~64 MB).
+"""Large batches are scored in chunks so the working copies (float64 conversions of integer or
+half-precision maps, resized maps) stay small (~64 MB).
 
 Results do not depend on the chunking: every metric is computed per map, and the stochastic
 ones draw each map's numbers from a fresh ``default_rng(seed)``.
@@ -11,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from metrics._kernels import single_thread_blas
 
 #: Float64 bytes of saliency map per chunk.
 CHUNK_BYTES = 64 * 2**20
@@ -26,7 +29,8 @@ def _batch_len(x: Any) -> int | None:
 
 
 def chunked(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``fn(saliency_map, target, **kwargs)`` on slices of a large (N, H, W) batch.
+    """Run ``fn(saliency_map, target, **kwargs)`` on slices of a large (N, H, W) batch, with BLAS
+    held to one thread (:func:`metrics._kernels.single_thread_blas`).
 
     Arguments that are batches of the same length (the target, ``other``, ``baseline``, lists of
     point arrays) are sliced alongside; shared ones (one map) are passed whole.
@@ -34,6 +38,10 @@ def chunked(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(saliency_map: Any, target: Any, **kwargs: Any) -> Any:
+        with single_thread_blas():
+            return _run(saliency_map, target, **kwargs)
+
+    def _run(saliency_map: Any, target: Any, **kwargs: Any) -> Any:
         n = _batch_len(saliency_map) if not isinstance(saliency_map, (list, tuple)) else None
         if n is None or n < 2:
             return fn(saliency_map, target, **kwargs)

@@ -1,8 +1,10 @@
 """Input checking and conversion shared by every metric.
 
 Every metric accepts NumPy arrays or torch tensors holding one map ``(H, W)`` or a batch
-``(N, H, W)``. They are converted once, here, to C-contiguous float64 NumPy arrays of shape
-``(N, H, W)`` (sharing memory with a float64 input) and checked; every problem raises a
+``(N, H, W)``. They are converted once, here, to C-contiguous NumPy arrays of shape
+``(N, H, W)``: float32 and float64 inputs keep their dtype (and memory), others become float64
+(the kernels of :mod:`metrics._kernels` read float32 as float64, so all arithmetic is float64),
+and checked; every problem raises a
 :class:`ValueError` that names the argument, what was expected and what was found. The
 computations use NumPy: on a busy 2-core machine torch's small multi-threaded operations were
 an order of magnitude slower.
@@ -16,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from metrics._kernels import parallel_copy
 
 #: Float64 ``eps`` (MATLAB's ``eps``), the regulariser of KLdiv and InfoGain in the MIT code.
 EPS = float(np.finfo(np.float64).eps)
@@ -50,9 +54,10 @@ def _check_dtype(x: np.ndarray | torch.Tensor, name: str, allow_bool: bool) -> N
 
 
 def as_maps(x: Any, name: str, *, allow_bool: bool = False) -> tuple[np.ndarray, bool]:
-    """Convert one map (H, W) or a batch (N, H, W) to a float64 array (N, H, W).
+    """Convert one map (H, W) or a batch (N, H, W) to a float64 or float32 array (N, H, W).
 
-    Returns the array and whether the input was a batch. Raises ``ValueError`` for a wrong
+    float32 stays float32 (converting a large batch costs more than the metric; every kernel
+    reads it as float64, which is exact); other dtypes become float64. Returns the array and whether the input was a batch. Raises ``ValueError`` for a wrong
     dtype (complex, object, string; bool unless ``allow_bool``), a wrong number of dimensions,
     or an empty map. NaN/inf are checked by :func:`check_finite` (callers fold that check into
     a reduction they need anyway).
@@ -66,11 +71,12 @@ def as_maps(x: Any, name: str, *, allow_bool: bool = False) -> tuple[np.ndarray,
     if isinstance(arr, torch.Tensor):
         arr = arr.numpy() if arr.dtype not in (torch.float16, torch.bfloat16) else arr.float().numpy()
     batched = arr.ndim == 3
-    if arr.dtype == np.float64:
+    if arr.dtype in (np.float64, np.float32):
         out = np.ascontiguousarray(arr)
     else:  # convert into a reused buffer: fresh 64 MB allocations cost more than the conversion
         out = _scratch(name, arr.shape)
-        np.copyto(out, arr, casting="unsafe")
+        pixels = arr.shape[-2] * arr.shape[-1]
+        parallel_copy(out.reshape(-1, pixels), arr.reshape(-1, pixels))
     return (out if batched else out[None]), batched
 
 
@@ -99,7 +105,7 @@ def check_finite(maps: np.ndarray, name: str, sums: np.ndarray | None = None) ->
     metric needs anyway; only a non-finite sum triggers the element-wise search for the culprit.
     """
     if sums is None:
-        sums = rows(maps).sum(axis=1)
+        sums = rows(maps).sum(axis=1, dtype=np.float64)
     if not np.isfinite(sums).all():
         bad = ~np.isfinite(maps)
         if bad.any():

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from metrics._inputs import as_maps, check_batch, check_finite, check_nonnegative, is_points, row_mins, rows
+from metrics._kernels import row_stats
 from metrics.fixations import fixation_indices
 from metrics.imresize import imresize
 
@@ -43,6 +44,22 @@ class Fixated:
         return np.concatenate([[0], np.cumsum(self.count)])
 
 
+def flat_true(mask: np.ndarray) -> np.ndarray:
+    """Sorted flat indices of the True entries of a bool array (``np.flatnonzero``).
+
+    Fixation maps are sparse: the array is scanned 8 bytes at a time and only the non-zero words
+    are looked into (plain ``flatnonzero`` when that does not pay).
+    """
+    flat = np.ascontiguousarray(mask).reshape(-1)
+    if flat.size % 8:
+        return np.flatnonzero(flat)
+    words = np.flatnonzero(flat.view(np.uint64))
+    if 32 * words.size > flat.size:
+        return np.flatnonzero(flat)
+    idx = (words[:, None] * 8 + np.arange(8)).reshape(-1)
+    return idx[flat[idx]]
+
+
 def resize_to(pred: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The saliency map brought to ``shape`` (H, W) as the MIT code does (no-op when equal)."""
     return pred if tuple(pred.shape[-2:]) == tuple(shape) else imresize(pred, output_shape=tuple(shape))
@@ -55,20 +72,33 @@ def density_pair(
     *,
     nonnegative: bool = False,
     resize: bool = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Checked (prediction, target, prediction sums, target sums, batched).
+    minmax: bool = False,
+    products: bool = False,
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], bool]:
+    """Checked (prediction, target, row statistics, batched).
 
-    The prediction is resized to the target's size unless ``resize`` is false. Raises ``ValueError`` for NaN/inf, a batch mismatch, an all-zero target and, with
-    ``nonnegative``, negative values in either map.
+    The prediction is resized to the target's size unless ``resize`` is false. The statistics are
+    those of :func:`metrics._kernels.row_stats` of the (resized) prediction ``x`` and the target
+    ``y``: ``sum``/``ysum`` always, ``min``/``ymin`` with ``minmax`` or ``nonnegative``,
+    ``max``/``ymax`` with ``minmax``, ``xx``/``yy``/``xy`` with ``products``. Raises
+    ``ValueError`` for NaN/inf, a batch mismatch, an all-zero target and, with ``nonnegative``,
+    negative values in either map.
     """
     pred, pred_batched = as_maps(saliency_map, "saliency_map")
     tgt, tgt_batched = as_maps(target, target_name)
     check_batch(pred, pred_batched, tgt, tgt_batched, target_name)
-    psum = check_finite(pred, "saliency_map")
-    tsum = check_finite(tgt, target_name)
+    extremes = {"mins": minmax or nonnegative, "maxs": minmax}
+    resizing = resize and tuple(pred.shape[-2:]) != tuple(tgt.shape[-2:])
+    if tuple(pred.shape[-2:]) != tuple(tgt.shape[-2:]):
+        st = row_stats(rows(pred), mins=nonnegative)
+        st.update({"y" + k: v for k, v in row_stats(rows(tgt), mins=nonnegative).items()})
+    else:  # one fused pass over both maps
+        st = row_stats(rows(pred), rows(tgt), **extremes, products=products)
+    check_finite(pred, "saliency_map", st["sum"])
+    tsum = check_finite(tgt, target_name, st["ysum"])
     if nonnegative:  # checked on the inputs: the bicubic resize itself can undershoot below 0
-        check_nonnegative(row_mins(pred), "saliency_map")
-        check_nonnegative(row_mins(tgt), target_name)
+        check_nonnegative(st["min"], "saliency_map")
+        check_nonnegative(st["ymin"], target_name)
     if (tsum == 0).any():
         empty = (rows(tgt) == 0).all(axis=1)
         if empty.any():
@@ -76,10 +106,10 @@ def density_pair(
                 f"{target_name} must not be all zero (no fixation mass), found an empty map at "
                 f"index {int(np.flatnonzero(empty)[0])}"
             )
-    if resize and tuple(pred.shape[-2:]) != tuple(tgt.shape[-2:]):
+    if resizing:
         pred = resize_to(pred, tgt.shape[-2:])
-        psum = rows(pred).sum(axis=1)
-    return pred, tgt, psum, tsum, pred_batched
+        st = row_stats(rows(pred), rows(tgt), **extremes, products=products)
+    return pred, tgt, st, pred_batched
 
 
 def _fixated_from_points(target: Any, pred: np.ndarray, pred_batched: bool, name: str) -> Fixated:
@@ -126,14 +156,16 @@ def fixation_maps(fixations: Any, name: str) -> tuple[np.ndarray, bool]:
 
 
 def fixation_pair(
-    saliency_map: Any, fixations: Any, name: str = "fixation_map"
-) -> tuple[np.ndarray, Fixated, np.ndarray, bool]:
-    """Checked (prediction, fixated pixels, prediction sums, batched) of a fixation-based metric.
+    saliency_map: Any, fixations: Any, name: str = "fixation_map", **stats: bool
+) -> tuple[np.ndarray, Fixated, dict[str, np.ndarray], bool]:
+    """Checked (prediction, fixated pixels, row statistics, batched) of a fixation-based metric.
 
     ``fixations`` is a fixation map (H, W)/(N, H, W) (any non-zero value marks a fixated pixel;
     the prediction is resized to its size) or points: ``(K, 2)`` (x, y) for one map, a list of
     ``(K_i, 2)`` arrays or an ``(N, K, 2)`` array for a batch (placed on the prediction's grid).
-    Raises ``ValueError`` for an empty fixation set, negative or non-finite fixation maps.
+    The statistics of the (resized) prediction are those of :func:`metrics._kernels.row_stats`
+    with the flags ``stats`` (``mins``, ``maxs``, ``products``). Raises ``ValueError``
+    for an empty fixation set, negative or non-finite fixation maps.
     """
     pred, pred_batched = as_maps(saliency_map, "saliency_map")
     if is_points(fixations, tuple(pred.shape) if pred_batched else tuple(pred.shape[1:])):
@@ -142,7 +174,7 @@ def fixation_pair(
         fmap, fmap_batched = fixation_maps(fixations, name)
         check_batch(pred, pred_batched, fmap, fmap_batched, name)
         pred = resize_to(pred, fmap.shape[-2:])
-        owner, pixel = np.nonzero(fmap.reshape(fmap.shape[0], -1))
+        owner, pixel = np.divmod(flat_true(fmap), fmap.shape[-2] * fmap.shape[-1])
         count = np.bincount(owner, minlength=fmap.shape[0])
         fix = Fixated(owner, pixel, count)
     if (fix.count == 0).any():
@@ -150,5 +182,6 @@ def fixation_pair(
             f"{name} must contain at least one fixation per map, found an empty map at index "
             f"{int(np.flatnonzero(fix.count == 0)[0])}"
         )
-    psum = check_finite(pred, "saliency_map")
-    return pred, fix, psum, pred_batched
+    st = row_stats(rows(pred), **stats)
+    check_finite(pred, "saliency_map", st["sum"])
+    return pred, fix, st, pred_batched

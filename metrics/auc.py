@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from metrics._batching import chunked
-from metrics._inputs import EPS, check_batch, is_points, output
-from metrics._targets import fixation_maps, fixation_pair
+from metrics._inputs import EPS, check_batch, is_points, output, rows
+from metrics._kernels import PARALLEL_MIN, parallel_map
+from metrics._targets import fixation_maps, fixation_pair, flat_true
 from metrics.fixations import fixation_indices
 
 __all__ = ["auc_judd", "auc_borji", "auc_shuffled", "matlab_colon"]
@@ -50,13 +51,12 @@ def _normalise(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray 
     return out
 
 
-def _normaliser(values: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """The MIT min-max normalisation of one flat map as a function of some of its values.
+def _normaliser(lo: float, hi: float) -> Callable[[np.ndarray], np.ndarray]:
+    """The MIT min-max normalisation of a flat map with extremes ``lo``, ``hi``, as a function.
 
-    ``(v - min) / (max - min)`` computed only where needed (same arithmetic as normalising the
+    ``(v - lo) / (hi - lo)`` computed only where needed (same arithmetic as normalising the
     whole map); a constant map maps to 0.
     """
-    lo, hi = values.min(), values.max()
     if hi == lo:
         return lambda v: np.zeros(np.shape(v))
     return lambda v: (v - lo) / (hi - lo)
@@ -67,8 +67,8 @@ def _count_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
     Small problems compare directly. Large ones stay exact without sorting the map: pixels are
     binned on a power-of-two grid (``floor(v * G)`` is exact and monotone), whole bins above a
-    threshold's bin are counted from the histogram, and only the pixels sharing a bin with some
-    threshold are compared one by one.
+    threshold's bin are counted from the histogram, and the pixels sharing a bin with some
+    threshold (the candidates, few) are sorted and counted with ``searchsorted``.
     """
     n, k = values.size, thresholds.size
     if n * k <= 1 << 20:
@@ -79,13 +79,24 @@ def _count_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     tbin = np.minimum((thresholds * grid).astype(np.int64), grid - 1)
     hist = np.bincount(vbin, minlength=grid)
     above = np.append(np.cumsum(hist[::-1])[::-1], 0)  # above[b] = count(bin >= b)
-    count = above[tbin + 1]
     lut = np.zeros(grid, dtype=bool)
     lut[tbin] = True
-    sel = lut[vbin]
-    cand, cbin = values[sel], vbin[sel]
-    same = (cbin[None, :] == tbin[:, None]) & (cand[None, :] >= thresholds[:, None])
-    return count + same.sum(axis=1)
+    cand = np.sort(values[lut[vbin]])
+    cbin = np.minimum((cand * grid).astype(np.int64), grid - 1)  # non-decreasing, as cand is sorted
+    # In t's bin: (candidates >= t) minus (candidates in higher bins); every candidate >= t lies
+    # in t's bin or a higher one.
+    ge = cand.size - np.searchsorted(cand, thresholds, side="left")
+    higher = cand.size - np.searchsorted(cbin, tbin, side="right")
+    return above[tbin + 1] + ge - higher
+
+
+def _per_map(
+    saliency_map: Any, fixations: Any, *, minmax: bool = False
+) -> tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray], bool]:
+    """Checked maps (N, H, W), each map's fixated flat indices, row statistics, batched."""
+    pred, fix, st, batched = fixation_pair(saliency_map, fixations, mins=minmax, maxs=minmax)
+    starts = fix.starts
+    return pred, [fix.pixel[starts[i] : starts[i + 1]] for i in range(pred.shape[0])], st, batched
 
 
 def _trapz(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -123,27 +134,24 @@ def auc_judd(
     MIT's formula outside [0, 1] (e.g. -2.5 when most pixels share the fixated value); the
     value is kept, as in MIT, which is why MIT jitters by default.
     """
-    pred, fix, _, batched = fixation_pair(saliency_map, fixations)
-    flat = pred.reshape(pred.shape[0], -1)
-    pixels = fix.pixel
-    out = np.empty(pred.shape[0])
-    starts = fix.starts
-    for i in range(pred.shape[0]):
+    pred, pixels, _, batched = _per_map(saliency_map, fixations)
+    flat = rows(pred)
+
+    def one(i: int) -> float:
         if jitter:
             buf = _rng(seed).random(flat.shape[1])
             buf /= 10000000
             buf += flat[i]  # MATLAB: saliencyMap + rand(size(saliencyMap)) / 10000000
             s = _normalise(buf, out=buf)
         else:
-            s = _normalise(flat[i])
-        pixel = pixels[starts[i] : starts[i + 1]]
+            s = _normalise(flat[i].astype(np.float64))
         if s is None:
-            out[i] = 0.5
-        elif pixel.size == s.size:
-            out[i] = np.nan
-        else:
-            out[i] = _judd_one(s, pixel)
-    return output(out, batched)
+            return 0.5
+        if pixels[i].size == s.size:
+            return np.nan
+        return _judd_one(s, pixels[i])
+
+    return output(parallel_map(one, len(pixels), parallel=flat.size >= PARALLEL_MIN), batched)
 
 
 def matlab_colon(stop: np.ndarray, step: float) -> np.ndarray:
@@ -197,20 +205,18 @@ def auc_borji(
     area over splits. A map with a single fixated pixel gives NaN (as MIT). A constant map gives
     0.5 (MIT: NaN). pysaliency has no AUC-Borji.
     """
-    pred, fix, _, batched = fixation_pair(saliency_map, fixations)
-    flat = pred.reshape(pred.shape[0], -1)
-    pixels = fix.pixel
-    starts = fix.starts
-    out = np.empty(pred.shape[0])
-    for i in range(pred.shape[0]):
-        pixel = pixels[starts[i] : starts[i + 1]]
+    pred, pixels, st, batched = _per_map(saliency_map, fixations, minmax=True)
+    flat = rows(pred)
+
+    def one(i: int) -> float:
+        pixel = pixels[i]
         if pixel.size <= 1:
-            out[i] = np.nan
-            continue
+            return np.nan
         r = _rng(seed).integers(0, flat.shape[1], size=(pixel.size, n_splits))
-        norm = _normaliser(flat[i])
-        out[i] = auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, r.T]), step)
-    return output(out, batched)
+        norm = _normaliser(st["min"][i], st["max"][i])
+        return auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, r.T]), step)
+
+    return output(parallel_map(one, len(pixels), parallel=flat.size >= PARALLEL_MIN), batched)
 
 
 def _other_pixels(other: Any, pred: np.ndarray, pred_batched: bool) -> list[np.ndarray]:
@@ -229,7 +235,7 @@ def _other_pixels(other: Any, pred: np.ndarray, pred_batched: bool) -> list[np.n
             raise ValueError(
                 f"other must have the fixation map's size {(h, w)}, got {tuple(omap.shape[-2:])}"
             )
-        pix = [np.flatnonzero(m) for m in omap]
+        pix = [flat_true(m) for m in omap]
     if any(p.size == 0 for p in pix):
         raise ValueError("other must contain at least one fixation (the negatives of shuffled AUC)")
     return pix if len(pix) == n else pix * n
@@ -254,15 +260,12 @@ def auc_shuffled(
     thresholds ``0:step:max`` with ``step = 0.1``; ``TP`` over the fixation count, ``FP`` over
     the number of negatives; mean area over splits. A constant map gives 0.5 (MIT: NaN).
     """
-    pred, fix, _, batched = fixation_pair(saliency_map, fixations)
+    pred, pixels, st, batched = _per_map(saliency_map, fixations, minmax=True)
     others = _other_pixels(other, pred, batched)
-    flat = pred.reshape(pred.shape[0], -1)
-    pixels = fix.pixel
-    starts = fix.starts
-    out = np.empty(pred.shape[0])
-    for i in range(pred.shape[0]):
-        pixel = pixels[starts[i] : starts[i + 1]]
-        ind = others[i]
+    flat = rows(pred)
+
+    def one(i: int) -> float:
+        pixel, ind = pixels[i], others[i]
         n_neg = min(pixel.size, ind.size)
         # The first n_neg of a random permutation = the n_neg smallest of iid uniform keys (as a
         # set, which is all the ROC needs): argpartition instead of a full sort.
@@ -272,6 +275,7 @@ def auc_shuffled(
             if n_neg < ind.size
             else np.argsort(keys, axis=1)
         )
-        norm = _normaliser(flat[i])
-        out[i] = auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, ind[order]]), step)
-    return output(out, batched)
+        norm = _normaliser(st["min"][i], st["max"][i])
+        return auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, ind[order]]), step)
+
+    return output(parallel_map(one, len(pixels), parallel=flat.size >= PARALLEL_MIN), batched)

@@ -13,7 +13,7 @@ import numpy as np
 
 from metrics._batching import chunked
 from metrics._inputs import EPS, output, rows
-from metrics._kernels import centred_moments, kl_rows, row_min_max, sim_rows
+from metrics._kernels import centred_moments, kl_rows, sim_rows
 from metrics._targets import density_pair
 
 __all__ = ["cc", "kld", "sim"]
@@ -45,8 +45,8 @@ def cc(saliency_map: Any, target: Any) -> float | np.ndarray:
     std). pysaliency also returns 0 when only the first map is constant (NaN if both are).
     One map (H, W) -> float; a batch (N, H, W) -> array (N,).
     """
-    pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target")
-    m = centred_moments(rows(pred), psum, rows(tgt), tsum)
+    pred, tgt, st, batched = density_pair(saliency_map, target, "target", products=True)
+    m = centred_moments(rows(pred), st, rows(tgt))
     den = np.sqrt(m["sxx"] * m["syy"])
     ok = ~m["const"] & (den > 0)
     out = np.where(ok, m["sxy"] / np.where(ok, den, 1.0), 0.0)
@@ -67,13 +67,21 @@ def kld(saliency_map: Any, target: Any) -> float | np.ndarray:
     ``eps = 2.2204e-16`` and treats an all-zero saliency map as uniform (MIT keeps it zero,
     which gives a large finite value).
     """
-    pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target", nonnegative=True)
-    if rows(pred).min() < 0:  # the inputs are checked: only the resize's undershoot is negative
+    pred, tgt, st, batched = density_pair(saliency_map, target, "target", nonnegative=True)
+    ps, ts = st["sum"], st["ysum"]
+    if (st["min"] < 0).any():  # the inputs are checked: only the resize's undershoot is negative
         pred = np.maximum(pred, 0.0)
-        psum = rows(pred).sum(axis=1)
-    ps, ts = psum, tsum
-    kp = np.where(ps > 0, 1.0 / np.where(ps > 0, ps, 1.0), 0.0)  # an all-zero map stays zero
-    return output(kl_rows(rows(pred), rows(tgt), kp, 1.0 / ts, EPS), batched)
+        ps = rows(pred).sum(axis=1)
+    with np.errstate(over="ignore"):
+        kp = np.where(ps > 0, 1.0 / np.where(ps > 0, ps, 1.0), 0.0)  # an all-zero map stays zero
+        kq = 1.0 / ts
+    p, t = rows(pred), rows(tgt)
+    tiny = ~(np.isfinite(kp) & np.isfinite(kq))  # a mass below ~1e-308: done apart, below
+    out = kl_rows(p, t, np.where(tiny, 0.0, kp), np.where(tiny, 1.0, kq), EPS)
+    for i in np.flatnonzero(tiny):
+        big_p, big_q = p[i] / ps[i] if ps[i] > 0 else np.zeros_like(p[i]), t[i] / ts[i]
+        out[i] = (big_q * np.log(EPS + big_q / (big_p + EPS))).sum()
+    return output(out, batched)
 
 
 @chunked
@@ -87,14 +95,23 @@ def sim(saliency_map: Any, target: Any) -> float | np.ndarray:
     map, NaN for another constant). pysaliency's ``SIM`` skips the min-max step (it only shifts
     negative maps), so it differs whenever a map's minimum is above 0.
     """
-    pred, tgt, psum, tsum, batched = density_pair(saliency_map, target, "target")
+    pred, tgt, st, batched = density_pair(saliency_map, target, "target", minmax=True)
     p, t = rows(pred), rows(tgt)
-    plo, phi = row_min_max(p)
-    tlo, thi = row_min_max(t)
-    pmass = shifted_sums(p, psum, plo)
-    tmass = shifted_sums(t, tsum, tlo)
+    plo, phi, tlo, thi = st["min"], st["max"], st["ymin"], st["ymax"]
+    pmass = shifted_sums(p, st["sum"], plo)
+    tmass = shifted_sums(t, st["ysum"], tlo)
     const = (plo == phi) | (tlo == thi)
-    ka = np.where(const, 0.0, 1.0 / np.where(const, 1.0, pmass))
-    kb = np.where(const, 0.0, 1.0 / np.where(const, 1.0, tmass))
-    out = sim_rows(p, t, plo, ka, tlo, kb)
+    with np.errstate(over="ignore"):
+        ka = np.where(const, 0.0, 1.0 / np.where(const, 1.0, pmass))
+        kb = np.where(const, 0.0, 1.0 / np.where(const, 1.0, tmass))
+    tiny = ~(np.isfinite(ka) & np.isfinite(kb))  # a mass below ~1e-308: done apart, below
+    out = sim_rows(p, t, plo, np.where(tiny, 0.0, ka), tlo, np.where(tiny, 0.0, kb))
+    for i in np.flatnonzero(tiny & ~const):
+        out[i] = np.minimum(_mit_density(p[i], plo[i], phi[i]), _mit_density(t[i], tlo[i], thi[i])).sum()
     return output(np.where(const, 0.0, out), batched)
+
+
+def _mit_density(row: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``(row - lo) / (hi - lo)`` divided by its sum, step by step as MIT (no overflow on tiny maps)."""
+    x = (row - lo) / (hi - lo)
+    return x / x.sum()

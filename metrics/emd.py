@@ -27,6 +27,7 @@ import numpy as np
 
 from metrics._batching import chunked
 from metrics._inputs import output
+from metrics._kernels import parallel_map
 from metrics._targets import density_pair
 from metrics.imresize import imresize
 
@@ -83,7 +84,7 @@ def emd(saliency_map: Any, target: Any, *, downsize: int = 32) -> float | np.nda
     maps; larger is worse; in bin units of the ``1/downsize`` grid. One map (H, W) -> float;
     a batch (N, H, W) -> array (N,).
     """
-    pred, tgt, _, _, batched = density_pair(saliency_map, target, "target", nonnegative=True, resize=False)
+    pred, tgt, _, batched = density_pair(saliency_map, target, "target", nonnegative=True, resize=False)
     if not (isinstance(downsize, (int, np.integer)) and downsize >= 1):
         raise ValueError(f"downsize must be a positive integer, got {downsize!r}")
     im1 = imresize(tgt, scale=1.0 / downsize)
@@ -98,5 +99,5 @@ def emd(saliency_map: Any, target: Any, *, downsize: int = 32) -> float | np.nda
     p = (im1 / s1[:, None, None]).reshape(im1.shape[0], -1)
     q = (im2 / s2[:, None, None]).reshape(im2.shape[0], -1)
     dist = _grid_distance(*im1.shape[-2:])
-    out = np.array([fastemd_gd_metric(p[i], q[i], dist) for i in range(p.shape[0])])
+    out = parallel_map(lambda i: fastemd_gd_metric(p[i], q[i], dist), p.shape[0])  # POT frees the GIL
     return output(out, batched)

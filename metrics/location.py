@@ -13,7 +13,7 @@ import numpy as np
 
 from metrics._batching import chunked
 from metrics._inputs import EPS, as_maps, check_batch, check_finite, output, rows
-from metrics._kernels import centred_moments, row_min_max
+from metrics._kernels import centred_moments, row_stats
 from metrics._targets import fixation_pair, resize_to
 from metrics.density import shifted_sums
 
@@ -32,10 +32,11 @@ def nss(saliency_map: Any, fixations: Any) -> float | np.ndarray:
     i.e. its value is this one times ``sqrt(n / (n - 1))`` for a map of n pixels, and it averages
     over fixations (a pixel fixated twice counts twice there, once here).
     """
-    pred, fix, psum, batched = fixation_pair(saliency_map, fixations)
+    pred, fix, st, batched = fixation_pair(saliency_map, fixations, products=True)
     r = rows(pred)
     n = r.shape[1]
-    m = centred_moments(r, psum)
+    psum = st["sum"]
+    m = centred_moments(r, st)
     std = np.sqrt(np.maximum(m["sxx"], 0.0) / max(n - 1, 1))
     const = m["const"] | (std == 0)
     at_fix = fix.per_map_mean(fix.values(pred))
@@ -44,14 +45,17 @@ def nss(saliency_map: Any, fixations: Any) -> float | np.ndarray:
     return output(out, batched)
 
 
-def _log2_density_at(maps: np.ndarray, sums: np.ndarray, owner: np.ndarray, pixel: np.ndarray) -> np.ndarray:
+def _log2_density_at(
+    maps: np.ndarray, st: dict[str, np.ndarray], owner: np.ndarray, pixel: np.ndarray
+) -> np.ndarray:
     """``log2(eps + P)`` of ``maps[owner]`` at flat ``pixel``; ``P`` = min-max normalised map / its sum.
 
-    A constant map is taken as uniform (MIT: NaN).
+    ``st``: the maps' ``sum``, ``min`` and ``max`` (:func:`metrics._kernels.row_stats`). A constant
+    map is taken as uniform (MIT: NaN).
     """
     r = rows(maps)
-    lo, hi = row_min_max(r)
-    mass = shifted_sums(r, sums, lo)  # sum(map - min) = (max - min) * sum of the min-max map
+    lo, hi = st["min"], st["max"]
+    mass = shifted_sums(r, st["sum"], lo)  # sum(map - min) = (max - min) * sum of the min-max map
     const = lo == hi
     vals = r[owner, pixel]
     lo, mass, const = lo[owner], mass[owner], const[owner]
@@ -73,16 +77,17 @@ def information_gain(saliency_map: Any, fixations: Any, baseline: Any = None) ->
     pysaliency has no MIT-style information gain (its ``information_gain`` works on
     log-densities of probabilistic models).
     """
-    pred, fix, psum, batched = fixation_pair(saliency_map, fixations)
-    gain = _log2_density_at(pred, psum, fix.owner, fix.pixel)
+    pred, fix, st, batched = fixation_pair(saliency_map, fixations, mins=True, maxs=True)
+    gain = _log2_density_at(pred, st, fix.owner, fix.pixel)
     if baseline is not None:
         base, base_batched = as_maps(baseline, "baseline")
         if base_batched:
             check_batch(pred, batched, base, base_batched, "baseline")
         base = resize_to(base, pred.shape[-2:])
-        bsum = check_finite(base, "baseline")
+        bst = row_stats(rows(base), mins=True, maxs=True)
+        check_finite(base, "baseline", bst["sum"])
         owner = fix.owner if base_batched else np.zeros_like(fix.owner)
-        gain = gain - _log2_density_at(base, bsum, owner, fix.pixel)
+        gain = gain - _log2_density_at(base, bst, owner, fix.pixel)
     else:
         gain = gain - np.log2(EPS + 1.0 / (pred.shape[-1] * pred.shape[-2]))
     return output(fix.per_map_mean(gain), batched)
