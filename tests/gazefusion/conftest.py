@@ -118,3 +118,11 @@ def torchrun():
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
     return run
+
+
+@pytest.fixture()
+def pipe(tiny_components):
+    """A ``GazeFusionPipeline`` on the tiny components, on the CPU."""
+    from gazefusion.pipeline import GazeFusionPipeline
+
+    return GazeFusionPipeline.from_components(tiny_components, device="cpu")

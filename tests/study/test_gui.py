@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
+from testsupport import query_db as _q
 
 pytestmark = [
     pytest.mark.gui,
@@ -27,14 +27,6 @@ def _cli(*args: str) -> list[str]:
 
 def _env():
     return {**os.environ, "SDL_AUDIODRIVER": "dummy", "HF_HUB_OFFLINE": "1"}
-
-
-def _q(db, sql):
-    con = sqlite3.connect(db, timeout=5)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_simulated_session_in_a_window_with_screenshot(make_study, tmp_path):

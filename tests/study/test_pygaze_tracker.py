@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -13,6 +12,7 @@ import tomllib
 import numpy as np
 import pytest
 import tomli_w
+from testsupport import query_db as _q
 
 from gazefusion.cli import main
 from gazefusion.errors import UserInputError
@@ -24,14 +24,6 @@ needs_display = pytest.mark.skipif(
     not os.environ.get("DISPLAY"), reason="needs an X display: run the tests under xvfb-run"
 )
 GEOMETRY = DisplayGeometry(width_px=320, height_px=240, width_cm=30.0, distance_cm=60.0, refresh_hz=60.0)
-
-
-def _q(db, sql):
-    con = sqlite3.connect(db, timeout=5)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 # -- registry and settings (no window) -------------------------------------------------------

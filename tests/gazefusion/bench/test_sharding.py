@@ -32,15 +32,11 @@ pytestmark = [
 
 def write_inputs(folder: Path) -> tuple[Path, Path]:
     """3 prompts and 2 smaps (32x32): with 1 seed, 3 x (1 baseline + 2 smaps) = 9 work items."""
-    from gazefusion.smaps import save_smap
+    from testsupport import write_bench_inputs  # not at the top: torchrun also runs this file as a script
 
-    prompts = folder / "prompts.txt"
-    prompts.write_text("a sailboat on the sea\na red bus in a street\na dog on the grass\n")
-    smaps = folder / "smaps"
-    yy, xx = np.mgrid[0:32, 0:32]
-    for name, (cx, cy) in {"a": (8, 16), "b": (24, 12)}.items():
-        save_smap(smaps / f"{name}.png", np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 50.0).astype(np.float32))
-    return prompts, smaps
+    return write_bench_inputs(
+        folder, ["a sailboat on the sea", "a red bus in a street", "a dog on the grass"]
+    )
 
 
 def bench_args(prompts: Path, smaps: Path, out: Path) -> list[str]:

@@ -13,13 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from testsupport import write_bench_inputs
 
 from gazefusion.bench.results import COLUMNS, read_results
 from gazefusion.cli import main
-from gazefusion.smaps import save_smap
 
 REPO = Path(__file__).resolve().parents[3]
 SCORERS = "spectral-residual,centre-bias"
@@ -27,13 +26,7 @@ METRICS = ("cc", "nss", "auc_shuffled")  # a density, a location and a seeded st
 
 
 def write_inputs(folder: Path) -> tuple[Path, Path]:
-    prompts = folder / "prompts.txt"
-    prompts.write_text("a sailboat on the sea\n")
-    smaps = folder / "smaps"
-    yy, xx = np.mgrid[0:32, 0:32]
-    for name, (cx, cy) in {"a": (8, 16), "b": (24, 12)}.items():
-        save_smap(smaps / f"{name}.png", np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 50.0).astype(np.float32))
-    return prompts, smaps
+    return write_bench_inputs(folder, ["a sailboat on the sea"])
 
 
 def bench_args(prompts, smaps, out):

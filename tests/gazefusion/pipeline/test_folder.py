@@ -10,14 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gazefusion.pipeline import GazeFusionPipeline, generate_to_folder
+from gazefusion.pipeline import generate_to_folder
 
 STEPS = 2
-
-
-@pytest.fixture()
-def pipe(tiny_components):
-    return GazeFusionPipeline.from_components(tiny_components, device="cpu")
 
 
 @pytest.fixture()

@@ -23,11 +23,6 @@ def blob(cx: float, cy: float, size: int = SIZE, peak: float = 178 / 255) -> np.
     return (peak * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (size / 6) ** 2))).astype(np.float32)
 
 
-@pytest.fixture()
-def pipe(tiny_components):
-    return GazeFusionPipeline.from_components(tiny_components, device="cpu")
-
-
 def run(pipe, smap, **kw):
     kw.setdefault("steps", STEPS)
     kw.setdefault("num_samples", 1)

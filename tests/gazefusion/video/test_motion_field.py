@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from testsupport import max_diff
 
 from gazefusion.errors import UserInputError
-from gazefusion.pipeline import GazeFusionPipeline
 from gazefusion.pipeline.core import to_uint8
 from gazefusion.video import generate_video
 from gazefusion.video.motion_field import motion_field_times, schedule, t2v_zero_module, warp_latents
@@ -25,15 +25,6 @@ def moving_blob(n: int, size: int = SIZE) -> list[np.ndarray]:
         )
         for k in range(n)
     ]
-
-
-@pytest.fixture()
-def pipe(tiny_components):
-    return GazeFusionPipeline.from_components(tiny_components, device="cpu")
-
-
-def max_diff(a: np.ndarray, b: np.ndarray) -> int:
-    return int(np.abs(a.astype(int) - b.astype(int)).max())
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from testsupport import max_diff
 
 from gazefusion.errors import UserInputError
-from gazefusion.pipeline import GazeFusionPipeline
 from gazefusion.video import generate_video, write_video
 from gazefusion.video.t2v_zero import cross_frame_processor_class, frame_chunks
 
@@ -20,15 +20,6 @@ def moving_blob(n: int) -> list[np.ndarray]:
         np.exp(-((xx - (6 + 20 * k / max(n - 1, 1))) ** 2 + (yy - 16) ** 2) / 30.0).astype(np.float32)
         for k in range(n)
     ]
-
-
-@pytest.fixture()
-def pipe(tiny_components):
-    return GazeFusionPipeline.from_components(tiny_components, device="cpu")
-
-
-def max_diff(a: np.ndarray, b: np.ndarray) -> int:
-    return int(np.abs(a.astype(int) - b.astype(int)).max())
 
 
 def test_frames_count_shape_and_determinism(pipe):

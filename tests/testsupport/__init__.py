@@ -1,0 +1,35 @@
+"""Plain helper functions shared by test files (fixtures live in the conftest files)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+
+def max_diff(a: np.ndarray, b: np.ndarray) -> int:
+    """Largest absolute difference of two uint8 images, in grey levels."""
+    return int(np.abs(a.astype(int) - b.astype(int)).max())
+
+
+def query_db(db: str | Path, sql: str) -> list[tuple]:
+    """Run ``sql`` on the SQLite file ``db`` (read, then close) and return all rows."""
+    con = sqlite3.connect(db, timeout=5)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def write_bench_inputs(folder: Path, prompts: list[str]) -> tuple[Path, Path]:
+    """A prompt file with ``prompts`` and two 32x32 Gaussian-blob smaps (``a``, ``b``) under ``folder``."""
+    from gazefusion.smaps import save_smap
+
+    prompt_file = folder / "prompts.txt"
+    prompt_file.write_text("".join(p + "\n" for p in prompts))
+    smaps = folder / "smaps"
+    yy, xx = np.mgrid[0:32, 0:32]
+    for name, (cx, cy) in {"a": (8, 16), "b": (24, 12)}.items():
+        save_smap(smaps / f"{name}.png", np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 50.0).astype(np.float32))
+    return prompt_file, smaps
