@@ -74,9 +74,14 @@ def saliency(
 
 def run_folder(model, images_dir: Path, out_dir: Path, fmt: str = "png") -> tuple[int, list[Path], int]:
     """Write one map per image of ``images_dir`` into ``out_dir``; return (written, unreadable, skipped)."""
-    from gazefusion.utils.images import list_images, read_rgb
+    from gazefusion.errors import UserInputError
+    from gazefusion.utils.images import IMAGE_EXTENSIONS, list_images, read_rgb
 
     images = list_images(images_dir)
+    if not images:
+        raise UserInputError(
+            f"IMAGES_DIR: no images ({', '.join(IMAGE_EXTENSIONS)}) directly in {images_dir} (sub-folders are not searched)"
+        )
     targets = {img: out_dir / f"{img.stem}.{fmt}" for img in images}
     _check_unique_names(targets)
     todo = [img for img in images if not targets[img].exists()]

@@ -104,3 +104,11 @@ def test_user_errors_exit_2(images_dir, tmp_path, capsys, extra, message):
 def test_missing_folder_exit_2(tmp_path, capsys):
     code, _, stderr = _run(["saliency", str(tmp_path / "absent"), "-m", "centre-bias"], capsys)
     assert code == 2 and "folder not found" in stderr
+
+
+def test_folder_without_images_exit_2(tmp_path, capsys):
+    (tmp_path / "sub").mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / "sub" / "deep.png")
+    code, _, stderr = _run(["saliency", str(tmp_path), "-m", "centre-bias", "-o", str(tmp_path / "o")], capsys)
+    assert code == 2 and "no images" in stderr and "sub-folders are not searched" in stderr
+    assert not (tmp_path / "o").exists()
