@@ -47,14 +47,21 @@ for _name in _COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
-    """Saliency-guided image generation (GazeFusion) and its evaluation."""
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from gazefusion import __version__
 
         console.print(f"gazefusion {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+    ),
+) -> None:
+    """Saliency-guided image generation (GazeFusion) and its evaluation."""
 
 
 def main(argv: list[str] | None = None) -> None:
