@@ -11,6 +11,7 @@ that spans a scene change is reported as two). Scenes shown while not recording 
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -19,6 +20,12 @@ import numpy as np
 from study.observer import CENTER_BIAS_SIGMA_FRAC, SimulatedObserver, pupil_mm, target_cdf
 from study.trackers import register_tracker
 from study.trackers.base import EyeTracker, SampleBlock, Scene, TrackerData
+
+#: Settings passed on to every :class:`SimulatedObserver`, with the observer's defaults.
+_OBSERVER_DEFAULTS = {
+    name: inspect.signature(SimulatedObserver).parameters[name].default
+    for name in ("accuracy_offset_deg", "noise_deg", "center_bias_weight", "blink_rate_hz")
+}
 
 
 @register_tracker("simulated")
@@ -31,31 +38,16 @@ class SimulatedTracker(EyeTracker):
         self,
         sampling_rate_hz: float = 1000.0,
         *,
-        accuracy_offset_deg: float = 0.5,
-        noise_deg: float = 0.05,
-        center_bias_weight: float = 0.3,
-        blink_rate_hz: float = 0.25,
         seed: int = 0,
         tracker_clock_offset_s: float = 1000.0,
         **settings: Any,
     ) -> None:
+        # the observer's own settings, with its defaults (one source: SimulatedObserver's signature)
+        observer = {name: settings.pop(name, default) for name, default in _OBSERVER_DEFAULTS.items()}
         super().__init__(
-            sampling_rate_hz,
-            accuracy_offset_deg=accuracy_offset_deg,
-            noise_deg=noise_deg,
-            center_bias_weight=center_bias_weight,
-            blink_rate_hz=blink_rate_hz,
-            seed=seed,
-            tracker_clock_offset_s=tracker_clock_offset_s,
-            **settings,
+            sampling_rate_hz, **observer, seed=seed, tracker_clock_offset_s=tracker_clock_offset_s, **settings
         )
-        self._obs_kwargs = dict(
-            accuracy_offset_deg=accuracy_offset_deg,
-            noise_deg=noise_deg,
-            center_bias_weight=center_bias_weight,
-            blink_rate_hz=blink_rate_hz,
-            sampling_rate_hz=sampling_rate_hz,
-        )
+        self._obs_kwargs = dict(observer, sampling_rate_hz=sampling_rate_hz)
         self._ss = np.random.SeedSequence(seed)
         self._noise_rng = np.random.default_rng(self._ss.spawn(1)[0])
         self._offset_angle = 0.0
