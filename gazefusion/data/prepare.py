@@ -37,6 +37,7 @@ from gazefusion.data.crops import cut_crops, is_dark, resized_size
 from gazefusion.data.journal import JournalWriter, journal_path, read_journal
 from gazefusion.data.manifest import MANIFEST_NAME, write_manifest
 from gazefusion.errors import UserInputError
+from gazefusion.utils.images import write_gray
 
 STATE_DIR = ".prepare-state"
 REPORT_NAME = "prepare.json"
@@ -144,16 +145,6 @@ def encode_crop(crop: np.ndarray, image_format: str) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(crop).save(buf, format="JPEG" if image_format == "jpg" else "PNG")
     return buf.getvalue()
-
-
-def write_png_gray(path: str | os.PathLike, gray_u8: np.ndarray) -> None:
-    """Write a uint8 (H, W) array as an 8-bit grey PNG, atomically."""
-    from PIL import Image
-
-    from gazefusion.utils.atomic import atomic_path
-
-    with atomic_path(path, suffix=".png") as tmp:
-        Image.fromarray(np.ascontiguousarray(gray_u8), mode="L").save(tmp, format="PNG")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -313,7 +304,7 @@ def run_saliency_stage(
             records = []
             for c, smap in zip(batch, smaps, strict=True):
                 rel = f"smaps/{c['id']}.png"
-                write_png_gray(Path(cfg.out_dir) / rel, as_uint8_truncated(smap))
+                write_gray(Path(cfg.out_dir) / rel, as_uint8_truncated(smap))
                 records.append(
                     {"id": c["id"], "smap": rel, "model": cfg.saliency_model, "convention": cfg.convention}
                 )

@@ -88,9 +88,18 @@ def read_gray(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_gray(path: str | os.PathLike, gray: np.ndarray, bits: int = 8) -> None:
-    """Write a float map in [0, 1] as an 8- or 16-bit grey PNG (rounded, atomically)."""
+    """Write a float map in [0, 1] as an 8- or 16-bit grey PNG (rounded, atomically).
+
+    A ``uint8`` array is written as it is (8-bit), for callers that quantised it themselves.
+    """
     from gazefusion.utils.atomic import atomic_path
 
+    if isinstance(gray, np.ndarray) and gray.dtype == np.uint8 and bits == 8:
+        if gray.ndim != 2:
+            raise UserInputError(f"grey map must be 2-D (H, W), found shape {gray.shape}")
+        with atomic_path(path, suffix=".png") as tmp:
+            Image.fromarray(np.ascontiguousarray(gray), mode="L").save(tmp, format="PNG")
+        return
     arr = np.asarray(gray, dtype=np.float64)
     if arr.ndim != 2:
         raise UserInputError(f"grey map must be 2-D (H, W), found shape {arr.shape}")
