@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gazefusion.errors import UserInputError
+from gazefusion.utils import hashing
 from gazefusion.utils.atomic import atomic_write_json
 
 if TYPE_CHECKING:
@@ -59,11 +60,7 @@ def file_sha256(path: str | Path) -> str:
         cache = {}
     if key in cache:
         return cache[key]
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            digest.update(chunk)
-    cache[key] = digest.hexdigest()
+    cache[key] = hashing.file_sha256(path)
     try:
         atomic_write_json(cache_file, cache)
     except OSError:
@@ -83,12 +80,14 @@ def folder_weights_sha256(folder: str | Path) -> str:
 
 def tensors_sha256(components: dict[str, Any]) -> str:
     """SHA-256 over every tensor of the model components (name, dtype, shape, bytes), in key order."""
+    import torch
+
     digest = hashlib.sha256()
     for name in _MODULES:
         for key, tensor in sorted(components[name].state_dict().items()):
             t = tensor.detach().cpu().contiguous()
             digest.update(f"{name}.{key}|{t.dtype}|{tuple(t.shape)}\0".encode())
-            digest.update(t.view(-1).view(dtype=__import__("torch").uint8).numpy().tobytes())
+            digest.update(t.view(-1).view(dtype=torch.uint8).numpy().tobytes())
     return digest.hexdigest()
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 from importlib import metadata
 
-import numpy as np
+from gazefusion.utils.hashing import array_sha256, file_sha256
+
+__all__ = ["RECORDED_LIBRARIES", "array_sha256", "file_sha256", "library_versions"]
 
 #: Libraries whose versions are recorded in every sidecar.
 RECORDED_LIBRARIES = ("gazefusion", "torch", "diffusers", "transformers", "numpy")
@@ -21,17 +21,3 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a (small) file's bytes."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def array_sha256(array: np.ndarray) -> str:
-    """SHA-256 of an array's dtype, shape and C-order bytes."""
-    a = np.ascontiguousarray(array)
-    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
-    h.update(a.tobytes())
-    return h.hexdigest()
