@@ -12,13 +12,13 @@ See ``docs/study.md`` for the full format.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
+from gazefusion.utils.datafiles import read_data_file
 
 
 def _build(cls: type, section: str, data: Any) -> Any:
@@ -266,24 +266,7 @@ class StudyConfig:
     def from_file(cls, path: str | Path) -> StudyConfig:
         """Read a ``.toml`` or ``.yaml``/``.yml`` study file."""
         p = Path(path)
-        if not p.is_file():
-            raise UserInputError(f"study config file not found: {p}")
-        suffix = p.suffix.lower()
-        try:
-            if suffix == ".toml":
-                data = tomllib.loads(p.read_text(encoding="utf-8"))
-            elif suffix in (".yaml", ".yml"):
-                import yaml
-
-                data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-            else:
-                raise UserInputError(f"study config must be .toml, .yaml or .yml, got {p.name}")
-        except (tomllib.TOMLDecodeError, ValueError) as exc:
-            if isinstance(exc, UserInputError):
-                raise
-            raise UserInputError(f"cannot parse study config {p}: {exc}") from None
-        except Exception as exc:  # yaml.YAMLError
-            raise UserInputError(f"cannot parse study config {p}: {exc}") from None
+        data = read_data_file(p, "study config", suffixes=(".toml", ".yaml", ".yml")) or {}
         if not isinstance(data, dict):
             raise UserInputError(f"study config {p} must be a mapping of sections")
         return cls.from_dict(data, base_dir=p.parent.resolve())

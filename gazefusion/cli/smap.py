@@ -31,15 +31,9 @@ def parse_display(value: str):
         return DEFAULT_LAB_DISPLAY
     path = Path(value)
     if path.suffix.lower() in (".toml", ".json"):
-        import tomllib
+        from gazefusion.utils.datafiles import read_data_file
 
-        if not path.is_file():
-            raise UserInputError(f"--display: file not found: {path}")
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise UserInputError(f"--display: cannot parse {path}: {exc}") from None
+        data = read_data_file(path, "--display")
         return DisplayGeometry.from_dict(data.get("display", data))
     try:
         res, width_cm, distance_cm = value.split(":")

@@ -55,7 +55,6 @@ import json
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -412,16 +411,10 @@ class SmapSpec:
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> SmapSpec:
         """Read a ``.toml`` or ``.json`` spec; relative mask files resolve against its folder."""
+        from gazefusion.utils.datafiles import read_data_file
+
         p = Path(path)
-        if p.suffix.lower() not in (".toml", ".json"):
-            raise UserInputError(f"spec file must end in .toml or .json, got {p}")
-        if not p.is_file():
-            raise UserInputError(f"spec file not found: {p}")
-        try:
-            text = p.read_text(encoding="utf-8")
-            data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserInputError(f"cannot parse spec file {p}: {exc}") from None
+        data = read_data_file(p, "spec")
         try:
             return cls.from_dict(data, base_dir=p.parent)
         except UserInputError as exc:
