@@ -32,8 +32,13 @@ def read_data_file(path: str | os.PathLike, what: str, suffixes: tuple[str, ...]
 
         return yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-        raise UserInputError(f"cannot parse {what} file {p}: {exc}") from None
+        raise _parse_error(what, p, exc) from None
     except Exception as exc:  # yaml.YAMLError (yaml is imported only for YAML files)
         if type(exc).__module__.startswith("yaml"):
-            raise UserInputError(f"cannot parse {what} file {p}: {exc}") from None
+            raise _parse_error(what, p, exc) from None
         raise
+
+
+def _parse_error(what: str, path: Path, exc: Exception) -> UserInputError:
+    """One line: parsers (YAML's especially) spread their messages over several lines."""
+    return UserInputError(f"cannot parse {what} file {path}: {' '.join(str(exc).split())}")
