@@ -44,3 +44,19 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             bar.advance(task)
+
+
+def parse_list(text: str, option: str, kind: type = str, min_items: int = 0) -> list:
+    """A comma-separated option as a list of ``kind`` (blank items dropped); at least ``min_items``."""
+    from gazefusion.errors import UserInputError
+
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    try:
+        values = [kind(t) for t in items]
+    except ValueError:
+        raise UserInputError(
+            f"{option}: expected a comma-separated list of {kind.__name__} values, found {text!r}"
+        ) from None
+    if len(values) < min_items:
+        raise UserInputError(f"{option}: expected at least {min_items} value(s), found {text!r}")
+    return values

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, progress_bar
+from gazefusion.cli._common import console, parse_list, progress_bar
 from gazefusion.errors import UserInputError
 
 analyze_app = typer.Typer(help="Analyse study and benchmark data; power analysis.", no_args_is_help=True)
@@ -15,18 +15,6 @@ analyze_app = typer.Typer(help="Analyse study and benchmark data; power analysis
 def register(app: typer.Typer) -> None:
     """Add ``gazefusion analyze ...`` to ``app``."""
     app.add_typer(analyze_app, name="analyze")
-
-
-def _numbers(text: str, kind: type, option: str) -> list:
-    try:
-        values = [kind(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise UserInputError(
-            f"{option}: expected comma-separated {kind.__name__} values, got {text!r}"
-        ) from None
-    if not values:
-        raise UserInputError(f"{option}: expected at least one value, got {text!r}")
-    return values
 
 
 @analyze_app.command("study")
@@ -55,7 +43,7 @@ def study(
             out,
             fixations=fixations,
             sigma_deg=sigma_deg,
-            metrics=_numbers(metrics, str, "--metrics"),
+            metrics=parse_list(metrics, "--metrics", str, min_items=1),
             stimulus_dir=stimuli,
             n_examples=examples,
             seed=seed,
@@ -103,7 +91,7 @@ def power(
     from analysis.power import PowerSetup
     from analysis.power_report import write_power_report
 
-    effects = _numbers(effect, float, "--effect")
+    effects = parse_list(effect, "--effect", float, min_items=1)
     setup = PowerSetup(
         metric=metric, alpha=alpha, viewing_s=viewing_s, center_bias_weight=center_bias, seed=seed
     )
@@ -112,8 +100,8 @@ def power(
         report = write_power_report(
             out,
             effects,
-            _numbers(participants, int, "--participants"),
-            _numbers(stimuli, int, "--stimuli"),
+            parse_list(participants, "--participants", int, min_items=1),
+            parse_list(stimuli, "--stimuli", int, min_items=1),
             sims,
             setup,
             target_power,

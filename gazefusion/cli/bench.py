@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, track
+from gazefusion.cli._common import console, parse_list, track
 from gazefusion.errors import UserInputError
 
 bench_app = typer.Typer(
@@ -20,17 +20,6 @@ bench_app = typer.Typer(
 )
 
 _DEFAULT_METRICS = "cc,kld,nss,sim,auc_judd,auc_shuffled"
-
-
-def parse_list(text: str, argument: str, kind: type = str) -> list:
-    """A comma-separated option as a list of ``kind`` (blank items dropped)."""
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    try:
-        return [kind(t) for t in items]
-    except ValueError:
-        raise UserInputError(
-            f"{argument}: expected a comma-separated list of {kind.__name__} values, found {text!r}"
-        ) from None
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
