@@ -92,6 +92,8 @@ def power(
     from analysis.power_report import write_power_report
 
     effects = parse_list(effect, "--effect", float, min_items=1)
+    n_participants = parse_list(participants, "--participants", int, min_items=1)
+    n_stimuli = parse_list(stimuli, "--stimuli", int, min_items=1)
     setup = PowerSetup(
         metric=metric, alpha=alpha, viewing_s=viewing_s, center_bias_weight=center_bias, seed=seed
     )
@@ -100,8 +102,8 @@ def power(
         report = write_power_report(
             out,
             effects,
-            parse_list(participants, "--participants", int, min_items=1),
-            parse_list(stimuli, "--stimuli", int, min_items=1),
+            n_participants,
+            n_stimuli,
             sims,
             setup,
             target_power,
