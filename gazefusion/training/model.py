@@ -79,7 +79,7 @@ def load_training_models(model: str | None, controlnet: str | None) -> TrainingM
     else:
         shape = comps.get("controlnet")  # keep the model's hint-encoder widths when it has a ControlNet
         kwargs = (
-            {}
+            {"conditioning_embedding_out_channels": hint_encoder_widths(comps["vae"])}
             if shape is None
             else {
                 "conditioning_embedding_out_channels": tuple(
@@ -101,6 +101,22 @@ def load_training_models(model: str | None, controlnet: str | None) -> TrainingM
         noise_scheduler=DDPMScheduler.from_config(scheduler.config),
         description=description,
     )
+
+
+#: The hint encoder's widths in ControlNet (and diffusers' default): 3 downsamplings, for a VAE of factor 8.
+HINT_ENCODER_WIDTHS = (16, 32, 96, 256)
+
+
+def hint_encoder_widths(vae) -> tuple[int, ...]:
+    """Hint-encoder widths that bring the smap from pixels to the latent size of ``vae``.
+
+    The encoder halves the size once per width after the first, so a VAE of factor 2^k needs k+1
+    widths: ControlNet's ``(16, 32, 96, 256)`` for SD's factor 8, ``(16, 32, 96)`` for factor 4.
+    """
+    downsamplings = len(vae.config.block_out_channels) - 1
+    if downsamplings + 1 > len(HINT_ENCODER_WIDTHS):
+        return HINT_ENCODER_WIDTHS + (HINT_ENCODER_WIDTHS[-1],) * (downsamplings + 1 - len(HINT_ENCODER_WIDTHS))
+    return HINT_ENCODER_WIDTHS[: downsamplings + 1]
 
 
 def _load_plain_sd(folder: Path) -> tuple[dict, str]:
