@@ -93,7 +93,7 @@ def test_overfit_loss_falls_and_export_loads(tmp_path, train_args, tiny_dataset,
         torch.testing.assert_close(comps["controlnet"].state_dict()[key], value, rtol=0, atol=0)
 
 
-def test_resume_equals_uninterrupted_run(tmp_path, train_args):
+def test_resume_equals_uninterrupted_run(tmp_path, train_args, tiny_model_dir):
     # 4 examples, batch 2: 2 batches per epoch; the stop at step 3 is in the middle of epoch 1.
     opts = (
         "--unlock-sd",
@@ -132,15 +132,16 @@ def test_resume_equals_uninterrupted_run(tmp_path, train_args):
     # and the run really moved the unlocked UNet blocks away from the base model
     assert any(
         not torch.equal(v, load_file(a / "unet_trainable.safetensors")[k])
-        for k, v in _base_unet_up(tmp_path).items()
+        for k, v in _base_unet_up(tiny_model_dir).items()
     )
 
 
-def _base_unet_up(tmp_path):
+def _base_unet_up(model_dir):
+    """The unlocked UNet blocks of the model the run started from (train_args trains ``model_dir``)."""
     from gazefusion.models.loading import load_components
     from gazefusion.training.model import unet_trainable_state
 
-    return unet_trainable_state(load_components(None)[0]["unet"])
+    return unet_trainable_state(load_components(str(model_dir))[0]["unet"])
 
 
 def test_mid_control_trains_only_the_middle_output(tmp_path, train_args):
