@@ -11,7 +11,7 @@ from gazefusion.bench.runner import prepare_output, run_bench
 from gazefusion.bench.smapset import load_smap_set
 from gazefusion.errors import UserInputError
 
-from .conftest import IdentityScorer, NoiseImage, SmapAsImage, blob
+from .conftest import IdentityScorer, NoiseImage, SmapAsImage
 
 METRICS = ("cc", "kld", "nss", "sim", "auc_judd", "auc_shuffled")
 
@@ -136,7 +136,3 @@ def test_control_scale_sweep_rows(tmp_path, prompt_file, smap_dir):
     df = read_results(out)
     assert sorted(df.loc[df.condition == "gazefusion", "control_scale"].unique()) == [0.5, 1.0]
     assert set(df["target"]) == {"aligned"}
-
-
-def test_blob_helper_is_a_unit_peak():
-    assert blob(8, 3, 3, 1.0).max() == 1.0

@@ -2,6 +2,7 @@
 
 import pickle
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -173,19 +174,29 @@ def test_foreign_checkpoint_names_what_was_found(tmp_path):
         load_cldm_state_dict(path)
 
 
+class _WritesAFile:
+    """Unpickling this calls ``Path.write_text(marker, "ran")``: code a malicious checkpoint would run."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "ran"))
+
+
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
-def test_pickled_code_is_never_run(tmp_path):
+@pytest.mark.parametrize("form", ["zip", "legacy"], ids=["torch-zip", "legacy-pickle"])
+def test_pickled_code_is_never_run(tmp_path, form):
     marker = tmp_path / "ran"
+    payload = {"state_dict": {"control_model.zero_convs.0.0.weight": torch.zeros(1), "x": _WritesAFile(marker)}}
+    path = tmp_path / "evil.ckpt"
+    torch.save(payload, path, _use_new_zipfile_serialization=form == "zip")
+    # the payload is live: a plain unpickling runs it
+    torch.load(path, weights_only=False)
+    assert marker.read_text() == "ran"
+    marker.unlink()
 
-    class Evil:
-        def __reduce__(self):
-            return (marker.write_text, ("x",))
-
-    path = _write(tmp_path / "evil.ckpt", b"")
-    torch.save(
-        {"state_dict": {"a": Evil()}}, path, _use_new_zipfile_serialization=True
-    ) if False else path.write_bytes(pickle.dumps(Evil()))
-    with pytest.raises(UserInputError):
+    with pytest.raises(UserInputError, match="evil.ckpt"):
         load_cldm_state_dict(path)
     assert not marker.exists()
 
