@@ -188,7 +188,9 @@ class _WritesAFile:
 @pytest.mark.parametrize("form", ["zip", "legacy"], ids=["torch-zip", "legacy-pickle"])
 def test_pickled_code_is_never_run(tmp_path, form):
     marker = tmp_path / "ran"
-    payload = {"state_dict": {"control_model.zero_convs.0.0.weight": torch.zeros(1), "x": _WritesAFile(marker)}}
+    payload = {
+        "state_dict": {"control_model.zero_convs.0.0.weight": torch.zeros(1), "x": _WritesAFile(marker)}
+    }
     path = tmp_path / "evil.ckpt"
     torch.save(payload, path, _use_new_zipfile_serialization=form == "zip")
     # the payload is live: a plain unpickling runs it
