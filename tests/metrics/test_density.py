@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from testsupport.matlab import matlab_bicubic_matrix
 
 from metrics import cc, kld, sim
 
@@ -44,8 +45,15 @@ def test_kld_clips_resize_undershoot() -> None:
     pred = np.zeros((8, 8))
     pred[3:5, 3:5] = 1.0  # a sharp square: bicubic enlargement undershoots below 0 next to it
     target = np.ones((16, 16))
-    value = kld(pred, target)
-    assert np.isfinite(value) and value > 0
+    # the 8 -> 16 bicubic enlargement of a separable map: MATLAB's 1-D weights (testsupport) on each axis
+    w = matlab_bicubic_matrix(8, 16, 2.0)
+    big = w @ pred @ w.T
+    assert big.min() < -0.004  # the undershoot the metric must clip
+    p = np.maximum(big, 0) / np.maximum(big, 0).sum()
+    q = target / target.sum()
+    expected = (q * np.log(EPS + q / (p + EPS))).sum()  # KLdiv.m on the clipped map
+    assert kld(pred, target) == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(24.3221386577686, rel=1e-12)
 
 
 def test_sim_by_hand() -> None:

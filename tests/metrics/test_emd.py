@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy.optimize import linprog
+from testsupport.matlab import matlab_bicubic_matrix
 
 from metrics import emd
 from metrics.emd import _grid_distance, fastemd_gd_metric
@@ -49,7 +50,16 @@ def test_emd_identical_maps_is_zero_and_batches() -> None:
 
 
 def test_emd_keeps_negative_bins_after_shrink() -> None:
-    target = np.zeros((64, 64))
-    target[:32, :32] = 1.0  # a sharp step: bicubic 1/32 shrink gives negative lobes
-    pred = np.ones((64, 64))
-    assert emd(pred, target) > 0
+    # rows are constant and the target is one band of ones in the middle of 5 bins of 32 px: the 1/32
+    # shrink is MATLAB's 1-D weights (written out in testsupport), whose negative lobe reaches the outer bins
+    band = np.zeros(160)
+    band[64:96] = 1.0
+    target = np.tile(band, (32, 1))
+    bins = matlab_bicubic_matrix(160, 5, 1 / 32) @ band
+    assert bins[0] == bins[4] < -0.01  # negative bins
+    p, q = bins / bins.sum(), np.full(5, 0.2)  # the uniform prediction shrinks to 5 equal bins
+    # on a line of unit-spaced bins, the EMD of equal masses is the L1 norm of the CDF difference
+    kept = np.abs(np.cumsum(p - q)).sum()
+    clipped = np.abs(np.cumsum(np.maximum(bins, 0) / np.maximum(bins, 0).sum() - q)).sum()
+    assert emd(np.ones((32, 160)), target) == pytest.approx(kept, abs=1e-5)  # FastEMD rounds to 1e-6
+    assert kept - clipped > 0.04  # 1.0647 kept vs 1.0174 clipped
