@@ -16,7 +16,7 @@ import sys
 
 import typer
 
-from gazefusion.cli._common import console, error_console
+from gazefusion.cli._common import console, finite_float_options, print_error, print_warning
 from gazefusion.errors import UserInputError
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "gazefusion.cli.demo",
     "gazefusion.cli.generate",
+    "gazefusion.cli.webapp",
     "gazefusion.cli.smap",
     "gazefusion.cli.convert",
     "gazefusion.cli.saliency",
@@ -41,6 +42,7 @@ _COMMAND_MODULES = (
     "gazefusion.cli.bench",
     "gazefusion.cli.study",
     "gazefusion.cli.analyze",
+    "gazefusion.cli.toy",
 )
 
 for _name in _COMMAND_MODULES:
@@ -64,16 +66,30 @@ def _root(
     """Saliency-guided image generation (GazeFusion) and its evaluation."""
 
 
+#: File-system errors that are the user's (a path that is missing, a file where a folder is due, ...).
+_PATH_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, PermissionError)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning user mistakes into one-line errors (exit status 2)."""
+    """Entry point: run the app, turning user mistakes into one-line errors (exit status 2).
+
+    Every float option of every sub-command refuses NaN and infinities
+    (:func:`~gazefusion.cli._common.finite_float_options`).
+    """
+    import typer.main
+
+    command = finite_float_options(typer.main.get_command(app))
     try:
-        app(args=argv, standalone_mode=True)
-    except (UserInputError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+        command.main(args=argv, standalone_mode=True)
+    except (UserInputError, *_PATH_ERRORS) as exc:
         if os.environ.get("GAZEFUSION_DEBUG"):
             raise
-        msg = str(exc) if isinstance(exc, UserInputError) else f"{exc.strerror or exc}: {exc.filename or ''}"
-        error_console.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
+        if isinstance(exc, UserInputError):
+            msg = str(exc)
+        else:
+            msg = f"{exc.strerror or exc}: {exc.filename or ''}"
+        print_error(" ".join(msg.splitlines()))
         sys.exit(2)
     except KeyboardInterrupt:
-        error_console.print("[yellow]interrupted[/] (finished work is kept; re-run to resume)")
+        print_warning("interrupted (finished work is kept; re-run to resume)")
         sys.exit(130)

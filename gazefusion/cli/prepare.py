@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, error_console, track
+from gazefusion.cli._common import console, print_warning, track
 
 
 def register(app: typer.Typer) -> None:
@@ -74,12 +74,10 @@ def prepare(
     if not report.main_process:
         return
     for name, message in report.corrupt:
-        error_console.print(f"[yellow]skipped unreadable image[/] {name}: {message}", highlight=False)
+        print_warning(f"skipped unreadable image {name}: {message}")
     if report.missing_captions:
         shown = ", ".join(report.missing_captions[:5]) + (" …" if len(report.missing_captions) > 5 else "")
-        error_console.print(
-            f"[yellow]no caption for {len(report.missing_captions)} crop(s)[/]: {shown}", highlight=False
-        )
+        print_warning(f"no caption for {len(report.missing_captions)} crop(s): {shown}")
     console.print(
         f"{report.sources} source images: {report.new_crops} new crops ({report.dropped_dark} near-black dropped, "
         f"{len(report.corrupt)} unreadable skipped), {report.new_smaps} new smaps, {report.new_captions} new "

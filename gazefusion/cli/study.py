@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, progress_bar
+from gazefusion.cli._common import console, print_ok, print_warning, progress_bar
 from gazefusion.errors import UserInputError
 
 study_app = typer.Typer(help="Eye-tracked user study: run, check, simulate, export.", no_args_is_help=True)
@@ -84,8 +84,8 @@ def check(
         f"{minutes:.1f} min (self-paced parts estimated)"
     )
     for w in warnings:
-        console.print(f"[yellow]warning:[/] {w}")
-    console.print("[green]config OK[/]")
+        print_warning(w)
+    print_ok("config OK")
 
 
 @study_app.command("run")

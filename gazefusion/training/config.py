@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -110,6 +111,9 @@ class TrainConfig:
                 f"--{name.replace('_', '-')}: expected {expected}, found {getattr(self, name)!r}"
             )
 
+        for f in dataclasses.fields(self):
+            if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name)):
+                raise bad(f.name, "a finite number")
         for name in (
             "train_batch_size",
             "max_train_steps",
