@@ -80,21 +80,21 @@ class ToyRecipe:
     saliency_options: dict[str, Any] = field(default_factory=lambda: {"blur": 0.0625})
     # autoencoder
     vae: dict[str, Any] = field(default_factory=_vae_config)
-    vae_steps: int = 900
+    vae_steps: int = 700
     vae_batch: int = 16
     vae_lr: float = 1e-3
     vae_kl_weight: float = 1e-6
     # base text-to-image model (UNet + text encoder, trained together)
     unet: dict[str, Any] = field(default_factory=_unet_config)
     text_encoder: dict[str, Any] = field(default_factory=_text_config)
-    base_steps: int = 7000
+    base_steps: int = 6000
     base_batch: int = 32
     base_lr: float = 5e-4
     base_warmup: int = 200
     base_prompt_dropout: float = 0.1
     ema_decay: float = 0.999
     # ControlNet (gazefusion train, base locked)
-    controlnet_steps: int = 4500
+    controlnet_steps: int = 4000
     controlnet_batch: int = 32
     controlnet_lr: float = 5e-4
     controlnet_proportion_empty_prompts: float = 0.1
@@ -111,7 +111,10 @@ class ToyRecipe:
             raise UserInputError(f"toy recipe: size must be a multiple of 8, found {self.size}")
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+        """The recipe's identity as JSON: every field but ``threads`` (which changes speed, not results)."""
+        fields = dataclasses.asdict(self)
+        fields.pop("threads")
+        return json.dumps(fields, indent=2, sort_keys=True)
 
     @property
     def latent_size(self) -> int:
