@@ -2,7 +2,9 @@
 
 Defaults are the original GazeFusion ``generate.py``'s: smap ``smap1``, "a sailboat on the sea",
 2 samples from seed 123, DDIM 50 steps, guidance 9.0, control strength 1.0, and a 50/50 JET blend
-of each sample with its smap. Re-running the same command skips finished images.
+of each sample with its smap. Re-running the same command skips finished images; a run whose
+images would replace ones made with other parameters is refused unless ``--overwrite``. Every
+option is checked before the model is loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, error_console, progress_bar
+from gazefusion.cli._common import console, print_notice, print_warning, progress_bar
 from gazefusion.errors import UserInputError
 from gazefusion.pipeline.core import (
     DEFAULT_CONTROL_SCALE,
@@ -64,6 +66,9 @@ def generate(
     ),
     dtype: str = typer.Option("auto", "--dtype", help="auto (fp16 on GPU, fp32 on CPU), fp32, fp16, bf16."),
     batch_size: int = typer.Option(1, "--batch-size", help="Images per denoising batch (same results)."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace images in --out that were made with other parameters."
+    ),
     attention_slicing: bool = typer.Option(False, "--attention-slicing", help="Less GPU memory, slower."),
     cpu_offload: bool = typer.Option(
         False, "--cpu-offload", help="Keep idle sub-models on the CPU (GPU only)."
@@ -96,8 +101,18 @@ def generate(
     video_format: str = typer.Option("mp4", "--format", help="Video file format: mp4 or gif."),
 ) -> None:
     """Generate saliency-guided images (or a video) with GazeFusion."""
+    from gazefusion.limits import check_image_side
     from gazefusion.pipeline import GazeFusionPipeline
+    from gazefusion.pipeline.core import resolve_device_dtype
+    from gazefusion.utils.paths import check_output_dir
 
+    check_image_side(height, "--height")
+    check_image_side(width, "--width")
+    for option, value in (("--num-samples", num_samples), ("--steps", steps), ("--batch-size", batch_size)):
+        if value < 1:
+            raise UserInputError(f"{option}: expected a positive integer, found {value}")
+    check_output_dir(out, "--out")
+    resolve_device_dtype(device, dtype)  # a bad --device/--dtype fails before anything is loaded
     if video and video_format.lower() not in ("mp4", "gif"):
         raise UserInputError(f"--format: expected mp4 or gif, found {video_format!r}")
     if video and frames < 1:
@@ -123,18 +138,32 @@ def generate(
             width=width,
         )
         if video:
-            _video(pipe, prompt_list, smap, seed, frames, fps, video_format.lower(), out, common, motion)
+            _video(
+                pipe,
+                prompt_list,
+                smap,
+                seed,
+                frames,
+                fps,
+                video_format.lower(),
+                out,
+                common,
+                motion,
+                overwrite,
+            )
         else:
-            _images(pipe, prompt_list, smap, seed, num_samples, batch_size, blend, out, common)
+            _images(pipe, prompt_list, smap, seed, num_samples, batch_size, blend, out, common, overwrite)
 
 
 def _notice_printer(fallback):
-    """A ``warnings.showwarning`` that prints smap-resize notices as one line, others as usual."""
-    from gazefusion.pipeline import SmapResizedWarning
+    """A ``warnings.showwarning`` that prints smap notices and warnings as one line, others as usual."""
+    from gazefusion.pipeline import EmptySmapWarning, SmapResizedWarning
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, SmapResizedWarning):
-            error_console.print(f"[yellow]notice:[/] {message}", highlight=False, soft_wrap=True)
+            print_notice(str(message))
+        elif issubclass(category, EmptySmapWarning):
+            print_warning(str(message))
         else:
             fallback(message, category, filename, lineno, file, line)
 
@@ -149,7 +178,7 @@ def _prompt_list(prompt: str, prompts: Path | None) -> list[str]:
     return [p.text for p in load_prompts(prompts)]
 
 
-def _images(pipe, prompts, smap, seed, num_samples, batch_size, blend, out, common) -> None:
+def _images(pipe, prompts, smap, seed, num_samples, batch_size, blend, out, common, overwrite) -> None:
     from gazefusion.pipeline import generate_to_folder
 
     total = len(prompts) * num_samples
@@ -164,6 +193,7 @@ def _images(pipe, prompts, smap, seed, num_samples, batch_size, blend, out, comm
             num_samples=num_samples,
             batch_size=batch_size,
             blend=blend,
+            overwrite=overwrite,
             on_image=lambda n: bar.advance(task, n),
             **common,
         )
@@ -196,7 +226,7 @@ def _motion_options(steps: int, motion_strength: str) -> dict:
     return dict(motion_field=True, motion_field_strength_x=dx, motion_field_strength_y=dy, t0=t0, t1=t1)
 
 
-def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common, motion) -> None:
+def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common, motion, overwrite) -> None:
     from gazefusion.pipeline.folder import slugify
     from gazefusion.smaps import resolve_smap
     from gazefusion.utils.atomic import atomic_write_json
@@ -210,6 +240,20 @@ def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common, motion) -> 
         array, source = resolve_smap(smap, size=size, t=k / (frames - 1) if frames > 1 else 0.0)
         maps.append(array)
         sources.append(source)
+    from gazefusion.pipeline.provenance import array_sha256, library_versions
+
+    target = out / f"{slugify(prompts[0])}_seed{seed}.{fmt}"
+    request = {
+        "prompt": prompts[0],
+        "seed": seed,
+        "frames": frames,
+        "fps": fps,
+        "smap_sources": sources,
+        "smap_sha256": [array_sha256(m) for m in maps],
+        "model": {"model_id": pipe.model_id, "weight_hash": pipe.weight_hash},
+        "options": {**common, **motion},
+    }
+    _check_video_target(target, request, overwrite)
     with progress_bar() as bar:
         task = bar.add_task("video (denoising steps)", total=None)
         result = generate_video(
@@ -221,12 +265,11 @@ def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common, motion) -> 
             **common,
             **motion,
         )
-    path = write_video(result.frames, out / f"{slugify(prompts[0])}_seed{seed}.{fmt}", fps=fps)
-    from gazefusion.pipeline.provenance import array_sha256, library_versions
-
+    path = write_video(result.frames, target, fps=fps)
     atomic_write_json(
         path.with_suffix(".json"),
         {
+            "request": request,
             "prompt": prompts[0],
             "seed": seed,
             "fps": fps,
@@ -239,6 +282,25 @@ def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common, motion) -> 
         },
     )
     console.print(f"video: {path} ({len(result.frames)} frames)", highlight=False, soft_wrap=True)
+
+
+def _check_video_target(target: Path, request: dict, overwrite: bool) -> None:
+    """Refuse to replace a finished video made with another request (unless ``overwrite``)."""
+    import json
+
+    from gazefusion.utils.records import differences, other_parameters_error
+
+    sidecar = target.with_suffix(".json")
+    if overwrite or not (target.is_file() and sidecar.is_file()):
+        return
+    try:
+        previous = json.loads(sidecar.read_text(encoding="utf-8")).get("request")
+    except (OSError, ValueError, AttributeError):
+        previous = None
+    diffs = differences(previous, json.loads(json.dumps(request))) if isinstance(previous, dict) else []
+    if previous is None or diffs:
+        diffs = diffs or ["(no readable request in its sidecar)"]
+        raise other_parameters_error("--out", target.parent, [f"{target.name}: {diffs[0]}", *diffs[1:]])
 
 
 def register(app: typer.Typer) -> None:

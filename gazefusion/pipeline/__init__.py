@@ -2,9 +2,10 @@
 
 from gazefusion.pipeline.core import GazeFusionOutput, GazeFusionPipeline, Job
 from gazefusion.pipeline.folder import FolderRun, generate_to_folder
-from gazefusion.pipeline.hint import SmapResizedWarning
+from gazefusion.pipeline.hint import EmptySmapWarning, SmapResizedWarning
 
 __all__ = [
+    "EmptySmapWarning",
     "FolderRun",
     "GazeFusionOutput",
     "GazeFusionPipeline",

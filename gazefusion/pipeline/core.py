@@ -16,6 +16,7 @@ and adds what the original GazeFusion ``generate.py`` did around it:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gazefusion.errors import UserInputError
-from gazefusion.pipeline.hint import fit_smap, smaps_to_hint
+from gazefusion.pipeline.hint import EmptySmapWarning, fit_smap, smaps_to_hint
 from gazefusion.pipeline.provenance import file_sha256
 
 SmapInput = Any  # np.ndarray (H, W) float32 in [0, 1], or a file / spec / built-in name (str, Path)
@@ -76,7 +77,10 @@ def resolve_device_dtype(device: str | None = None, dtype: str | None = None):
     """
     import torch
 
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    from gazefusion.devices import torch_device
+
+    dev = torch_device(device) if device is not None else None
+    dev = dev or torch.device("cuda" if torch.cuda.is_available() else "cpu")
     names = {
         "fp32": torch.float32,
         "float32": torch.float32,
@@ -112,6 +116,19 @@ def resolve_smap_input(smap: SmapInput, name: str = "smap") -> tuple[np.ndarray,
     if isinstance(smap, str | os.PathLike):
         return smaps.resolve_smap(smap)
     raise UserInputError(f"{name}: expected an array (H, W) or a file/spec/name, found {type(smap).__name__}")
+
+
+def check_finite(**values: float) -> None:
+    """Refuse NaN and infinite sampling parameters (they make black images): one-line error per name."""
+    import math
+
+    for name, value in values.items():
+        try:
+            ok = math.isfinite(float(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise UserInputError(f"{name}: expected a finite number, found {value!r}")
 
 
 def seeds_for(seed: int | Sequence[int], num_samples: int | None) -> list[int]:
@@ -282,6 +299,10 @@ class GazeFusionPipeline:
         width: int | None = None,
     ) -> list[Job]:
         """Validate a request and expand it into one :class:`Job` per image (item-major order)."""
+        from gazefusion.limits import check_image_side
+
+        height = check_image_side(height, "height")
+        width = check_image_side(width, "width")
         prompts, smap_inputs = broadcast_items(prompt, smap)
         seeds = seeds_for(seed, num_samples)
         resolved: dict[int, tuple[np.ndarray, str, str | None]] = {}
@@ -291,6 +312,12 @@ class GazeFusionPipeline:
             if key not in resolved:
                 name = f"smap {k}" if len(smap_inputs) > 1 else "smap"
                 array, source = resolve_smap_input(s, name=name)
+                if not array.any():
+                    warnings.warn(
+                        f"{name} ({source}) is all zero: an empty map guides nothing",
+                        EmptySmapWarning,
+                        stacklevel=2,
+                    )
                 is_file = isinstance(s, str | os.PathLike) and os.path.isfile(s)
                 resolved[key] = (
                     fit_smap(array, height, width, self.size_multiple, name=name),
@@ -326,6 +353,7 @@ class GazeFusionPipeline:
             raise UserInputError(f"steps: expected >= 1, found {steps}")
         if batch_size < 1:
             raise UserInputError(f"batch_size: expected >= 1, found {batch_size}")
+        check_finite(guidance_scale=guidance_scale, control_scale=control_scale, eta=eta)
         images: list[np.ndarray] = []
         start = 0
         while start < len(jobs):

@@ -5,7 +5,10 @@ Files of item ``k`` (a prompt/smap pair) and seed ``s`` are named
 The sidecar's ``generation`` entry holds everything that determines the image: prompt, seed,
 smap source with the SHA-256 of its file and of the map fed as hint, model description and weight
 hash, every sampling parameter. A re-run skips an image whose PNG exists and whose sidecar has an
-identical ``generation`` entry; anything else is (re)generated. Every file is written atomically.
+identical ``generation`` entry, and generates the images that are missing. An image whose file
+name is taken by one made with other parameters (another guidance, model, smap, ...) is never
+replaced silently: the run is refused before anything is generated, with one line naming the
+differing parameters, unless ``overwrite=True`` (``--overwrite``). Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gazefusion.errors import UserInputError
 from gazefusion.pipeline.core import (
     DEFAULT_CONTROL_SCALE,
     DEFAULT_ETA,
@@ -77,13 +81,19 @@ def generation_record(pipe: GazeFusionPipeline, job: Job, params: dict[str, Any]
     return json.loads(json.dumps(record, default=str))
 
 
-def _is_done(png: Path, sidecar: Path, record: dict[str, Any]) -> bool:
+def _previous_record(png: Path, sidecar: Path) -> dict[str, Any] | None:
+    """The ``generation`` entry of a finished image (None: no image there, or an unfinished one).
+
+    An image without a sidecar is an interrupted write (the sidecar is written last) and is
+    simply generated again; a sidecar that cannot be read counts as an unknown record ``{}``.
+    """
     if not (png.is_file() and sidecar.is_file()):
-        return False
+        return None
     try:
-        return json.loads(sidecar.read_text(encoding="utf-8")).get("generation") == record
-    except (OSError, ValueError):
-        return False
+        entry = json.loads(sidecar.read_text(encoding="utf-8")).get("generation")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return entry if isinstance(entry, dict) else {}
 
 
 def _blend_path(png: Path) -> Path:
@@ -107,18 +117,23 @@ def generate_to_folder(
     width: int | None = None,
     batch_size: int = 1,
     blend: bool = False,
+    overwrite: bool = False,
     on_image: Callable[[int], None] | None = None,
 ) -> FolderRun:
     """Generate every (prompt, smap) pair for every seed into ``out_dir``, skipping finished images.
 
     ``prompts``/``smaps``/``seeds``/``num_samples`` mean what they mean for
     :meth:`GazeFusionPipeline.__call__`. ``on_image(n)`` is called as images are finished
-    (skipped ones included), e.g. to advance a progress bar.
+    (skipped ones included), e.g. to advance a progress bar; ``overwrite`` replaces images made
+    with other parameters under the same names (otherwise such a run is refused).
     """
     from gazefusion.smaps import jet_overlay
+    from gazefusion.utils.paths import check_output_dir
+    from gazefusion.utils.records import differences, other_parameters_error
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise UserInputError(f"batch_size: expected a positive integer, found {batch_size!r}")
+    out = check_output_dir(out_dir, "out_dir")
     jobs = pipe.prepare_jobs(prompts, smaps, seed=seeds, num_samples=num_samples, height=height, width=width)
     params = pipe.params(
         steps=steps,
@@ -127,17 +142,25 @@ def generate_to_folder(
         negative_prompt=negative_prompt,
         eta=eta,
     )
-    paths, todo = [], []
+    paths, todo, done, conflicts = [], [], 0, []
     for job in jobs:
         png = out / f"{image_stem(job)}.png"
         paths.append(png)
         record = generation_record(pipe, job, params)
-        blend_missing = blend and not _blend_path(png).is_file()
-        if not blend_missing and _is_done(png, png.with_suffix(".json"), record):
-            if on_image is not None:
-                on_image(1)
-        else:
-            todo.append((job, png, record))
+        previous = _previous_record(png, png.with_suffix(".json"))
+        if previous is not None and previous != record and not overwrite:
+            conflicts.append((png, previous, record))
+        elif previous == record and not (blend and not _blend_path(png).is_file()):
+            done += 1
+            continue
+        todo.append((job, png, record))
+    if conflicts:  # refused before anything is generated: no result of other parameters is lost
+        png, previous, record = conflicts[0]
+        diffs = differences(previous, record) or ["(unreadable sidecar)"]
+        raise other_parameters_error("--out", out, [f"{png.name}: {diffs[0]}", *diffs[1:]])
+    if on_image is not None and done:
+        on_image(done)
+    out.mkdir(parents=True, exist_ok=True)
 
     versions = library_versions()
     for start in range(0, len(todo), batch_size):
@@ -169,4 +192,4 @@ def generate_to_folder(
             )
             if on_image is not None:
                 on_image(1)
-    return FolderRun(images=paths, generated=len(todo), skipped=len(jobs) - len(todo))
+    return FolderRun(images=paths, generated=len(todo), skipped=done)

@@ -24,6 +24,10 @@ class SmapResizedWarning(UserWarning):
     """An smap was resized to fit the requested output size or the model's size multiple."""
 
 
+class EmptySmapWarning(UserWarning):
+    """An smap is all zero: the ControlNet gets no saliency to follow."""
+
+
 def snap_to_multiple(size: int, multiple: int) -> int:
     """``size`` rounded to the nearest positive multiple of ``multiple`` (halves round up)."""
     return max(multiple, int(size / multiple + 0.5) * multiple)
@@ -41,12 +45,17 @@ def fit_smap(
     The resize is :func:`gazefusion.smaps.resize_smap` (antialiased bilinear on the float map).
 
     The output size is (``height``, ``width``) where given, else the smap's own size; it is then
-    snapped to a multiple of ``multiple`` (the VAE's downsampling factor, 8 for SD2.1-base).
+    snapped to a multiple of ``multiple`` (the VAE's downsampling factor, 8 for SD2.1-base), and
+    must not exceed :data:`gazefusion.limits.MAX_IMAGE_SIDE_PX` per side (``UserInputError``).
     An smap that already has that size is returned unchanged (same values, float32).
     """
+    from gazefusion.limits import MAX_IMAGE_SIDE_PX, check_image_side
+
     h0, w0 = smap.shape
     h = snap_to_multiple(height if height is not None else h0, multiple)
     w = snap_to_multiple(width if width is not None else w0, multiple)
+    if max(h, w) > MAX_IMAGE_SIDE_PX:  # checked before the resize allocates anything
+        check_image_side(max(h, w), f"{name} (output size {w}x{h}; pass a smaller height/width)")
     if (h, w) == (h0, w0):
         return np.asarray(smap, dtype=np.float32)
     reasons = []

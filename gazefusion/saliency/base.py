@@ -177,19 +177,7 @@ def minmax_normalize(x: np.ndarray) -> np.ndarray:
 
 
 def torch_device(device: str):
-    """``torch.device(device)``, checked: a malformed string or an absent GPU is a :class:`UserInputError`."""
-    import torch
+    """``torch.device(device)``, checked (see :func:`gazefusion.devices.torch_device`)."""
+    from gazefusion.devices import torch_device as checked
 
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise UserInputError(
-            f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:1', got {device!r}"
-        ) from None
-    if dev.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if (dev.index or 0) >= count:
-            raise UserInputError(f"device {device!r} is not available here ({count} CUDA device(s) visible)")
-    elif dev.type == "mps" and not torch.backends.mps.is_available():
-        raise UserInputError(f"device {device!r} is not available here")
-    return dev
+    return checked(device)

@@ -79,7 +79,10 @@ def resize_smap(smap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def check_size(size: object, name: str) -> tuple[int, int]:
-    """Validate a (width, height) pair of positive integers."""
+    """Validate a (width, height) pair of positive integers, each at most
+    :data:`~gazefusion.limits.MAX_MAP_SIDE_PX`."""
+    from gazefusion.limits import check_map_size
+
     ok = (
         isinstance(size, (tuple, list))
         and len(size) == 2
@@ -87,4 +90,5 @@ def check_size(size: object, name: str) -> tuple[int, int]:
     )
     if not ok:
         raise UserInputError(f"{name} must be (width, height) in positive integer pixels, got {size!r}")
+    check_map_size(int(size[0]), int(size[1]), name)
     return int(size[0]), int(size[1])

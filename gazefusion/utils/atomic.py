@@ -7,6 +7,7 @@ the new one. Used for images, sidecars, manifests and result shards of resumable
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -23,6 +24,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     (PIL, pandas) still work.
     """
     target = Path(path)
+    if target.is_dir():  # name the target, not the temporary file os.replace would fail on
+        raise IsADirectoryError(errno.EISDIR, "Is a directory (expected a file name)", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent
