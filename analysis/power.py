@@ -7,9 +7,12 @@ One simulated study (assumptions, all parameters of :class:`PowerSetup`):
   (1 - effect) * other_s``, where ``other_s`` is an independent random blob map (the part of
   the image's saliency that has nothing to do with the target): ``effect`` = 0 is an image that
   ignores its target, 1 an image whose saliency is exactly the target;
-- each participant views each image with :class:`study.observer.SimulatedObserver` (its centre
-  bias, fixation durations, saccade timing and accuracy offset; ``viewing_s`` seconds; the first
-  fixation, on the fixation cross, is dropped);
+- each participant views each image with :class:`study.observer.SimulatedObserver` in its
+  **planted** mode (:data:`OBSERVER_MODE`: the observer looks at that map, not at pixels; the
+  effect is planted on purpose) with the study's scan-path model (SceneWalk: centre bias,
+  saccade-amplitude prior, inhibition of return), fixation durations, saccade timing and
+  accuracy offset; each participant a seeded variant of the population observer; ``viewing_s``
+  seconds; the first fixation, on the fixation cross, is dropped;
 - the planned test: per stimulus, the participant-averaged ``metric`` (default NSS) of the
   target minus that of a shuffled target (another stimulus' target); a two-sided paired t-test
   across stimuli at ``alpha``.
@@ -29,6 +32,9 @@ import pandas as pd
 
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DEFAULT_LAB_DISPLAY, DisplayGeometry
+
+#: The simulated observers' mode (see :mod:`study.observer`): they look at a planted map.
+OBSERVER_MODE = "planted"
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ def observer_fixations(observer, duration_s: float) -> np.ndarray:
     seg = observer.segments(duration_s)
     fix = seg[(seg[:, 0] == 0) & (seg[:, 1] < duration_s)][1:]
     left, top, rw, rh = observer.stimulus_rect
-    h, w = observer.smap.shape
+    w, h = observer.image_size
     x = (fix[:, 5] + observer.offset_px[0] - left) * w / rw
     y = (fix[:, 6] + observer.offset_px[1] - top) * h / rh
     inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
@@ -131,11 +137,12 @@ def simulate_study_scores(
     for s in range(n_stimuli):
         points = []
         for p in range(n_participants):
-            obs = SimulatedObserver(
+            obs = SimulatedObserver.planted(
                 images[s],
                 g,
                 stimulus_rect=rect,
                 seed=np.random.SeedSequence([setup.seed, replicate, s, p]),
+                traits_seed=np.random.SeedSequence([setup.seed, replicate, p, 1]),
                 **obs_kw,
             )
             points.append(observer_fixations(obs, setup.viewing_s))
@@ -231,4 +238,5 @@ def setup_dict(setup: PowerSetup) -> dict:
     """The setup as plain data (for the report)."""
     d = asdict(setup)
     d["geometry"] = setup.geometry.to_dict()
+    d["observer_mode"] = OBSERVER_MODE
     return d

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from analysis.figures import plot_power, write_table
-from analysis.power import PowerSetup, power_curve, setup_dict, smallest_designs
+from analysis.power import OBSERVER_MODE, PowerSetup, power_curve, setup_dict, smallest_designs
 
 
 def write_power_report(
@@ -58,8 +58,9 @@ def write_power_files(
     md = [
         "# Power analysis: gaze alignment with the target smaps",
         "",
-        "Monte-Carlo simulation with the study's simulated observers (`study.observer.SimulatedObserver`). "
-        "These are assumptions, not the paper's values (unknown):",
+        "Monte-Carlo simulation with the study's simulated observers (`study.observer.SimulatedObserver`) "
+        f"in their **{OBSERVER_MODE}** mode: each observer looks at a map made from the target (the effect is "
+        "planted on purpose), not at generated images. These are assumptions, not the paper's values (unknown):",
         "",
         f"- effect = share of each image's saliency that follows its target smap (the rest follows an "
         f"unrelated random map); effects {', '.join(f'{e:g}' for e in effects)}",

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gazefusion.utils.images import read_rgb
 from study.config import StudyConfig
 from study.design import TrialSpec, plan_trials
 from study.stimuli import image_size, load_target_smap, stimulus_rect
@@ -371,18 +372,18 @@ class Session:
         rect = stimulus_rect(self.config, size)
         smap = load_target_smap(self.config, stim, size)
         image = self.display.prepare_image(path, rect)
-        self.tracker.prepare(Scene("stimulus", smap=smap, rect=rect))
+        # what is on screen, for simulated trackers: the file's pixels and the target smap
+        stim_scene = Scene("stimulus", smap=smap, rect=rect, image=read_rgb(path))
+        self.tracker.prepare(stim_scene)
         restarts = 0
         while True:
             try:
-                return self._run_trial(spec, image, smap, rect, restarts)
+                return self._run_trial(spec, image, stim_scene, restarts)
             except _RestartTrial:
                 restarts += 1
                 self.log(f"trial {spec.index} restarted after a pause")
 
-    def _run_trial(
-        self, spec: TrialSpec, image: object, smap: np.ndarray, rect: tuple, restarts: int
-    ) -> TrialRecord:
+    def _run_trial(self, spec: TrialSpec, image: object, stim_scene: Scene, restarts: int) -> TrialRecord:
         t = self.config.trials
         g = self.geometry
         rec = _Recording()
@@ -398,7 +399,7 @@ class Session:
             Scene("point", point_px=centre),
         )
         self._message(rec, fix_on, "FIXATION_ONSET")
-        stim_scene = Scene("stimulus", smap=smap, rect=rect)  # same smap object as prepared
+        rect = stim_scene.rect
 
         def draw_stimulus() -> None:
             self.display.draw_image(image)

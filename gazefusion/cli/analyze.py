@@ -87,8 +87,11 @@ def power(
     center_bias: float = typer.Option(0.3, "--center-bias", help="Observers' centre-bias weight (0..1)."),
     seed: int = typer.Option(0, "--seed", help="Seed."),
 ) -> None:
-    """Monte-Carlo power of the alignment test with simulated observers (participants x stimuli)."""
-    from analysis.power import PowerSetup
+    """Monte-Carlo power of the alignment test with simulated observers (participants x stimuli).
+
+    The observers are in their planted mode: they look at a map made from the target (the effect
+    is planted on purpose), not at images."""
+    from analysis.power import OBSERVER_MODE, PowerSetup
     from analysis.power_report import write_power_report
 
     effects = parse_list(effect, "--effect", float, min_items=1)
@@ -96,6 +99,9 @@ def power(
     n_stimuli = parse_list(stimuli, "--stimuli", int, min_items=1)
     setup = PowerSetup(
         metric=metric, alpha=alpha, viewing_s=viewing_s, center_bias_weight=center_bias, seed=seed
+    )
+    console.print(
+        f"observer mode: {OBSERVER_MODE} (observers look at a map with the effect planted, not at images)"
     )
     with progress_bar() as bar:
         task = bar.add_task("simulating studies", total=sims * len(effects))

@@ -64,13 +64,16 @@ class TrackerData:
 class Scene:
     """What is on screen, told to the tracker (only simulated trackers use it).
 
-    ``kind`` is "point" (``point_px``), "stimulus" (``smap`` covering ``rect``) or "blank".
+    ``kind`` is "point" (``point_px``), "stimulus" (``image``: the ``uint8`` RGB pixels of the
+    stimulus file, shown covering ``rect``; ``smap``: its target map, for planted observers) or
+    "blank".
     """
 
     kind: str
     point_px: tuple[float, float] | None = None
     smap: np.ndarray | None = None
     rect: tuple[float, float, float, float] | None = None
+    image: np.ndarray | None = None
 
 
 class EyeTracker(ABC):

@@ -3,7 +3,12 @@
 Samples are generated lazily on ``poll()`` for every sample time since recording started
 (``t0 + k / rate``), so none is ever skipped, whatever the frame rate. Each ``show()`` of a new
 scene starts a new observer at its flip time: a point (fixation cross, calibration target) is
-fixated; a stimulus is free-viewed from its saliency map; a blank screen is viewed at its centre.
+fixated; a stimulus is free-viewed; a blank screen is viewed at its centre. ``observer_mode``
+says what a stimulus is viewed by: ``"image"`` (default) the displayed pixels, through a registry
+saliency model (``saliency_model``; default :func:`~study.observer.default_saliency_model`);
+``"planted"`` the stimulus' target smap itself (an effect planted on purpose: tests of the
+analysis, never evidence about the images). Each tracker (one per simulated participant) is a
+seeded variant of the population observer (``traits_seed`` from ``seed``).
 The accuracy offset keeps its size; its direction is redrawn at each ``calibrate()``.
 Fixation, saccade and blink events of a scene are reported when the scene ends (a fixation
 that spans a scene change is reported as two). Scenes shown while not recording are ignored.
@@ -17,10 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from study.observer import CENTER_BIAS_SIGMA_FRAC, SimulatedObserver, pupil_mm, target_cdf
+from gazefusion.errors import UserInputError
+from study.observer import SimulatedObserver, default_saliency_model, priority_from_image, pupil_mm
 from study.trackers import register_tracker
 from study.trackers.base import EyeTracker, SampleBlock, Scene, TrackerData
 
+#: What a stimulus is viewed by (``observer_mode`` setting); the first is the default.
+OBSERVER_MODES = ("image", "planted")
 #: Settings passed on to every :class:`SimulatedObserver`, with the observer's defaults.
 _OBSERVER_DEFAULTS = {
     name: inspect.signature(SimulatedObserver).parameters[name].default
@@ -30,9 +38,10 @@ _OBSERVER_DEFAULTS = {
 
 @register_tracker("simulated")
 class SimulatedTracker(EyeTracker):
-    """Settings: ``accuracy_offset_deg`` (0.5), ``noise_deg`` (0.05), ``center_bias_weight`` (0.3),
-    ``blink_rate_hz`` (0.25), ``seed`` (0), ``tracker_clock_offset_s`` (1000: the tracker clock
-    reads system time + this)."""
+    """Settings: ``observer_mode`` ("image" or "planted"), ``saliency_model`` (image mode; default
+    ``emlnet`` if its weights are present, else ``itti-koch``), ``accuracy_offset_deg`` (0.5),
+    ``noise_deg`` (0.05), ``center_bias_weight`` (0.3), ``blink_rate_hz`` (0.25), ``seed`` (0),
+    ``tracker_clock_offset_s`` (1000: the tracker clock reads system time + this)."""
 
     def __init__(
         self,
@@ -40,15 +49,33 @@ class SimulatedTracker(EyeTracker):
         *,
         seed: int = 0,
         tracker_clock_offset_s: float = 1000.0,
+        observer_mode: str = OBSERVER_MODES[0],
+        saliency_model: str | None = None,
         **settings: Any,
     ) -> None:
+        if observer_mode not in OBSERVER_MODES:
+            raise UserInputError(
+                f"[tracker.settings] observer_mode: expected one of {', '.join(OBSERVER_MODES)}, "
+                f"got {observer_mode!r}"
+            )
+        if observer_mode == "image":
+            saliency_model = saliency_model or default_saliency_model()
         # the observer's own settings, with its defaults (one source: SimulatedObserver's signature)
         observer = {name: settings.pop(name, default) for name, default in _OBSERVER_DEFAULTS.items()}
         super().__init__(
-            sampling_rate_hz, **observer, seed=seed, tracker_clock_offset_s=tracker_clock_offset_s, **settings
+            sampling_rate_hz,
+            observer_mode=observer_mode,
+            saliency_model=saliency_model,
+            **observer,
+            seed=seed,
+            tracker_clock_offset_s=tracker_clock_offset_s,
+            **settings,
         )
+        self.observer_mode = observer_mode
+        self.saliency_model = saliency_model
         self._obs_kwargs = dict(observer, sampling_rate_hz=sampling_rate_hz)
         self._ss = np.random.SeedSequence(seed)
+        self._traits_seed = np.random.SeedSequence([seed, 0])  # this participant's traits
         self._noise_rng = np.random.default_rng(self._ss.spawn(1)[0])
         self._offset_angle = 0.0
         self._clock_offset = float(tracker_clock_offset_s)
@@ -76,8 +103,11 @@ class SimulatedTracker(EyeTracker):
             self._last_point = scene.point_px
             return SimulatedObserver.looking_at(scene.point_px, self._geometry, **kw)
         if scene.kind == "stimulus":
-            return SimulatedObserver(
-                scene.smap, self._geometry, stimulus_rect=scene.rect, start_px=self._last_point, **kw
+            kw.update(stimulus_rect=scene.rect, start_px=self._last_point, traits_seed=self._traits_seed)
+            if self.observer_mode == "planted":
+                return SimulatedObserver.planted(scene.smap, self._geometry, **kw)
+            return SimulatedObserver.from_image(
+                self._scene_image(scene), self._geometry, saliency_model=self.saliency_model, **kw
             )
         centre = (self._geometry.width_px / 2, self._geometry.height_px / 2)
         return SimulatedObserver.looking_at(centre, self._geometry, **kw)
@@ -95,9 +125,16 @@ class SimulatedTracker(EyeTracker):
         self.recording = False
         self._close_segment(self._t_stop)
 
+    def _scene_image(self, scene: Scene) -> np.ndarray:
+        if scene.image is None:
+            raise UserInputError(
+                "simulated tracker (observer_mode = 'image'): the stimulus scene carries no image pixels"
+            )
+        return scene.image
+
     def prepare(self, scene: Scene) -> None:
-        if scene.kind == "stimulus":
-            target_cdf(scene.smap, self._obs_kwargs["center_bias_weight"], CENTER_BIAS_SIGMA_FRAC)
+        if scene.kind == "stimulus" and self.observer_mode == "image":  # the slow saliency, cached
+            priority_from_image(self._scene_image(scene), scene.rect[2:], self.saliency_model)
 
     def show(self, scene: Scene, onset: float) -> None:
         if not self.recording:

@@ -48,7 +48,7 @@ def test_analyze_study_writes_the_report(tiny_study, tmp_path, capsys):
 
 def test_analyze_power_and_errors(tmp_path, capsys):
     out = tmp_path / "power"
-    code, _ = run(
+    code, res = run(
         [
             "analyze",
             "power",
@@ -68,6 +68,9 @@ def test_analyze_power_and_errors(tmp_path, capsys):
         capsys,
     )
     assert code == 0
+    # the report and the console say the observers are planted (they look at a map, not at images)
+    assert "observer mode: planted" in res.out
+    assert "**planted** mode" in (out / "report.md").read_text()
     curve = pd.read_csv(out / "power.csv")
     assert len(curve) == 4 and (out / "fig_power.pdf").is_file() and (out / "designs.md").is_file()
     code, err = run(["analyze", "power", "-o", str(out), "--participants", "a,b"], capsys)

@@ -23,8 +23,8 @@ from study.observer import SimulatedObserver
 def test_fast_fixations_equal_the_observers_public_fixations(seed):
     smap = random_blob_smaps(1, 24, np.random.default_rng(seed))[0]
     kw = dict(stimulus_rect=(704.0, 284.0, 512.0, 512.0), seed=seed, accuracy_offset_deg=1.5)
-    fast = observer_fixations(SimulatedObserver(smap, DEFAULT_LAB_DISPLAY, **kw), 4.0)
-    pub = SimulatedObserver(smap, DEFAULT_LAB_DISPLAY, **kw).fixations(4.0).iloc[1:]
+    fast = observer_fixations(SimulatedObserver.planted(smap, DEFAULT_LAB_DISPLAY, **kw), 4.0)
+    pub = SimulatedObserver.planted(smap, DEFAULT_LAB_DISPLAY, **kw).fixations(4.0).iloc[1:]
     pub = pub[(pub["x_img"] >= 0) & (pub["x_img"] < 24) & (pub["y_img"] >= 0) & (pub["y_img"] < 24)]
     np.testing.assert_allclose(fast, pub[["x_img", "y_img"]].to_numpy(), rtol=0, atol=1e-9)
 
@@ -40,7 +40,7 @@ def test_planned_test_is_a_paired_t_test():
 
 
 def test_power_rises_with_the_effect_and_designs_table():
-    setup = PowerSetup(viewing_s=2.0, map_size=16)
+    setup = PowerSetup(viewing_s=5.0, map_size=16)
     curve = power_curve([0.0, 1.0], participants=[1, 2], stimuli=[3, 5], sims=6, setup=setup)
     assert len(curve) == 8 and set(curve.columns) >= {"power", "power_ci_low", "power_ci_high", "mean_dz"}
     null = curve[curve["effect"] == 0.0]

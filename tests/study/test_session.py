@@ -83,12 +83,9 @@ def test_whole_session_records_everything(make_study, tmp_path):
     assert phases == {"fixation", "stimulus", "iti"}
 
 
-def test_gaze_lands_on_the_target_smap(make_study, tmp_path):
-    cfg = StudyConfig.from_file(make_study(items=("a",), trials={"stimulus_s": 10.0}))
-    db = tmp_path / "s.sqlite"
-    _run(cfg, db, participant="P00", accuracy_offset_deg=0.0)  # row 0: item a in blob_left
-    (left, width, cond) = _rows(db, "SELECT stim_left, stim_width, condition FROM trials WHERE practice=0")[0]
-    assert cond == "blob_left"
+def _left_share(db) -> float:
+    """Share of valid main-trial stimulus samples on the left half of the stimulus."""
+    ((left, width),) = _rows(db, "SELECT stim_left, stim_width FROM trials WHERE practice=0")
     x = np.array(
         [
             r[0]
@@ -100,7 +97,37 @@ def test_gaze_lands_on_the_target_smap(make_study, tmp_path):
             )
         ]
     )
-    assert np.mean(x < left + width / 2) > 0.6  # more gaze on the left half
+    return float(np.mean(x < left + width / 2))
+
+
+def test_gaze_follows_the_image_not_the_target_smap(make_study, tmp_path):
+    """The example image for blob_left shows its salient target on the left: gaze goes there.
+    With that image replaced by the blob_right one (target smap unchanged), gaze goes right,
+    unless the observer is explicitly planted on the target smap."""
+    import shutil
+
+    cfg_path = make_study(items=("a",), trials={"stimulus_s": 40.0})
+    cfg = StudyConfig.from_file(cfg_path)
+    (cond,) = _rows_of(cfg, tmp_path / "s.sqlite")
+    assert cond == "blob_left"  # row 0: item a in blob_left
+    assert _left_share(tmp_path / "s.sqlite") > 0.55
+    stim = cfg_path.parent / "stimuli"
+    shutil.copy(stim / "a_blob_right.png", stim / "a_blob_left.png")
+    _run(cfg, tmp_path / "swapped.sqlite", participant="P00", accuracy_offset_deg=0.0)
+    assert _left_share(tmp_path / "swapped.sqlite") < 0.45
+    _run(
+        cfg, tmp_path / "planted.sqlite", participant="P00", accuracy_offset_deg=0.0, observer_mode="planted"
+    )
+    assert _left_share(tmp_path / "planted.sqlite") > 0.6
+    ((settings,),) = _rows(tmp_path / "planted.sqlite", "SELECT tracker FROM sessions")
+    assert '"observer_mode": "planted"' in settings
+    with pytest.raises(UserInputError, match="observer_mode"):
+        get_tracker("simulated", 1000.0, observer_mode="target")
+
+
+def _rows_of(cfg, db):
+    _run(cfg, db, participant="P00", accuracy_offset_deg=0.0)
+    return [c for (c,) in _rows(db, "SELECT condition FROM trials WHERE practice=0")]
 
 
 def test_escape_pauses_continue_restarts_trial(make_study, tmp_path):
