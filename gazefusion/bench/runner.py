@@ -28,7 +28,7 @@ from gazefusion.bench.plan import (
     build_plan,
     shard,
 )
-from gazefusion.bench.results import CONFIG_FILE, PARTS_DIR, finished_items, write_part
+from gazefusion.bench.results import CONFIG_FILE, PARTS_DIR, RESULTS_FILE, finished_items, write_part
 from gazefusion.bench.scoring import score_prediction
 from gazefusion.bench.targets import Target, build_targets, derangement
 from gazefusion.errors import UserInputError
@@ -47,29 +47,55 @@ class RunSummary:
     done: int
 
 
-def prepare_output(out_dir: str | os.PathLike, config: BenchConfig, smaps: Sequence[np.ndarray]) -> None:
+#: What a benchmark writes into its folder (``--overwrite`` removes exactly these).
+_OUTPUTS = (CONFIG_FILE, RESULTS_FILE, PARTS_DIR, "smaps", "images", "predictions")
+
+
+def prepare_output(
+    out_dir: str | os.PathLike,
+    config: BenchConfig,
+    smaps: Sequence[np.ndarray],
+    overwrite: bool = False,
+) -> None:
     """Create the output folder with ``bench.json`` and the smaps, or check a resumed one's config.
+
+    A folder whose config differs is refused, unless no item of it was finished (a run that never
+    started: its config is simply replaced) or ``overwrite`` is set (its results are removed).
 
     Raises
     ------
     UserInputError
-        If the folder holds a benchmark with another config (the message names the fields).
+        If the folder holds results of a benchmark with another config (the message names the
+        fields that differ, old -> new).
     """
     import json
+    import shutil
 
     from gazefusion.smaps.io import save_smap
+    from gazefusion.utils.records import differences, other_parameters_error
 
     out = Path(out_dir)
     config_path = out / CONFIG_FILE
-    if config_path.is_file():
-        old = BenchConfig.from_json(json.loads(config_path.read_text()))
-        diff = config.differences(old)
+    fresh = not config_path.is_file()
+    if not fresh:
+        try:
+            old = json.loads(config_path.read_text())
+            diff = config.differences(BenchConfig.from_json(old))
+        except (OSError, ValueError, TypeError, KeyError):
+            old, diff = {}, ["(unreadable bench.json)"]
+        if diff and finished_items(out) and not overwrite:
+            new = json.loads(json.dumps(config.to_json()))
+            named = differences({k: old.get(k) for k in diff}, {k: new.get(k) for k in diff}) or diff
+            raise other_parameters_error("--out", out, named)
         if diff:
-            raise UserInputError(
-                f"--out: {out} holds a benchmark with other settings ({', '.join(diff)}); "
-                "use a new output folder or the same settings to resume"
-            )
-    else:
+            for name in _OUTPUTS:
+                target = out / name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+            fresh = True
+    if fresh:
         out.mkdir(parents=True, exist_ok=True)
         for smap_id, smap in zip(config.smap_ids, smaps, strict=True):
             save_smap(out / "smaps" / f"{smap_id}.png", smap, bits=16)

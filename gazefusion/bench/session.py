@@ -93,6 +93,7 @@ def run_benchmark(
     limit: int | None = None,
     device: str | None = None,
     dtype: str | None = None,
+    overwrite: bool = False,
     generator: Generator | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
@@ -101,16 +102,41 @@ def run_benchmark(
 
     ``generator`` replaces the model under test (``model``, ``steps``, ``dtype`` are then unused);
     ``progress`` wraps the item loop (e.g. :func:`gazefusion.cli._common.track`); ``log`` gets
-    one-line messages (main process only).
+    one-line messages (main process only); ``overwrite`` replaces the results of another config
+    in ``out_dir`` (otherwise such a run is refused, see
+    :func:`~gazefusion.bench.runner.prepare_output`).
     """
     from accelerate import PartialState
 
+    from gazefusion.limits import check_image_side
+    from gazefusion.pipeline.core import check_finite
     from gazefusion.pipeline.provenance import array_sha256
+    from gazefusion.utils.paths import check_output_dir
 
-    # cheap validation first: a typo fails before any model is loaded
+    # cheap validation first: a typo fails before any model is loaded or any file is written
+    check_output_dir(out_dir, "--out")
+    if size is not None:
+        for side in size:
+            check_image_side(side, "--size")
+    check_finite(**{"--guidance-scale": guidance_scale})
+    for scale in control_scales:
+        check_finite(**{"--control-scales": scale})
+    if steps < 1:
+        raise UserInputError(f"--steps: expected a positive integer, found {steps}")
+    if device is not None:
+        from gazefusion.devices import torch_device
+
+        torch_device(device)
     prompt_list = load_prompts(prompts)
     smap_set = load_smap_set(smaps, size)
     metric_names = resolve_metrics(metrics)
+    if "emd" in metric_names:
+        from metrics.emd import check_emd_size
+
+        try:
+            check_emd_size(smap_set[0].smap.shape)
+        except ValueError as exc:
+            raise UserInputError(f"--metrics: {exc}; drop emd or pass a larger --size") from None
     import torch
 
     # cpu=True lets a CPU-only launch (torchrun / accelerate with WORLD_SIZE > 1) shard over gloo
@@ -157,7 +183,7 @@ def run_benchmark(
     )
     out = Path(out_dir)
     if main:
-        prepare_output(out, config, [s.smap for s in smap_set])
+        prepare_output(out, config, [s.smap for s in smap_set], overwrite=overwrite)
     state.wait_for_everyone()
     summary = run_bench(
         config,

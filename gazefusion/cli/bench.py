@@ -23,7 +23,10 @@ _DEFAULT_METRICS = "cc,kld,nss,sim,auc_judd,auc_shuffled"
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
-    """``--size``: ``N`` (square) or ``WxH`` in pixels."""
+    """``--size``: ``N`` (square) or ``WxH`` in pixels, multiples of 8 up to the documented maximum
+    (:data:`gazefusion.limits.MAX_IMAGE_SIDE_PX`)."""
+    from gazefusion.limits import MAX_IMAGE_SIDE_PX
+
     if text is None:
         return None
     parts = text.lower().split("x")
@@ -31,8 +34,11 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
         values = [int(p) for p in parts]
     except ValueError:
         values = []
-    if len(values) not in (1, 2) or min(values, default=0) < 8:
-        raise UserInputError(f"--size: expected N or WxH in pixels (>= 8), found {text!r}")
+    if len(values) not in (1, 2) or any(v < 8 or v % 8 or v > MAX_IMAGE_SIDE_PX for v in values):
+        raise UserInputError(
+            f"--size: expected N or WxH in pixels, multiples of 8 from 8 to {MAX_IMAGE_SIDE_PX} "
+            f"(the documented maximum), found {text!r}"
+        )
     return (values[0], values[-1])
 
 
@@ -90,6 +96,9 @@ def run(
         None, "--device", help="Torch device (default: accelerate's for this process)."
     ),
     dtype: str = typer.Option("auto", "--dtype", help="auto (fp16 on GPU, fp32 on CPU), fp32, fp16 or bf16."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the results in --out of a benchmark with other settings."
+    ),
 ) -> None:
     """Generate images for prompt x smap x seed with and without guidance, score them, write Parquet."""
     from gazefusion.bench.prompts import DEFAULT_PROMPTS
@@ -117,6 +126,7 @@ def run(
         limit=limit,
         device=device,
         dtype=dtype,
+        overwrite=overwrite,
         progress=track,
         log=console.print,
     )

@@ -1,5 +1,7 @@
 """The benchmark runner with generator test doubles: rows, control logic, resume, shards, limit."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,9 +125,20 @@ def test_shards_cover_the_plan_once(tmp_path, prompt_file, smap_dir):
 
 def test_resume_with_other_settings_is_refused(tmp_path, prompt_file, smap_dir):
     config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage(), metrics=("cc",))
+    run(config, out, arrays, SmapAsImage(), limit=1)
     other = BenchConfig.from_json({**config.to_json(), "n_fixations": 7})
-    with pytest.raises(UserInputError, match="n_fixations"):
+    with pytest.raises(UserInputError, match="n_fixations 50 -> 7"):
         prepare_output(out, other, arrays)
+    prepare_output(out, other, arrays, overwrite=True)  # --overwrite: the old results are removed
+    assert finished_items(out) == set()
+    assert json.loads((out / "bench.json").read_text())["n_fixations"] == 7
+
+
+def test_a_run_that_never_started_does_not_block_the_next(tmp_path, prompt_file, smap_dir):
+    config, out, arrays = setup(tmp_path, prompt_file, smap_dir, SmapAsImage(), metrics=("cc",))
+    other = BenchConfig.from_json({**config.to_json(), "n_fixations": 7})
+    prepare_output(out, other, arrays)  # no item finished under the first config: nothing is lost
+    assert json.loads((out / "bench.json").read_text())["n_fixations"] == 7
 
 
 def test_control_scale_sweep_rows(tmp_path, prompt_file, smap_dir):
