@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, error_console, progress_bar
+from gazefusion.cli._common import console, error_console, print_warning, progress_bar
 from gazefusion.errors import UserInputError
 
 FORMATS = ("png", "npy")
@@ -43,10 +43,16 @@ def saliency(
     list_models: bool = typer.Option(
         False, "--list", help="List the registered models and whether they can run here."
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace maps in the output folder made by another model or options."
+    ),
 ) -> None:
     """Predict a saliency map for every image of IMAGES_DIR, named like the image.
 
     Resumable: images whose map already exists are skipped. Unreadable images are skipped and listed.
+    The output folder's saliency.json records the model and options; a run with others is refused
+    (unless --overwrite), so maps of two models never mix. Every requirement (model weights,
+    output folder, device) is checked before the first image.
     """
     from gazefusion import saliency as registry
 
@@ -57,25 +63,66 @@ def saliency(
         raise UserInputError("IMAGES_DIR is required (or pass --list to see the models)")
     if fmt not in FORMATS:
         raise UserInputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    from gazefusion.devices import torch_device
+    from gazefusion.utils.paths import check_output_dir
+
     kwargs = dict(_parse_model_arg(a) for a in model_args)
+    torch_device(device)
     smap_model = registry.get_saliency_model(model, device=device, batch_size=batch_size, **kwargs)
+    _check_usable(registry, smap_model, model)
     out_dir = output if output is not None else images_dir.parent / f"{images_dir.name}-smaps-{model}"
-    written, unreadable, skipped = run_folder(smap_model, images_dir, out_dir, fmt)
+    check_output_dir(out_dir, "--output")
+    params = {
+        "model": smap_model.name,
+        "format": fmt,
+        "options": {k: str(v) for k, v in sorted(kwargs.items())},
+    }
+    written, unreadable, skipped = run_folder(smap_model, images_dir, out_dir, fmt, params, overwrite)
     console.print(
         f"{written} map(s) written to {out_dir}, {skipped} already there", highlight=False, soft_wrap=True
     )
     if unreadable:
-        error_console.print(
-            f"[yellow]{len(unreadable)} unreadable image(s) skipped:[/]", highlight=False, soft_wrap=True
-        )
+        print_warning(f"{len(unreadable)} unreadable image(s) skipped:")
         for path in unreadable:
             error_console.print(f"  {path}", highlight=False, soft_wrap=True)
 
 
-def run_folder(model, images_dir: Path, out_dir: Path, fmt: str = "png") -> tuple[int, list[Path], int]:
-    """Write one map per image of ``images_dir`` into ``out_dir``; return (written, unreadable, skipped)."""
+#: The record of what made the maps of an output folder.
+RECORD_NAME = "saliency.json"
+
+
+def _check_usable(registry, smap_model, name: str) -> None:
+    """A model that cannot run here (weights or libraries missing) fails before any image is read."""
+    if smap_model.is_available():
+        return
+    usable = ", ".join(registry.available_saliency_models(usable_only=True)) or "none"
+    load = getattr(smap_model, "load", None)
+    if load is not None:  # the model's own message names the missing files
+        try:
+            load()
+        except UserInputError as exc:
+            raise UserInputError(f"--model {name}: {exc}; usable models here: {usable}") from None
+    raise UserInputError(
+        f"--model {name}: cannot run here (its weights or libraries are missing); usable models here: {usable}"
+    )
+
+
+def run_folder(
+    model,
+    images_dir: Path,
+    out_dir: Path,
+    fmt: str = "png",
+    params: dict | None = None,
+    overwrite: bool = False,
+) -> tuple[int, list[Path], int]:
+    """Write one map per image of ``images_dir`` into ``out_dir``; return (written, unreadable, skipped).
+
+    ``params`` (what determines the maps) are recorded in ``out_dir/saliency.json``; a folder
+    recorded with other params is refused unless ``overwrite`` (then every map is predicted again).
+    """
     from gazefusion.errors import UserInputError
     from gazefusion.utils.images import IMAGE_EXTENSIONS, list_images, read_rgb
+    from gazefusion.utils.records import check_record, write_record
 
     images = list_images(images_dir)
     if not images:
@@ -84,7 +131,11 @@ def run_folder(model, images_dir: Path, out_dir: Path, fmt: str = "png") -> tupl
         )
     targets = {img: out_dir / f"{img.stem}.{fmt}" for img in images}
     _check_unique_names(targets)
-    todo = [img for img in images if not targets[img].exists()]
+    params = params if params is not None else {"model": model.name, "format": fmt}
+    same = check_record(out_dir / RECORD_NAME, params, "--output", out_dir, overwrite)
+    todo = [img for img in images if not same or not targets[img].exists()]
+    if not same or not (out_dir / RECORD_NAME).is_file():
+        write_record(out_dir / RECORD_NAME, params)
     written, unreadable = 0, []
     with progress_bar() as bar:
         task = bar.add_task(f"saliency ({model.name})", total=len(todo))
@@ -141,12 +192,17 @@ def _parse_model_arg(text: str) -> tuple[str, object]:
 
 def _print_models(registry) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("model", "usable here", "needs weights", "description")
     for name in registry.available_saliency_models(usable_only=False):
         model = registry.get_saliency_model(name)
         doc = (type(model).__doc__ or "").strip().splitlines()
-        usable = "[green]yes[/]" if model.is_available() else "[red]no[/] (weights or library missing)"
+        usable = (
+            Text("yes", style="green")
+            if model.is_available()
+            else Text.assemble(("no", "red"), " (weights or library missing)")
+        )
         table.add_row(
             name, usable, "yes" if model.needs_weights else "no", doc[0].replace("``", "") if doc else ""
         )

@@ -35,7 +35,7 @@ def test_writes_png_maps_named_like_images_and_lists_unreadable(images_dir, tmp_
         "saliency", str(images_dir), "--model", "itti-koch", "-o", str(out), "--batch-size", "2"
     ], capsys)  # fmt: skip
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "c.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "c.png", "saliency.json"]
     expected = get_saliency_model("itti-koch").predict(
         np.asarray(Image.open(images_dir / "a.png").convert("RGB"))
     )[0]
@@ -109,6 +109,8 @@ def test_missing_folder_exit_2(tmp_path, capsys):
 def test_folder_without_images_exit_2(tmp_path, capsys):
     (tmp_path / "sub").mkdir()
     Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / "sub" / "deep.png")
-    code, _, stderr = _run(["saliency", str(tmp_path), "-m", "centre-bias", "-o", str(tmp_path / "o")], capsys)
+    code, _, stderr = _run(
+        ["saliency", str(tmp_path), "-m", "centre-bias", "-o", str(tmp_path / "o")], capsys
+    )
     assert code == 2 and "no images" in stderr and "sub-folders are not searched" in stderr
     assert not (tmp_path / "o").exists()
