@@ -16,6 +16,13 @@ The MIT procedure, reproduced step by step:
    scales back. This module does the same rounding and solves the same integer problem with
    POT's network simplex (``ot.emd2``), so it returns FastEMD's value, not merely a close one.
 
+Minimum size: the 1/32 shrink leaves ``ceil(H/32) x ceil(W/32)`` bins; a map of 32 x 32 px becomes one
+bin, where every pair of maps is at distance 0. EMD means something only with at least
+:data:`EMD_MIN_BINS` (4) bins per side, i.e. maps of at least 97 px per side at the default
+``downsize`` of 32. :func:`emd` itself computes the MIT value at any size (as ``EMD.m`` does);
+:func:`check_emd_size` is the check that callers scoring user data apply first (``gazefusion
+metrics`` and ``gazefusion bench`` refuse EMD on smaller maps).
+
 pysaliency has no EMD.
 """
 
@@ -31,9 +38,24 @@ from metrics._kernels import parallel_map
 from metrics._targets import density_pair
 from metrics.imresize import imresize
 
-__all__ = ["emd"]
+__all__ = ["EMD_MIN_BINS", "check_emd_size", "emd"]
 
 _MULT = 1_000_000.0  # FastEMD's MULT_FACTOR for double inputs
+
+#: Fewest bins per side of the shrunk maps for EMD to mean anything (see the module docstring).
+EMD_MIN_BINS = 4
+
+
+def check_emd_size(shape: tuple[int, ...], downsize: int = 32) -> None:
+    """Raise ``ValueError`` if maps of ``shape`` (..., H, W) shrink to fewer than
+    :data:`EMD_MIN_BINS` bins per side at ``1/downsize`` (EMD would then be meaningless)."""
+    h, w = (int(np.ceil(s / downsize)) for s in shape[-2:])
+    if min(h, w) < EMD_MIN_BINS:
+        need = (EMD_MIN_BINS - 1) * downsize + 1
+        raise ValueError(
+            f"emd: {shape[-1]}x{shape[-2]} maps shrink to {w}x{h} bins at 1/{downsize}; EMD needs at least "
+            f"{EMD_MIN_BINS} bins per side (maps of at least {need} px per side)"
+        )
 
 
 def _grid_distance(rows: int, cols: int) -> np.ndarray:

@@ -7,7 +7,10 @@ non-zero pixel fixated, or ``.csv`` files with ``x,y`` columns in pixels). The s
 its negatives from the fixations of ``--shuffle-others`` other images (MIT/Borji: 10), taken in
 name order after the image. Output: a Parquet table with one row per image and metric
 (``image, metric, value``), written crash-safely every ``--checkpoint`` images; re-running the
-same command resumes it.
+same command resumes it. The table's metadata records the inputs and settings (folders, baseline,
+seed, ``--shuffle-others``); a re-run with others is refused unless ``--overwrite``. A run that
+scores nothing is an error (exit 2) that says why, and writes nothing. EMD is refused on maps
+that shrink to fewer than 4 bins per side (under 97 px, see :mod:`metrics.emd`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, error_console, track
+from gazefusion.cli._common import console, print_warning, track
 from gazefusion.errors import UserInputError
 
 _POINT_EXTENSIONS = (".csv", ".tsv")
@@ -40,7 +43,10 @@ def _read_fixations(path: Path, shape: tuple[int, int]):
         cols = {c.lower().strip(): c for c in table.columns}
         if "x" not in cols or "y" not in cols:
             raise UserInputError(f"fixations {path} must have columns x and y, found {list(table.columns)}")
-        pts = table[[cols["x"], cols["y"]]].to_numpy(dtype=np.float64)
+        try:
+            pts = table[[cols["x"], cols["y"]]].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            raise UserInputError(f"fixations {path}: columns x and y must hold numbers (pixels)") from None
         try:
             return fixations_to_map(pts, shape) > 0
         except ValueError as exc:
@@ -58,30 +64,53 @@ def _index(folder: Path, extensions: tuple[str, ...]) -> dict[str, Path]:
     return out
 
 
-def _load_previous(path: Path) -> list[dict]:
-    import pandas as pd
+#: Key of the run record in the Parquet table's metadata.
+_RECORD_KEY = b"gazefusion.metrics"
 
-    if not path.is_file():
+
+def _load_previous(path: Path, params: dict, overwrite: bool) -> list[dict]:
+    """The rows of an earlier run to resume (none with ``overwrite``); other settings are refused."""
+    import json
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from gazefusion.utils.records import differences, other_parameters_error
+
+    if not path.is_file() or overwrite:
         return []
     try:
         table = pd.read_parquet(path)
+        meta = pq.read_schema(path).metadata or {}
     except (OSError, ValueError) as exc:
         raise UserInputError(
-            f"-o: cannot read the existing {path} to resume ({exc}); delete it or pick another name"
+            f"-o: cannot read the existing {path} to resume ({' '.join(str(exc).split())}); "
+            "delete it, pick another name or pass --overwrite"
         ) from None
     if list(table.columns[:3]) != ["image", "metric", "value"]:
         raise UserInputError(f"-o: {path} is not a metrics table (columns {list(table.columns)})")
+    if _RECORD_KEY in meta:
+        diffs = differences(json.loads(meta[_RECORD_KEY]), params)
+        if diffs:
+            raise other_parameters_error("-o", path, diffs)
     return table.to_dict("records")
 
 
-def _write(rows: list[dict], path: Path) -> None:
+def _write(rows: list[dict], path: Path, params: dict) -> None:
+    import json
+
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from gazefusion.utils.atomic import atomic_path
 
-    table = pd.DataFrame(rows, columns=["image", "metric", "value"])
+    table = pa.Table.from_pandas(
+        pd.DataFrame(rows, columns=["image", "metric", "value"]), preserve_index=False
+    )
+    meta = {**(table.schema.metadata or {}), _RECORD_KEY: json.dumps(params).encode()}
     with atomic_path(path) as tmp:
-        table.to_parquet(tmp, index=False)
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
 
 
 def _summary(rows: list[dict]) -> None:
@@ -131,12 +160,19 @@ def metrics_command(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the stochastic metrics (AUC jitter and draws)."),
     checkpoint: int = typer.Option(200, "--checkpoint", help="Write the table every N images."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an existing --out table made from other inputs or settings."
+    ),
 ) -> None:
     """Score saliency maps against density maps and fixations (MIT benchmark conventions)."""
     import numpy as np
 
     from gazefusion.utils.images import MAP_EXTENSIONS, read_gray
+    from gazefusion.utils.paths import check_output_file
     from metrics import METRICS
+    from metrics.emd import check_emd_size
+
+    check_output_file(out, "-o")
 
     for name, folder in (("PRED_DIR", pred_dir), ("TARGET_DIR", target_dir), ("--fixations", fixations)):
         if folder is not None and not folder.is_dir():
@@ -165,8 +201,16 @@ def metrics_command(
     matched = sorted(s for s in preds if s in targets and (not needs_fix or s in fix_files))
     unmatched = sorted((set(preds) | set(targets) | set(fix_files)) - set(matched))
     base_map = read_gray(baseline) if baseline is not None else None
-
-    rows = _load_previous(out)
+    params = {
+        "pred_dir": str(pred_dir.resolve()),
+        "target_dir": str(target_dir.resolve()),
+        "fixations": None if fixations is None else str(fixations.resolve()),
+        "baseline": None if baseline is None else str(baseline.resolve()),
+        "shuffle_others": shuffle_others,
+        "seed": seed,
+    }
+    rows = _load_previous(out, params, overwrite)
+    n_before = len(rows)
     done = {(r["image"], r["metric"]) for r in rows}
     problems: list[str] = []
     fix_cache: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
@@ -180,35 +224,55 @@ def metrics_command(
         return fix_cache[key]
 
     todo = [s for s in matched if any((s, n) not in done for n in names)]
-    for count, stem in enumerate(track(todo, "scoring"), start=1):
-        try:
-            pred = read_gray(preds[stem])
-            target = read_gray(targets[stem])
-            fix = fixation_map(stem, target.shape) if needs_fix else None
-        except UserInputError as exc:
-            problems.append(f"{stem}: unreadable ({exc})")
-            continue
-        for name in names:
-            if (stem, name) in done:
-                continue
-            spec = METRICS[name]
-            kwargs = {"seed": seed} if spec.stochastic else {}
+    try:  # whatever happens, the scores computed so far are kept
+        for count, stem in enumerate(track(todo, "scoring"), start=1):
             try:
-                if name == "auc_shuffled":
-                    kwargs["other"] = _other_fixations(stem, matched, fix.shape, fixation_map, shuffle_others)
-                if name == "information_gain" and base_map is not None:
-                    kwargs["baseline"] = base_map
-                value = spec.fn(pred, target if spec.target == "density" else fix, **kwargs)
-            except (ValueError, UserInputError) as exc:
-                problems.append(f"{stem}/{name}: {exc}")
+                pred = read_gray(preds[stem])
+                target = read_gray(targets[stem])
+                fix = fixation_map(stem, target.shape) if needs_fix else None
+            except UserInputError as exc:
+                problems.append(f"{stem}: unreadable ({exc})")
                 continue
-            rows.append({"image": stem, "metric": name, "value": float(value)})
-        if count % checkpoint == 0:
-            _write(rows, out)
-    _write(rows, out)
+            for name in names:
+                if (stem, name) in done:
+                    continue
+                spec = METRICS[name]
+                kwargs = {"seed": seed} if spec.stochastic else {}
+                try:
+                    if name == "emd":
+                        check_emd_size(target.shape)
+                    if name == "auc_shuffled":
+                        kwargs["other"] = _other_fixations(
+                            stem, matched, fix.shape, fixation_map, shuffle_others
+                        )
+                    if name == "information_gain" and base_map is not None:
+                        kwargs["baseline"] = base_map
+                    value = spec.fn(pred, target if spec.target == "density" else fix, **kwargs)
+                except (ValueError, UserInputError) as exc:
+                    problems.append(f"{stem}/{name}: {exc}")
+                    continue
+                if not np.isfinite(value):
+                    problems.append(f"{stem}/{name}: not a finite score ({value}); not recorded")
+                    continue
+                rows.append({"image": stem, "metric": name, "value": float(value)})
+            if count % checkpoint == 0:
+                _write(rows, out, params)
+    finally:
+        if len(rows) > n_before or (overwrite and rows):
+            _write(rows, out, params)
 
     for line in [f"unmatched (skipped): {s}" for s in unmatched] + problems:
-        error_console.print(f"[yellow]{line}[/]", highlight=False)
+        print_warning(" ".join(line.splitlines()))
+    if not rows:
+        why = (
+            f"no file of PRED_DIR {pred_dir} has a match in TARGET_DIR {target_dir}"
+            + (" and --fixations" if needs_fix else "")
+            if not matched
+            else f"all {len(problems)} score(s) failed (first: {problems[0]})"
+            if problems
+            else "no score was computed"
+        )
+        raise UserInputError(f"nothing scored: {' '.join(why.splitlines())}; nothing written")
     if rows:
         _summary(rows)
     console.print(
