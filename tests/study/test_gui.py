@@ -137,28 +137,66 @@ def test_kill_9_loses_at_most_the_trial_in_progress_and_resume_completes(make_st
     assert _q(db, "SELECT count(DISTINCT trial_index) FROM samples") == [(6,)]
 
 
-def test_iohub_adapter_with_iohub_mouse_gaze():
-    """The ioHub adapter end to end, with ioHub's own mouse-driven eye tracker (no hardware)."""
+def test_iohub_adapter_with_iohub_mouse_gaze(tmp_path):
+    """The ioHub adapter end to end, with ioHub's own mouse-driven eye tracker (no hardware).
+
+    The mouse is moved to two places (ioHub display coordinates: pixels from the centre, y up); the
+    samples must sit there in screen pixels (top-left, y down) and, as stored, in degrees.
+    """
     from gazefusion.geometry import DisplayGeometry
     from study.display import PsychoPyDisplay
+    from study.storage import StudyStore, TrialRecord
     from study.trackers import get_tracker
+    from study.trackers.base import SampleBlock
 
     geometry = DisplayGeometry(width_px=320, height_px=240, width_cm=30.0, distance_cm=60.0)
     display = PsychoPyDisplay(geometry, fullscr=False)
     tracker = get_tracker("iohub.eyetracker.hw.mouse.EyeTracker", 1000)
+    targets = [(80, 60), (-100, -30)]  # ioHub mouse positions
+    recorded = []
     try:
         tracker.setup(display)
+        mouse = tracker._io.devices.mouse
         tracker.start_recording()
-        blocks = []
-        start = display.clock()
-        while display.clock() - start < 0.5:
-            display.flip()
-            blocks.append(tracker.poll().samples)
+        for target in targets:
+            mouse.setPosition(target)
+            blocks = []
+            start = display.clock()
+            while display.clock() - start < 0.4:
+                display.flip()
+                blocks.append(tracker.poll().samples)
+            recorded.append(SampleBlock.concat(blocks))
         tracker.stop_recording()
     finally:
         tracker.close()
         display.close()
-    x = np.concatenate([b.x_px for b in blocks])
-    t = np.concatenate([b.system_time for b in blocks])
-    assert len(x) > 5 and np.all(np.diff(t) > 0)
-    assert np.all((x >= 0) & (x <= 320))  # converted to top-left screen pixels
+    t = np.concatenate([b.system_time for b in recorded])
+    assert np.all(np.diff(t) > 0)
+    db = tmp_path / "s.sqlite"
+    with StudyStore(db) as store:
+        sid, _ = store.start_session(
+            "P1",
+            "1",
+            plan=[],
+            config={},
+            tracker={"sampling_rate_hz": 1000},
+            display=geometry.to_dict(),
+            software={},
+            resume=False,
+        )
+        for i, block in enumerate(recorded):
+            spec = {"index": i, "stimulus_id": f"s{i}", "image": "", "smap": "", "condition": "", "item": ""}
+            store.write_trial(sid, TrialRecord({**spec, "practice": False}, {}, block), geometry)
+    cm_per_px = 30.0 / 320
+    for i, (mx, my) in enumerate(targets):
+        block = recorded[i]
+        assert len(block) > 5 and block.valid.all()
+        # once the move has reached the tracker, the gaze is where the mouse is: (160 + mx, 120 - my)
+        settled = slice(len(block) // 2, None)
+        np.testing.assert_allclose(block.x_px[settled], 160 + mx)
+        np.testing.assert_allclose(block.y_px[settled], 120 - my)
+        stored = np.array(
+            _q(db, f"SELECT x_deg, y_deg FROM samples WHERE trial_index = {i} ORDER BY system_time")
+        )
+        expected = np.degrees(np.arctan(np.array([mx, my]) * cm_per_px / 60.0))  # from the centre, y up
+        np.testing.assert_allclose(stored[settled], np.broadcast_to(expected, stored[settled].shape))
