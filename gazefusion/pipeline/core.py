@@ -342,10 +342,12 @@ class GazeFusionPipeline:
         eta: float = DEFAULT_ETA,
         batch_size: int = 1,
         on_image: Callable[[int], None] | None = None,
+        on_step: Callable[[], None] | None = None,
     ) -> list[np.ndarray]:
         """Generate the jobs' images (uint8 (H, W, 3)) in batches of up to ``batch_size`` same-size jobs.
 
-        ``on_image(n)`` is called after each batch with the number of images it produced.
+        ``on_image(n)`` is called after each batch with the number of images it produced;
+        ``on_step()`` after each denoising step of a batch (``steps`` calls per batch).
         """
         import torch
 
@@ -375,6 +377,7 @@ class GazeFusionPipeline:
                 guess_mode=False,
                 generator=[torch.Generator("cpu").manual_seed(j.seed) for j in batch],
                 output_type="np",
+                callback_on_step_end=None if on_step is None else _step_callback(on_step),
             )
             images.extend(to_uint8(im) for im in out.images)
             if on_image is not None:
@@ -486,6 +489,16 @@ class GazeFusionPipeline:
             ),
             blends=blends,
         )
+
+
+def _step_callback(on_step: Callable[[], None]):
+    """A diffusers ``callback_on_step_end`` that calls ``on_step()`` and changes nothing."""
+
+    def callback(_pipe, _step, _timestep, callback_kwargs):
+        on_step()
+        return callback_kwargs
+
+    return callback
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

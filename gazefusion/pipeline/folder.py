@@ -119,13 +119,15 @@ def generate_to_folder(
     blend: bool = False,
     overwrite: bool = False,
     on_image: Callable[[int], None] | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> FolderRun:
     """Generate every (prompt, smap) pair for every seed into ``out_dir``, skipping finished images.
 
     ``prompts``/``smaps``/``seeds``/``num_samples`` mean what they mean for
     :meth:`GazeFusionPipeline.__call__`. ``on_image(n)`` is called as images are finished
     (skipped ones included), e.g. to advance a progress bar; ``overwrite`` replaces images made
-    with other parameters under the same names (otherwise such a run is refused).
+    with other parameters under the same names (otherwise such a run is refused). ``on_step()`` is
+    called after each denoising step of each batch that is generated.
     """
     from gazefusion.smaps import jet_overlay
     from gazefusion.utils.paths import check_output_dir
@@ -173,6 +175,7 @@ def generate_to_folder(
             negative_prompt=negative_prompt,
             eta=eta,
             batch_size=batch_size,
+            on_step=on_step,
         )
         for (job, png, record), image in zip(chunk, images, strict=True):
             write_rgb(png, image)

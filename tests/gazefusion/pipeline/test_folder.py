@@ -103,3 +103,16 @@ def test_array_smaps_are_recorded_by_hash(pipe, tmp_path):
     h = hashlib.sha256(f"{smap.dtype.str}{smap.shape}".encode())
     h.update(smap.tobytes())
     assert gen["smap"]["hint_sha256"] == h.hexdigest()
+
+
+def test_on_step_counts_denoising_steps_and_changes_nothing(pipe, tmp_path):
+    smap = np.zeros((32, 32), np.float32)
+    smap[8:24, 8:24] = 0.7
+    calls = []
+    run = generate_to_folder(
+        pipe, "a boat", smap, [1, 2], tmp_path / "a", steps=3, batch_size=1, on_step=lambda: calls.append(1)
+    )
+    assert len(calls) == 2 * 3  # two images, three steps each
+    plain = generate_to_folder(pipe, "a boat", smap, [1, 2], tmp_path / "b", steps=3, batch_size=1)
+    for a, b in zip(run.images, plain.images, strict=True):
+        np.testing.assert_array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
