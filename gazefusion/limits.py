@@ -20,7 +20,7 @@ MAX_IMAGE_SIDE_PX = 2048
 
 
 def _gib(n_bytes: float) -> str:
-    return f"{n_bytes / 2**30:.1f} GiB"
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
 
 
 def check_map_size(width: int, height: int, name: str) -> None:

@@ -12,6 +12,7 @@ See ``docs/study.md`` for the full format.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from typing import Any
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
 from gazefusion.utils.datafiles import read_data_file
+
+#: A study name names its data files: a plain file name, no folders.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def _build(cls: type, section: str, data: Any) -> Any:
@@ -248,6 +252,12 @@ class StudyConfig:
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise UserInputError(f"stimulus ids must be unique; repeated: {dupes} (set id = ... explicitly)")
+        name = data.get("name", "study")
+        if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or ".." in name:
+            raise UserInputError(
+                "name: expected a plain file name (letters, digits, '_', '-', '.'; it names the data "
+                f"files), found {name!r}"
+            )
         return cls(
             display=DisplayGeometry.from_dict(data["display"]),
             stimuli=stimuli,
@@ -257,7 +267,7 @@ class StudyConfig:
             design=_build(DesignConfig, "design", data.get("design")),
             text=_build(TextConfig, "text", data.get("text")),
             practice=tuple(_stimulus(s, "practice", i) for i, s in enumerate(data.get("practice") or [])),
-            name=str(data.get("name", "study")),
+            name=name,
             task=str(data.get("task", "freeview")),
             base_dir=Path(base_dir),
         )

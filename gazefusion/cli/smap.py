@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console
+from gazefusion.cli._common import console, print_warning
 from gazefusion.errors import UserInputError
 
 smap_app = typer.Typer(
@@ -78,11 +78,20 @@ def render(
     frames: int | None = typer.Option(None, "--frames", help="Render N frames at t = 0 .. 1 (video)."),
     bits: int = typer.Option(8, "--bits", help="8 or 16 bits per pixel."),
 ) -> None:
-    """Render a spec to a grey PNG (pixel values = map x 255, rounded)."""
+    """Render a spec to a grey PNG (pixel values = map x 255, rounded).
+
+    Sizes are checked against the documented maximum (8192 px per side, gazefusion.limits) and
+    the output path before anything is rendered; an all-zero map is written with a warning.
+    """
     from gazefusion.smaps import resolve_smap, save_smap
+    from gazefusion.smaps.io import check_size
+    from gazefusion.utils.paths import check_output_file
 
     if (width_px is None) != (height_px is None):
         raise UserInputError("--width-px and --height-px: give both or neither")
+    if width_px is not None:
+        check_size((width_px, height_px), "--width-px/--height-px")
+    check_output_file(out, "--out")
     if frames is not None and (frames < 1 or t is not None):
         raise UserInputError(f"--frames: expected a positive count and no --t, got frames={frames}, t={t}")
     size = (width_px, height_px) if width_px is not None else None
@@ -94,7 +103,9 @@ def render(
     for i, ti in enumerate(times):
         smap, what = resolve_smap(spec, size=size, geometry=geometry, t=ti, on_screen_px=on_screen_px)
         target = out if frames is None else out.with_name(f"{out.stem}_{i:03d}{out.suffix or '.png'}")
-        save_smap(target, smap, bits=bits)
+        if not smap.any():
+            print_warning(f"{target}: the map is all zero (no element inside the image?); it guides nothing")
+        save_smap(check_output_file(target, "--out"), smap, bits=bits)
         console.print(
             f"wrote {target} ({smap.shape[1]}x{smap.shape[0]}, {bits}-bit) from {what}",
             highlight=False,
