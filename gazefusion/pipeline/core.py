@@ -131,19 +131,6 @@ def check_finite(**values: float) -> None:
             raise UserInputError(f"{name}: expected a finite number, found {value!r}")
 
 
-def check_finite(**values: float) -> None:
-    """Refuse NaN and infinite sampling parameters (they make black images): one-line error per name."""
-    import math
-
-    for name, value in values.items():
-        try:
-            ok = math.isfinite(float(value))
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise UserInputError(f"{name}: expected a finite number, found {value!r}")
-
-
 def seeds_for(seed: int | Sequence[int], num_samples: int | None) -> list[int]:
     """The seeds of one item's samples: ``seed, seed+1, ...`` for an int, or the list as given."""
     if isinstance(seed, int | np.integer):
@@ -316,10 +303,6 @@ class GazeFusionPipeline:
 
         height = check_image_side(height, "height")
         width = check_image_side(width, "width")
-        from gazefusion.limits import check_image_side
-
-        height = check_image_side(height, "height")
-        width = check_image_side(width, "width")
         prompts, smap_inputs = broadcast_items(prompt, smap)
         seeds = seeds_for(seed, num_samples)
         resolved: dict[int, tuple[np.ndarray, str, str | None]] = {}
@@ -372,7 +355,6 @@ class GazeFusionPipeline:
             raise UserInputError(f"steps: expected >= 1, found {steps}")
         if batch_size < 1:
             raise UserInputError(f"batch_size: expected >= 1, found {batch_size}")
-        check_finite(guidance_scale=guidance_scale, control_scale=control_scale, eta=eta)
         check_finite(guidance_scale=guidance_scale, control_scale=control_scale, eta=eta)
         images: list[np.ndarray] = []
         start = 0
