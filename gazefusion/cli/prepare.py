@@ -47,6 +47,9 @@ def prepare(
     max_new_tokens: int = typer.Option(20, help="BLIP-2 caption length limit, tokens."),
     device: str | None = typer.Option(None, help="Torch device [default: cuda if available, else cpu]."),
     seed: int = typer.Option(123, help="Random seed (the original's)."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Remake a dataset folder that was prepared with other parameters."
+    ),
 ) -> None:
     """Cut square crops, predict their saliency maps and caption them; a re-run does only what is missing.
 
@@ -69,6 +72,7 @@ def prepare(
         max_new_tokens=max_new_tokens,
         seed=seed,
         device=device,
+        overwrite=overwrite,
     )
     report = prepare_dataset(cfg, progress=lambda items, desc, total: track(items, desc, total=total))
     if not report.main_process:

@@ -37,6 +37,26 @@ class CropRef:
     source: str
 
 
+def check_blip2_local(model: str) -> None:
+    """Refuse (one line) a BLIP-2 model that is neither a local folder nor in the local Hugging Face
+    cache, without loading it: ``prepare`` checks this before its first crop."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        found = (path / "config.json").is_file()
+    else:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            found = isinstance(try_to_load_from_cache(model, "config.json"), str)
+        except (ValueError, ImportError):  # not a valid repo id
+            found = False
+    if not found:
+        raise UserInputError(
+            f"--blip2-model: BLIP-2 weights {model!r} not found locally (no folder with config.json, not in "
+            "the Hugging Face cache); put the model folder there, or give captions with --captions FILE.csv|.json"
+        )
+
+
 class Blip2Captioner:
     """BLIP-2 image captioning, local weights only."""
 

@@ -13,6 +13,14 @@ Three resumable stages, each doing only what is missing (by default exactly Gaze
    ``.jpg`` name, i.e. JPEG-compressed; lossless PNG is a deliberate improvement.
 3. **caption**: BLIP-2 or a captions table (:mod:`gazefusion.data.captions`).
 
+Requirements first: the output folder, the device, the saliency model's weights and the captioner
+(BLIP-2 weights or the captions table) are all checked before the first crop is cut.
+
+No silent overwrite: ``.prepare-state/params.json`` records what determines the dataset
+(resolution, stride, crop format, saliency model/convention/options, captioner). A run into a
+folder recorded with other parameters is refused with one line naming them, unless
+``overwrite=True`` (``--overwrite``: the folder's dataset is removed and made anew).
+
 Crash safety: every file is written atomically, and a work item is recorded in its stage's journal
 (:mod:`gazefusion.data.journal`) only after its files are in place. The manifest is rebuilt from
 the journals at the end and lists only complete rows.
@@ -41,6 +49,7 @@ from gazefusion.utils.images import write_gray
 
 STATE_DIR = ".prepare-state"
 REPORT_NAME = "prepare.json"
+PARAMS_NAME = "params.json"
 #: Journal records are made durable in groups of this many items.
 _FLUSH_EVERY = 32
 
@@ -70,6 +79,7 @@ class PrepareConfig:
     max_new_tokens: int = 20
     seed: int = 123
     device: str | None = None
+    overwrite: bool = False
 
     def check(self) -> None:
         if self.resolution <= 0 or self.resolution % 8:
@@ -85,6 +95,26 @@ class PrepareConfig:
                 raise UserInputError(
                     f"--{name.replace('_', '-')} must be positive, found {getattr(self, name)}"
                 )
+        from gazefusion.utils.paths import check_output_dir
+
+        check_output_dir(self.out_dir, "--out")
+        if self.device is not None:
+            from gazefusion.devices import torch_device
+
+            torch_device(self.device)
+
+    def record(self) -> dict[str, Any]:
+        """What determines the dataset's files (compared with the folder's record on a re-run)."""
+        return {
+            "resolution": self.resolution,
+            "stride": self.stride if self.stride is not None else self.resolution // 2,
+            "image_format": self.image_format,
+            "saliency_model": self.saliency_model,
+            "saliency_convention": self.convention,
+            "saliency_options": {k: str(v) for k, v in sorted(self.saliency_options.items())},
+            "captioner": captioner_name(self),
+            "max_new_tokens": self.max_new_tokens if self.captions is None else None,
+        }
 
     @property
     def convention(self) -> str:
@@ -254,8 +284,36 @@ def _kept_crops(state: Path) -> list[dict[str, Any]]:
     return sorted(out, key=lambda c: c["id"])
 
 
+#: What ``prepare`` writes into its folder (``--overwrite`` removes exactly these).
+_OUTPUTS = (STATE_DIR, "images", "smaps", MANIFEST_NAME, REPORT_NAME)
+
+
+def _check_record(cfg: PrepareConfig) -> None:
+    """Refuse a folder prepared with other parameters (or clear it with ``overwrite``); record ours."""
+    import shutil
+
+    from gazefusion.utils.records import check_record, write_record
+
+    out = Path(cfg.out_dir)
+    record_file = out / STATE_DIR / PARAMS_NAME
+    params = cfg.record()
+    same = check_record(record_file, params, "--out", out, cfg.overwrite)
+    if not same:
+        for name in _OUTPUTS:
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    if not record_file.is_file() or not same:
+        write_record(record_file, params)
+
+
 def load_saliency_model(cfg: PrepareConfig, device: str | None):
-    """The configured saliency model; a missing model or missing weights is a one-line error."""
+    """The configured saliency model; a missing model or missing weights is a one-line error.
+
+    Weights are only looked for here, not loaded (models load them on their first prediction).
+    """
     from gazefusion.saliency import available_saliency_models, get_saliency_model
 
     options = dict(cfg.saliency_options)
@@ -432,11 +490,20 @@ def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> Pr
     cfg = dataclasses.replace(
         cfg, saliency_model=canonical_name(cfg.saliency_model)
     )  # one spelling on record
+    # every requirement before the first crop: captioner, saliency weights, earlier parameters
     if cfg.captions is not None:
         TableCaptioner.from_file(cfg.captions)  # fail early on a bad captions file
+    else:
+        from gazefusion.data.captions import check_blip2_local
+
+        check_blip2_local(cfg.blip2_model)
     torch.manual_seed(cfg.seed)
     workers = _Workers(cfg.device)
     device = cfg.device or str(workers.state.device)  # this process's GPU under accelerate launch
+    load_saliency_model(cfg, device)  # weights present? (not loaded yet)
+    if workers.state.is_main_process:
+        _check_record(cfg)
+    workers.barrier()
     report = PrepareReport(main_process=workers.state.is_main_process)
     run_crop_stage(cfg, workers, report, progress)
     workers.barrier()

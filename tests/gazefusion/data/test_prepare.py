@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from testsupport import tree_digest
 
 from gazefusion.data.crops import crop_boxes, resized_size
 from gazefusion.data.journal import read_journal
@@ -115,11 +116,15 @@ def test_resume_redoes_only_what_is_missing(raw, tmp_path):
     assert sorted(pd.read_parquet(out / "manifest.parquet")["id"]) == expected_ids()
 
 
-def test_other_saliency_model_recomputes_smaps(raw, tmp_path):
+def test_other_saliency_model_is_refused_or_overwrites(raw, tmp_path):
     out = tmp_path / "ds"
     prepare_dataset(_cfg(raw, out))
-    report = prepare_dataset(_cfg(raw, out, saliency_model="centre-bias"))
-    assert report.new_smaps == len(expected_ids()) and report.new_crops == 0
+    before = tree_digest(out)
+    with pytest.raises(UserInputError, match="saliency_model spectral-residual -> centre-bias"):
+        prepare_dataset(_cfg(raw, out, saliency_model="centre-bias"))
+    assert tree_digest(out) == before  # nothing of the first dataset changed
+    report = prepare_dataset(_cfg(raw, out, saliency_model="centre-bias", overwrite=True))
+    assert report.new_smaps == len(expected_ids())
     assert set(pd.read_parquet(out / "manifest.parquet")["saliency_model"]) == {"centre-bias"}
 
 
