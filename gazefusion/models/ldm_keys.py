@@ -152,10 +152,13 @@ def controlnet_to_ldm(
     """``ControlNetModel`` state dict → the original ``cldm.ControlNet`` keys (no prefix).
 
     The hint encoder's convolutions sit at even indices of ``input_hint_block`` (SiLU between them):
-    ``conv_in`` → 0, ``blocks.k`` → 2(k+1), ``conv_out`` → the last even index.
+    ``conv_in`` → 0, ``blocks.k`` → 2(k+1), ``conv_out`` → the last even index, and never below 14:
+    diffusers' single-file reader takes ``conv_out`` from index 14 whatever the encoder's depth, so a
+    shallower hint encoder (e.g. 3 widths for a VAE of factor 4) leaves indices 10 and 12 empty.
     """
     n_blocks = 2 * (len(config["conditioning_embedding_out_channels"]) - 1)
-    top = {**_CONTROLNET_TOP, "controlnet_cond_embedding.conv_out": f"input_hint_block.{2 * (n_blocks + 1)}"}
+    conv_out = max(2 * (n_blocks + 1), 14)
+    top = {**_CONTROLNET_TOP, "controlnet_cond_embedding.conv_out": f"input_hint_block.{conv_out}"}
 
     def rename(key: str) -> str | None:
         if m := re.fullmatch(r"controlnet_cond_embedding\.blocks\.(\d+)\.(.+)", key):

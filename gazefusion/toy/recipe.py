@@ -80,7 +80,7 @@ class ToyRecipe:
     saliency_options: dict[str, Any] = field(default_factory=lambda: {"blur": 0.0625})
     # autoencoder
     vae: dict[str, Any] = field(default_factory=_vae_config)
-    vae_steps: int = 700
+    vae_steps: int = 2000
     vae_batch: int = 16
     vae_lr: float = 1e-3
     vae_kl_weight: float = 1e-6
