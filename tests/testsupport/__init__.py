@@ -33,3 +33,19 @@ def write_bench_inputs(folder: Path, prompts: list[str]) -> tuple[Path, Path]:
     for name, (cx, cy) in {"a": (8, 16), "b": (24, 12)}.items():
         save_smap(smaps / f"{name}.png", np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 50.0).astype(np.float32))
     return prompt_file, smaps
+
+
+def tree_digest(folder: str | Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` by relative path (empty for a missing folder)."""
+    import hashlib
+
+    root = Path(folder)
+    if not root.exists():
+        return {}
+    if root.is_file():
+        return {".": hashlib.sha256(root.read_bytes()).hexdigest()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
