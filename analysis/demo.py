@@ -4,8 +4,8 @@ simulated eye-tracking study.
 :func:`make_demo_study` generates one guided image per smap (GazeFusion) and one unguided image
 per item (the same prompt and seed at control strength 0, i.e. plain SD), writes a study config,
 simulates participants with the study runner's simulated observers and exports the study.
-With the default tiny random model the images are noise: the data exercise the toolkit, they say
-nothing about GazeFusion. Point the notebooks at a real study export to get the real figures.
+With the default model (the built-in toy GazeFusion, trained here on synthetic scenes) the images
+are 64x64 scenes whose salient objects follow the smaps; they say nothing about the real GazeFusion. Point the notebooks at a real study export to get the real figures.
 The demo display is 640x480 px, 34 cm wide at 60 cm (19.7 px/deg); images are shown at
 384x384 px (19.5 deg), whatever their pixel size.
 """
@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DEMO_SMAPS = ("smap1", "smap2", "blob_left", "blob_top_right")
-DEMO_PROMPTS = ("a sailboat on the sea", "a red apple on a table", "a street at night", "a cat on a sofa")
+#: Prompts of the toy model's world (held-out colour-shape pairs), for the default model.
+DEMO_PROMPTS = (
+    "a purple star on a green background",
+    "a yellow ring on a striped grey background",
+    "a cyan triangle on a mottled brown background",
+    "an orange square on a gradient blue background",
+)
 
 DEMO_STUDY = """name = "demo"
 [display]
@@ -38,7 +44,7 @@ drift_check_every = 0
 
 
 def load_pipeline(model: str | os.PathLike | None = None):
-    """The generation pipeline on the CPU/GPU default (None: the tiny random model unless configured)."""
+    """The generation pipeline on the CPU/GPU default (None: the default model, the built-in toy GazeFusion)."""
     from gazefusion.pipeline import GazeFusionPipeline
 
     return GazeFusionPipeline.from_pretrained(model)
@@ -49,7 +55,7 @@ def generate_stimuli(
     smaps: Sequence[str] = DEMO_SMAPS,
     prompts: Sequence[str] = DEMO_PROMPTS,
     size: int = 64,
-    steps: int = 2,
+    steps: int = 20,
     seed: int = 0,
     unguided: bool = True,
     pipe=None,
@@ -89,7 +95,7 @@ def make_demo_study(
     participants: int = 4,
     smaps: Sequence[str] = DEMO_SMAPS,
     size: int = 64,
-    steps: int = 2,
+    steps: int = 20,
     stimulus_s: float = 3.0,
     unguided: bool = True,
     pipe=None,

@@ -10,8 +10,8 @@
 # mixed model with participant and stimulus random effects. Everything is written by
 # `gazefusion analyze study` (`analysis/study_report.py`); this notebook shows it.
 #
-# **Parameters**: `data` = a study export or `.sqlite`; `None` makes a demo study here (tiny
-# model, simulated observers: the "effect" is planted by the observers following the smaps).
+# **Parameters**: `data` = a study export or `.sqlite`; `None` makes a demo study here (the
+# built-in toy GazeFusion's images, simulated observers who look at what the images show).
 
 # %% tags=["parameters"]
 data = None

@@ -9,12 +9,12 @@
 #   5 deg right of centre) rendered for two viewing conditions (a laptop at 60 cm, a large monitor
 #   at 50 cm), the image shown full-screen: the same angular layout needs different pixel maps.
 #
-# **Parameters**: the smaps, displays, `model` (default: the tiny random model, noise images).
+# **Parameters**: the smaps, displays, `model` (default: the built-in toy GazeFusion, 64x64 synthetic scenes).
 
 # %% tags=["parameters"]
 out = None
 model = None
-prompt = "a street at night"
+prompt = "a yellow ring on a checkered blue background"
 plain_smap = "blob_center"
 suppressed_smap = "suppress_center"
 adaptive_smap = "blob_5deg_right"
@@ -23,7 +23,7 @@ displays = {
     "monitor 70 cm wide at 50 cm": dict(width_px=1920, height_px=1080, width_cm=70.0, distance_cm=50.0),
 }
 size = 64
-steps = 2
+steps = 20
 seed = 123
 
 # %%

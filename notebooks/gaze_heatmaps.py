@@ -8,7 +8,7 @@
 # the fixations as dots.
 #
 # **Parameters**: `data` = a study export (`gazefusion study export`) or its `.sqlite`. Left
-# `None`, a demo study is made here: images from the tiny model, simulated observers.
+# `None`, a demo study is made here: images from the built-in toy GazeFusion, simulated observers.
 
 # %% tags=["parameters"]
 data = None

@@ -9,18 +9,18 @@
 # shuffled target (chance). The table and plots come from `analysis/bench_report.py`.
 #
 # **Parameters**: `results` = a `gazefusion bench run` output folder (or its `results.parquet`).
-# Left `None`, a tiny benchmark is run here (tiny random model: the numbers test the toolkit only).
+# Left `None`, a small benchmark is run here on the built-in toy GazeFusion (64x64 synthetic scenes).
 
 # %% tags=["parameters"]
 results = None
 out = None
 model = None
 smaps = ["smap1", "smap2", "blob_left", "blob_top_right"]
-prompts = ["a sailboat on the sea"]
+prompts = ["a purple star on a green background", "a pink disc on a striped grey background"]
 scorers = "spectral-residual,centre-bias"
 metrics = "cc,nss,auc_shuffled"
 size = 64
-steps = 2
+steps = 20
 
 # %%
 import tempfile

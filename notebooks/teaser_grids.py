@@ -8,17 +8,17 @@
 #
 # **Parameters**: `images` = a folder written by `gazefusion generate` (PNG + JSON sidecars; the
 # sidecar names the smap). Left `None`, images are generated here with `model` (default: the
-# tiny random model, whose images are noise: the grid then shows the layout, not GazeFusion).
+# built-in toy GazeFusion, 64x64 synthetic scenes whose salient objects follow the smaps).
 
 # %% tags=["parameters"]
 images = None
 out = None
 model = None
 smaps = ["smap1", "smap2", "two_blobs"]
-prompts = ["a sailboat on the sea", "a red apple on a table"]
+prompts = ["a purple star on a green background", "a cyan triangle on a mottled brown background"]
 seed = 123
 size = 64
-steps = 2
+steps = 20
 
 # %%
 import json

@@ -7,16 +7,16 @@
 # generated with cross-frame attention (`gazefusion.video.generate_video`), shown as a strip:
 # smap over frame.
 #
-# **Parameters**: the smap spec, number of frames, `model` (default: tiny random model).
+# **Parameters**: the smap spec, number of frames, `model` (default: the built-in toy GazeFusion).
 
 # %% tags=["parameters"]
 out = None
 model = None
-prompt = "a boat sailing on a lake"
+prompt = "an orange square on a gradient blue background"
 smap = "moving_blob"
 n_frames = 3
 size = 64
-steps = 2
+steps = 20
 seed = 0
 
 # %%

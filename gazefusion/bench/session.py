@@ -158,10 +158,7 @@ def run_benchmark(
         log(f"model: {generator.description}")
         notice = getattr(generator, "notice", None)
         if notice:
-            log(
-                f"note: {notice} (the benchmark's numbers then test the toolkit, not GazeFusion; "
-                "pass --model PATH for real weights)"
-            )
+            log(f"note: {notice}")
     config = BenchConfig(
         prompts=tuple(prompt_list),
         smap_ids=tuple(s.smap_id for s in smap_set),

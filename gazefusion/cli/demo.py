@@ -1,13 +1,17 @@
-"""``gazefusion demo``: the README's main job, a small benchmark that ends with its report.
+"""``gazefusion demo``: the README's main job, a held-out benchmark that ends with its report.
 
-It runs ``gazefusion bench run`` on the tiny random model (or real weights with ``--model``)
-with 4 prompts x 3 built-in smaps x 1 seed at 64x64 px and few steps, scores the images with the
-classical saliency models (no weights needed), writes the report and prints its path. Everything
-is offline; re-running resumes (finished items are skipped).
+With no ``--model`` (and no ``$GAZEFUSION_MODEL``) it runs ``gazefusion bench run`` on the built-in
+toy GazeFusion (trained here on synthetic scenes): prompts naming (colour, shape) pairs held out of
+training x the built-in smaps (training never saw them) x 1 seed at 64x64 px, control scales
+0 (baseline), 0.5, 1 and 1.5, scored by three classical saliency models; then the report, and the
+effect table of :mod:`analysis.toy_effects` (aligned − shuffled, GazeFusion − baseline,
+dose-response, suppression). With ``--model`` it runs the small benchmark of 4 COCO-style prompts x
+3 smaps on that model. Everything is offline; re-running resumes (finished items are skipped).
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
@@ -15,11 +19,17 @@ import typer
 from gazefusion.cli._common import console, track
 from gazefusion.errors import UserInputError
 
-#: Classical scorers of the demo (no weights); those not usable here are left out.
+#: The held-out benchmark's settings (kept in :mod:`analysis.toy_effects`; repeated here so that
+#: ``--help`` needs no import of the analysis layer).
+BENCH_STEPS, BENCH_GUIDANCE = 25, 5.0
+
+#: Classical scorers of the demo on other models (no weights); those not usable here are left out.
 DEMO_SCORERS = ("spectral-residual", "fine-grained", "itti-koch", "centre-bias")
-#: Built-in smaps of the demo: the original's two look-alikes and a blob in another place.
+#: Built-in smaps of the demo on other models: the original's two look-alikes and a blob elsewhere.
 DEMO_SMAPS = ("smap1", "smap2", "blob_top_left")
 DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "assets" / "prompts" / "demo_4.txt"
+#: The toy model folder's prompts naming held-out (colour, shape) pairs.
+HELD_OUT_PROMPTS = "held_out_prompts.txt"
 
 
 def demo(
@@ -29,44 +39,81 @@ def demo(
     model: str = typer.Option(
         None,
         "--model",
-        help="Model folder or checkpoint (default: $GAZEFUSION_MODEL if set, else the tiny random model).",
+        help="Model folder or checkpoint (default: $GAZEFUSION_MODEL if set, else the built-in toy GazeFusion).",
     ),
-    size: int = typer.Option(64, "--size", help="Image side in pixels (multiple of 8)."),
-    steps: int = typer.Option(4, "--steps", help="DDIM steps."),
+    steps: int = typer.Option(BENCH_STEPS, "--steps", help="DDIM steps."),
+    guidance: float = typer.Option(BENCH_GUIDANCE, "--guidance", help="Classifier-free guidance scale."),
+    size: int = typer.Option(
+        64, "--size", help="Image side in pixels (multiple of 8; the toy model is made for 64)."
+    ),
     threads: int = typer.Option(
-        1,
-        "--threads",
-        help="Torch CPU threads: the tiny model's small operations run "
-        "fastest on one (more threads only add contention); raise it for real weights.",
+        2, "--threads", help="Torch CPU threads (the tiny random model runs fastest on 1)."
     ),
 ) -> None:
-    """Run a small benchmark (4 prompts x 3 smaps, classical scorers) and print the report's path."""
+    """Run a held-out benchmark on the default model (or --model) and print the report's path."""
     import torch
 
     from analysis.bench_report import write_bench_report
     from gazefusion.bench.session import run_benchmark
+    from gazefusion.models.loading import default_model_path
     from gazefusion.saliency import available_saliency_models
 
     if threads < 1:
         raise UserInputError(f"--threads: expected >= 1, found {threads}")
+    if steps < 1:
+        raise UserInputError(f"--steps: expected >= 1, found {steps}")
     torch.set_num_threads(threads)
-    usable = set(available_saliency_models(usable_only=True))
-    scorers = [s for s in DEMO_SCORERS if s in usable]
+    import os
+
+    builtin = default_model_path() if model is None and not os.environ.get("GAZEFUSION_MODEL") else None
     bench_dir = out / "bench"
-    run_benchmark(
-        bench_dir,
-        prompts=DEMO_PROMPTS,
-        smaps=list(DEMO_SMAPS),
-        seeds=(0,),
-        model=model,
-        scorers=scorers,
-        steps=steps,
-        size=(size, size),
-        progress=track,
-        log=console.print,
-    )
+    start = time.perf_counter()
+    if builtin is not None:
+        from analysis.toy_effects import run_toy_bench
+
+        run_toy_bench(
+            bench_dir, builtin / HELD_OUT_PROMPTS, steps=steps, guidance_scale=guidance, size=size,
+            progress=track, log=console.print,
+        )  # fmt: skip
+    else:
+        usable = set(available_saliency_models(usable_only=True))
+        run_benchmark(
+            bench_dir,
+            prompts=DEMO_PROMPTS,
+            smaps=list(DEMO_SMAPS),
+            seeds=(0,),
+            model=model,
+            scorers=[s for s in DEMO_SCORERS if s in usable],
+            steps=steps,
+            guidance_scale=guidance,
+            size=(size, size),
+            progress=track,
+            log=console.print,
+        )
     report = write_bench_report(bench_dir, out / "report")
-    console.print(f"report: {report}")
+    if builtin is not None:
+        _toy_effects(bench_dir, out / "report", time.perf_counter() - start)
+    console.print(f"report: {report}", highlight=False)
+
+
+def _toy_effects(bench_dir: Path, report_dir: Path, seconds: float) -> None:
+    """Write and print the toy model's effect table (``effects.md`` / ``effects.json``)."""
+    from analysis.toy_effects import check_thresholds, effects_markdown, toy_effects
+    from gazefusion.bench.results import read_results
+    from gazefusion.utils.atomic import atomic_write_json, atomic_write_text
+
+    effects = toy_effects(read_results(bench_dir), bench_dir)
+    failures = check_thresholds(effects)
+    table = effects_markdown(effects)
+    atomic_write_text(report_dir / "effects.md", table)
+    atomic_write_json(
+        report_dir / "effects.json", {"effects": effects, "failures": failures, "seconds": seconds}
+    )
+    console.print(table, highlight=False, markup=False)
+    if failures:
+        console.print("checks that did not hold: " + "; ".join(failures), highlight=False, markup=False)
+    else:
+        console.print("every acceptance check of the toy model holds", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

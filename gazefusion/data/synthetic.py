@@ -149,7 +149,13 @@ def caption_for(objects: tuple[SceneObject, ...], background: str, background_co
     """``"a red star and a grey square on a striped green background"``."""
     names = [f"{_article(o.colour)} {o.colour} {o.shape}" for o in objects]
     things = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    adjective = {"plain": "", "gradient": "gradient ", "striped": "striped ", "checkered": "checkered ", "mottled": "mottled "}[background]
+    adjective = {
+        "plain": "",
+        "gradient": "gradient ",
+        "striped": "striped ",
+        "checkered": "checkered ",
+        "mottled": "mottled ",
+    }[background]
     return f"{things} on {_article(adjective or background_colour)} {adjective}{background_colour} background"
 
 
@@ -172,7 +178,13 @@ def _draw_objects(
     return objects
 
 
-def render_scene(objects: tuple[SceneObject, ...], background: str, background_colour: str, size: int, rng: np.random.Generator) -> np.ndarray:
+def render_scene(
+    objects: tuple[SceneObject, ...],
+    background: str,
+    background_colour: str,
+    size: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Draw ``objects`` (in order) over a background; uint8 (size, size, 3)."""
     canvas = _background(background, background_colour, size, rng)
     for obj in objects:
@@ -191,7 +203,9 @@ def make_scene(seed: int, index: int, size: int = 64, *, allow_held_out: bool = 
     n = int(rng.choice([1, 1, 2, 2, 3, 4]))
     objects = tuple(_draw_objects(rng, size, n, allow_held_out, background_colour))
     image = render_scene(objects, background, background_colour, size, rng)
-    return Scene(image, caption_for(objects, background, background_colour), objects, background, background_colour)
+    return Scene(
+        image, caption_for(objects, background, background_colour), objects, background, background_colour
+    )
 
 
 def iter_scenes(seed: int, count: int, size: int = 64, start: int = 0) -> Iterator[tuple[int, Scene]]:

@@ -2,8 +2,10 @@
 
 ``model`` may be
 
-- ``None``: the ``GAZEFUSION_MODEL`` environment variable if set, else the tiny random model
-  (built in memory; the description's ``notice`` says so in one line);
+- ``None``: the ``GAZEFUSION_MODEL`` environment variable if set, else the toolkit's built-in
+  default model — the toy GazeFusion trained here on synthetic scenes (:func:`default_model_path`,
+  shipped inside the package) — and, where that is absent, the tiny random model (built in
+  memory); the description's ``notice`` says which in one line;
 - ``"tiny"``: the tiny random model asked for explicitly (no notice; e.g. to try training);
 - a local diffusers ``StableDiffusionControlNetPipeline`` folder (``model_index.json`` + ``controlnet/``);
 - an original cldm checkpoint file (``.ckpt``, ``.pth``, ``.pt``, ``.safetensors``), converted in
@@ -40,7 +42,21 @@ COMPONENT_NAMES = ("unet", "controlnet", "vae", "text_encoder", "tokenizer", "sc
 #: ``--model tiny`` selects the tiny random model explicitly.
 TINY_MODEL = "tiny"
 TINY_NOTICE = "no model given and none configured (GAZEFUSION_MODEL): using the tiny random test model; images will be noise"
+#: Name of the built-in default model's folder (inside this package, ``weights/``).
+DEFAULT_MODEL_NAME = "gazefusion-toy"
+DEFAULT_NOTICE = (
+    "no model given and none configured (GAZEFUSION_MODEL): using the built-in toy GazeFusion "
+    "(64x64 synthetic scenes, trained on a CPU; see its model card); pass --model for real weights"
+)
 _MODULES = ("unet", "controlnet", "vae", "text_encoder")
+
+
+def default_model_path() -> Path | None:
+    """The built-in default model's diffusers folder (shipped in the package), or ``None`` if absent."""
+    from importlib.resources import files
+
+    folder = Path(str(files("gazefusion.models").joinpath("weights", DEFAULT_MODEL_NAME)))
+    return folder if (folder / "model_index.json").is_file() else None
 
 
 def _hash_cache_path() -> Path:
@@ -188,6 +204,12 @@ def load_components(
     dtype = dtype or torch.float32
     if model is None and os.environ.get("GAZEFUSION_MODEL"):
         model = os.environ["GAZEFUSION_MODEL"]
+    if model is None and (builtin := default_model_path()) is not None:
+        components, description = load_components(builtin, device=device, dtype=dtype)
+        description["model_id"] = DEFAULT_MODEL_NAME
+        description["notice"] = DEFAULT_NOTICE
+        logger.info(DEFAULT_NOTICE)
+        return components, description
     if model is None or str(model) == TINY_MODEL:
         components, description = _load_tiny(tiny_seed)
         if model is None:

@@ -195,8 +195,12 @@ class ToyBuild:
         vae = build_vae(r, r.seed + 10).train()
         params = list(vae.parameters())
         optimizer = torch.optim.AdamW(params, lr=r.vae_lr, weight_decay=0.0)
-        schedule = get_scheduler("cosine", optimizer, num_warmup_steps=min(50, r.vae_steps // 10), num_training_steps=r.vae_steps)
-        stage = Stage("autoencoder", folder, {"vae": vae}, optimizer, schedule, r.vae_steps, r.checkpoint_every)
+        schedule = get_scheduler(
+            "cosine", optimizer, num_warmup_steps=min(50, r.vae_steps // 10), num_training_steps=r.vae_steps
+        )
+        stage = Stage(
+            "autoencoder", folder, {"vae": vae}, optimizer, schedule, r.vae_steps, r.checkpoint_every
+        )
 
         def update(k: int):
             g = torch.Generator().manual_seed(micro_step_seed(r.seed, 1, k))
@@ -265,12 +269,20 @@ class ToyBuild:
         text = build_text_encoder(r, r.seed + 30).train()
         params = list(unet.parameters()) + list(text.parameters())
         optimizer = torch.optim.AdamW(params, lr=r.base_lr, weight_decay=1e-2)
-        schedule = get_scheduler("cosine", optimizer, num_warmup_steps=r.base_warmup, num_training_steps=r.base_steps)
+        schedule = get_scheduler(
+            "cosine", optimizer, num_warmup_steps=r.base_warmup, num_training_steps=r.base_steps
+        )
         ema = EMAModel(params, decay=r.ema_decay, use_ema_warmup=True)
         noise_scheduler = ddpm_scheduler()
         stage = Stage(
-            "base model", folder, {"unet": unet, "text_encoder": text}, optimizer, schedule, r.base_steps,
-            r.checkpoint_every, ema=ema,
+            "base model",
+            folder,
+            {"unet": unet, "text_encoder": text},
+            optimizer,
+            schedule,
+            r.base_steps,
+            r.checkpoint_every,
+            ema=ema,
         )
 
         def update(k: int):
@@ -333,7 +345,9 @@ class ToyBuild:
 
         cfg = parse_args(self.train_argv())
         done = {"n": 0}
-        bar_items = iter(self.progress(range(cfg.max_train_steps), "ControlNet (gazefusion train)", cfg.max_train_steps))
+        bar_items = iter(
+            self.progress(range(cfg.max_train_steps), "ControlNet (gazefusion train)", cfg.max_train_steps)
+        )
 
         def progress(step: int, total: int) -> None:
             while done["n"] < step:  # advance the bar to the update counter (resumed runs jump)
@@ -343,7 +357,11 @@ class ToyBuild:
         result = train(cfg, progress=progress)
         for _ in bar_items:  # close the bar
             pass
-        previous = json.loads((self.work / LOSSES_FILE).read_text()).get("controlnet", []) if (self.work / LOSSES_FILE).is_file() else []
+        previous = (
+            json.loads((self.work / LOSSES_FILE).read_text()).get("controlnet", [])
+            if (self.work / LOSSES_FILE).is_file()
+            else []
+        )
         self._save_losses("controlnet", previous[: result.first_step] + result.losses)
         _mark_done(folder, {"global_step": result.global_step})
 

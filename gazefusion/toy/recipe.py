@@ -103,10 +103,21 @@ class ToyRecipe:
     threads: int = 2
 
     def check(self) -> None:
-        for name in ("n_scenes", "vae_steps", "vae_batch", "base_steps", "base_batch", "controlnet_steps",
-                     "controlnet_batch", "checkpoint_every", "threads"):
+        for name in (
+            "n_scenes",
+            "vae_steps",
+            "vae_batch",
+            "base_steps",
+            "base_batch",
+            "controlnet_steps",
+            "controlnet_batch",
+            "checkpoint_every",
+            "threads",
+        ):
             if getattr(self, name) < 1:
-                raise UserInputError(f"toy recipe: {name} must be a positive integer, found {getattr(self, name)}")
+                raise UserInputError(
+                    f"toy recipe: {name} must be a positive integer, found {getattr(self, name)}"
+                )
         if self.size % 8:
             raise UserInputError(f"toy recipe: size must be a multiple of 8, found {self.size}")
 
