@@ -12,3 +12,18 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # 2 xdist workers on 2 cores: no 
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _default_model_is_tiny_unless_toy(request, monkeypatch):
+    """Tests get the tiny random model for ``model=None`` (fast); ``@pytest.mark.toy_model`` tests
+    get the shipped default model (the trained toy GazeFusion) and are skipped where it is absent."""
+    from gazefusion.models import loading
+
+    if request.node.get_closest_marker("toy_model") is None:
+        monkeypatch.setattr(loading, "default_model_path", lambda: None)
+        monkeypatch.delenv("GAZEFUSION_MODEL", raising=False)
+    elif loading.default_model_path() is None:
+        pytest.skip("the built-in toy model (gazefusion/models/weights/gazefusion-toy) is not in this checkout")
