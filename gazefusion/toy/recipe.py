@@ -87,14 +87,14 @@ class ToyRecipe:
     # base text-to-image model (UNet + text encoder, trained together)
     unet: dict[str, Any] = field(default_factory=_unet_config)
     text_encoder: dict[str, Any] = field(default_factory=_text_config)
-    base_steps: int = 6000
+    base_steps: int = 4000
     base_batch: int = 32
     base_lr: float = 5e-4
     base_warmup: int = 200
     base_prompt_dropout: float = 0.1
     ema_decay: float = 0.999
     # ControlNet (gazefusion train, base locked)
-    controlnet_steps: int = 4000
+    controlnet_steps: int = 3000
     controlnet_batch: int = 32
     controlnet_lr: float = 5e-4
     controlnet_proportion_empty_prompts: float = 0.1
