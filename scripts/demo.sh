@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything, then run the main job on the embedded default (tiny model, no downloads).
+# Install everything, then run the main job on the embedded default (the built-in toy GazeFusion, no downloads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
