@@ -4,7 +4,8 @@ Each *item* is a textured scene in its own colour; each *condition* is a built-i
 (``gazefusion.smaps``: ``blob_left``, ``blob_right``, ...) and the item's image for that
 condition has a bright, high-contrast target drawn at the smap's peak plus a faint distractor
 opposite, so an attentive observer's gaze should follow the map. The images stand in for
-generated images (the generator is not needed to try the study runner). With two conditions
+generated images (the generator is not needed to try the study runner). The simulated tracker's
+observers look at these images (``observer_mode = "image"``), not at the smaps. With two conditions
 the design is a Latin square: each participant sees every item once.
 """
 
@@ -99,6 +100,7 @@ def write_example_study(
             "name": tracker,
             "sampling_rate_hz": 1000.0,
             "settings": {
+                "observer_mode": "image",  # simulated participants look at the pixels shown
                 "accuracy_offset_deg": 0.5,
                 "noise_deg": 0.05,
                 "center_bias_weight": 0.3,
