@@ -14,6 +14,9 @@ Stages, in order, each in its own folder under ``WORK`` (default ``OUT/.build``)
 6. ``controlnet`` — ``gazefusion train`` of a ControlNet copied from that UNet, base locked, on the
    prepared (image, smap, prompt) triples — the same code path as for the real model.
 7. ``export``   — the trained pipeline folder copied to ``OUT`` with the recipe and the loss curves.
+8. ``ship``     — its weights stored as float16 safetensors (half the bytes, so the package carries
+   them; loading casts them back to float32, and every number in the model card is measured on
+   these files).
 
 A stage whose result exists is skipped; a killed stage resumes from its last checkpoint
 (:mod:`gazefusion.toy.trainer` for stages 3 and 5, ``--resume-from-checkpoint latest`` for 6).
@@ -40,7 +43,7 @@ from gazefusion.utils.atomic import atomic_path, atomic_write_json, atomic_write
 RECIPE_FILE = "recipe.json"
 TIMES_FILE = "stage_times.json"
 LOSSES_FILE = "losses.json"
-STAGES = ("scenes", "data", "vae", "latents", "base", "controlnet", "export")
+STAGES = ("scenes", "data", "vae", "latents", "base", "controlnet", "export", "ship")
 """The build's stages, in order (``--until`` takes one of them)."""
 
 
@@ -377,3 +380,14 @@ class ToyBuild:
         shutil.rmtree(self.out, ignore_errors=True)
         os.replace(partial, self.out)
         _mark_done(folder, {"model": str(self.out)})
+
+    # -- 8. ship --------------------------------------------------------------------------------
+    def _stage_ship(self, folder: Path) -> None:
+        from safetensors.torch import load_file, save_file
+
+        for path in sorted(self.out.rglob("*.safetensors")):
+            tensors = load_file(path)
+            halved = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+            with atomic_path(path) as tmp:
+                save_file(halved, tmp, metadata={"format": "pt"})
+        _mark_done(folder, {"dtype": "float16"})
