@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(xvfb xauth libgl1 libglu1-mesa libgl1-mesa-dri libegl1 libxrender1 libxi6 libxkbcommon0
-  libasound2 libportaudio2 libsndfile1 libgtk-3-0)
+  libasound2 libportaudio2 libsndfile1 libgtk-3-0
+  chromium)  # the browser the `gazefusion app` tests drive (Playwright with executable_path)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
