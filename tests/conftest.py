@@ -10,8 +10,17 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # 2 xdist workers on 2 cores: no oversubscription
 
 import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 torch.set_num_threads(1)
+
+# CI (CI=true; .ci/run sets it): hypothesis draws the same examples in every clone and run (no
+# example database, no timing deadline on a shared machine). HYPOTHESIS_PROFILE overrides.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() == "true" else "default")
+)
 
 import pytest  # noqa: E402
 
@@ -26,4 +35,6 @@ def _default_model_is_tiny_unless_toy(request, monkeypatch):
         monkeypatch.setattr(loading, "default_model_path", lambda: None)
         monkeypatch.delenv("GAZEFUSION_MODEL", raising=False)
     elif loading.default_model_path() is None:
-        pytest.skip("the built-in toy model (gazefusion/models/weights/gazefusion-toy) is not in this checkout")
+        pytest.skip(
+            "the built-in toy model (gazefusion/models/weights/gazefusion-toy) is not in this checkout"
+        )

@@ -50,6 +50,7 @@ def test_there_are_notebooks_with_a_parameters_cell():
         assert sum("parameters" in t for t in tags) == 1, path.name
 
 
+@pytest.mark.timeout(900)  # above the per-test 300 s: nbclient's own limit is 600 s per cell
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path):
     import jupytext
