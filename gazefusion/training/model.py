@@ -115,7 +115,9 @@ def hint_encoder_widths(vae) -> tuple[int, ...]:
     """
     downsamplings = len(vae.config.block_out_channels) - 1
     if downsamplings + 1 > len(HINT_ENCODER_WIDTHS):
-        return HINT_ENCODER_WIDTHS + (HINT_ENCODER_WIDTHS[-1],) * (downsamplings + 1 - len(HINT_ENCODER_WIDTHS))
+        return HINT_ENCODER_WIDTHS + (HINT_ENCODER_WIDTHS[-1],) * (
+            downsamplings + 1 - len(HINT_ENCODER_WIDTHS)
+        )
     return HINT_ENCODER_WIDTHS[: downsamplings + 1]
 
 
