@@ -8,10 +8,13 @@ saliency models?", TPAMI 2019). ``target`` is a continuous fixation-density map 
 (H, W) -> float, or a batch (N, H, W) -> float64 array (N,). The saliency map is resized to the
 target's size with MATLAB's ``imresize`` (:func:`metrics.imresize.imresize`).
 
-Computation is float64 NumPy (torch tensors are accepted and converted; float32 maps are read
-as float64 block by block, not copied). Large batches are scored in chunks of about 64 MB, and
-the work of one call is shared among up to 4 threads (:mod:`metrics._kernels`). This package
-imports nothing of the rest of the toolkit.
+Computation is float64 (torch tensors are accepted and converted; float32 maps are read as
+float64 element by element, not copied). With numba and ``GAZEFUSION_METRICS_BACKEND=numba``
+the per-pixel work runs in fused compiled kernels, one pass over the maps for all of a metric's
+sums (:mod:`metrics._fused`, cached on disk after the first call); the NumPy code is the
+reference and the fallback (:mod:`metrics._compiled`; its ``DEFAULT`` is NumPy for now). Large batches are
+scored in chunks of about 64 MB, and the work of one call is shared among up to 4 threads
+(:mod:`metrics._kernels`). This package imports nothing of the rest of the toolkit.
 """
 
 from metrics.auc import auc_borji, auc_judd, auc_shuffled

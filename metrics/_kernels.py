@@ -1,9 +1,12 @@
 """Fast per-map reductions on (N, P) float64 or float32 rows (float64 arithmetic), in one memory pass each.
 
-Every kernel walks the rows in cache-sized blocks (no map-sized temporaries) and runs the blocks
-on :data:`THREADS` threads (NumPy releases the GIL inside its loops). Each block returns a few
+Where numba is available the reductions run as compiled kernels (:mod:`metrics._fused`, chosen by
+:mod:`metrics._compiled`): every statistic of a call in one pass, on :data:`THREADS` threads. The
+NumPy code below is the reference they are tested against and the fallback. In both, every
+kernel walks the rows in cache-sized blocks (no map-sized temporaries) and runs the blocks on
+:data:`THREADS` threads (NumPy and the compiled kernels release the GIL). Each block returns a few
 partial results; they are combined per row in block order, so the result does not depend on
-the thread count or timing. Only NumPy ufuncs are used inside the blocks. BLAS (the matrix
+the thread count or timing. BLAS (the matrix
 products of the resize) is held to one thread during a metric call (:func:`single_thread_blas`):
 OpenBLAS's idle threads spin, and on 2 cores they starve these threads and POT's solver.
 """
@@ -18,6 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from metrics import _compiled
 
 #: Elements per block (512 KB of float64: a block of each operand stays in the L2 cache).
 BLOCK = 1 << 16
@@ -124,6 +129,21 @@ def split(work: Callable[[int, int], None], items: int, threads: int = THREADS) 
                 f.result()
 
 
+def launch(kernel: Callable[..., object], n_rows: int, size: int, *args: object) -> None:
+    """Run a compiled kernel of :mod:`metrics._fused` over the (row, block) items of ``n_rows`` rows
+    of ``size`` elements: ``kernel(*args, t0, t1)`` on ranges of items shared among :data:`THREADS`
+    threads (:func:`split`; one thread below :data:`PARALLEL_MIN` elements)."""
+    split(
+        lambda t0, t1: kernel(*args, t0, t1),
+        n_rows * _blocks(size),
+        threads=THREADS if n_rows * size >= PARALLEL_MIN else 1,
+    )
+
+
+def _blocks(size: int) -> int:
+    return -(-size // BLOCK)
+
+
 def parallel_map(fn: Callable[[int], float], items: int, *, parallel: bool = True) -> np.ndarray:
     """``[fn(i) for i in range(items)]`` as a float64 array, on :data:`THREADS` threads.
 
@@ -159,6 +179,9 @@ def row_stats(
     keys = ["sum", *extremes] + (["xx"] if products else [])
     if y is not None:
         keys += ["ysum"] + ["y" + k for k in extremes] + (["yy", "xy"] if products else [])
+    fused = _compiled.kernels()
+    if fused is not None:
+        return _row_stats_compiled(fused, x, y, keys, extremes=bool(extremes), products=products)
 
     def block(i: int, lo: int, hi: int, scratch: list[np.ndarray]) -> list[float]:
         a = x[i, lo:hi]
@@ -187,6 +210,39 @@ def row_stats(
     parts = run_blocks(block, x.shape[0], x.shape[1], len(keys), n_scratch=1)
     combine = {"min": np.min, "max": np.max}
     return {key: combine.get(key[-3:], np.sum)(parts[:, :, j], axis=1) for j, key in enumerate(keys)}
+
+
+def _row_stats_compiled(
+    fused: object, x: np.ndarray, y: np.ndarray | None, keys: list[str], *, extremes: bool, products: bool
+) -> dict[str, np.ndarray]:
+    """:func:`row_stats` with the compiled kernels: the requested statistics of both rows in one pass
+    (two when both extremes and products of a pair are asked for)."""
+    x = np.ascontiguousarray(x)
+    n, size = x.shape
+    found: dict[str, np.ndarray] = {}
+
+    def run(kernel: Callable[..., object], names: list[str], *arrays: np.ndarray) -> None:
+        parts = np.empty((n, _blocks(size), len(names)))
+        launch(kernel, n, size, *arrays, BLOCK, parts)
+        for j, name in enumerate(names):
+            col = parts[:, :, j]
+            found[name] = (
+                col.min(axis=1)
+                if name.endswith("min")
+                else col.max(axis=1)
+                if name.endswith("max")
+                else col.sum(axis=1)
+            )
+
+    if y is None:
+        run(fused.stats1, ["sum", "min", "max", "xx"], x)
+    else:
+        y = np.ascontiguousarray(y)
+        if extremes or not products:
+            run(fused.extremes2, ["sum", "min", "max", "ysum", "ymin", "ymax"], x, y)
+        if products:
+            run(fused.moments2, ["sum", "ysum", "xx", "yy", "xy"], x, y)
+    return {key: found[key] for key in keys}
 
 
 def centred_moments(
@@ -231,6 +287,22 @@ def kl_rows(p_rows: np.ndarray, q_rows: np.ndarray, kp: np.ndarray, kq: np.ndarr
     multiplication fewer per pixel, equal up to rounding.
     """
     c1, c2 = kp / kq, eps / kq
+    fused = _compiled.kernels()
+    if fused is not None and eps >= 1e-300:  # the compiled log needs its argument >= eps normal
+        p, q = np.ascontiguousarray(p_rows), np.ascontiguousarray(q_rows)
+        parts = np.empty((p.shape[0], _blocks(p.shape[1])))
+        launch(
+            fused.kl,
+            *p.shape,
+            p,
+            q,
+            np.ascontiguousarray(c1, np.float64),
+            np.ascontiguousarray(c2, np.float64),
+            float(eps),
+            BLOCK,
+            parts,
+        )
+        return parts.sum(axis=1) * kq
 
     def block(i: int, lo: int, hi: int, scratch: list[np.ndarray]) -> tuple[float]:
         t, q = scratch[0][: hi - lo], q_rows[i, lo:hi]
@@ -254,6 +326,13 @@ def sim_rows(
     """
     ok = kb > 0
     ratio = np.where(ok, ka / np.where(ok, kb, 1.0), 0.0)
+    fused = _compiled.kernels()
+    if fused is not None:
+        a, b = np.ascontiguousarray(a_rows), np.ascontiguousarray(b_rows)
+        parts = np.empty((a.shape[0], _blocks(a.shape[1])))
+        args = (np.asarray(alo, np.float64), ratio, np.asarray(blo, np.float64))
+        launch(fused.sim, *a.shape, a, b, *args, BLOCK, parts)
+        return parts.sum(axis=1) * np.where(ok, kb, 0.0)
 
     def block(i: int, lo: int, hi: int, scratch: list[np.ndarray]) -> tuple[float]:
         p, q = scratch[0][: hi - lo], scratch[1][: hi - lo]
