@@ -16,14 +16,16 @@ scores the same alone or anywhere in a batch, and every result is reproducible f
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from metrics import _compiled
 from metrics._batching import chunked
 from metrics._inputs import EPS, check_batch, is_points, output, rows
-from metrics._kernels import PARALLEL_MIN, parallel_map
+from metrics._kernels import BLOCK, PARALLEL_MIN, _blocks, launch, parallel_map, row_stats, split
 from metrics._targets import fixation_maps, fixation_pair, flat_true
 from metrics.fixations import fixation_indices
 
@@ -106,9 +108,14 @@ def _trapz(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _judd_one(s: np.ndarray, pixel: np.ndarray) -> float:
     """AUC-Judd of one normalised flat map ``s`` with fixated flat indices ``pixel``."""
-    n_pix, n_fix = s.size, pixel.size
     th = np.sort(s[pixel])[::-1]
-    above = _count_at_least(s, th).astype(np.float64)
+    return _judd_area(_count_at_least(s, th), s.size)
+
+
+def _judd_area(above: np.ndarray, n_pix: int) -> float:
+    """AUC-Judd from ``above[i]`` = pixels >= the i-th fixated value in descending order."""
+    n_fix = above.size
+    above = above.astype(np.float64)
     i = np.arange(1, n_fix + 1, dtype=np.float64)
     tp = np.concatenate([[0.0], i / n_fix, [1.0]])
     fp = np.concatenate([[0.0], (above - i) / (n_pix - n_fix), [1.0]])
@@ -136,6 +143,9 @@ def auc_judd(
     """
     pred, pixels, _, batched = _per_map(saliency_map, fixations)
     flat = rows(pred)
+    fused = _compiled.kernels()
+    if fused is not None:
+        return output(_judd_compiled(fused, flat, pixels, jitter, seed), batched)
 
     def one(i: int) -> float:
         if jitter:
@@ -152,6 +162,88 @@ def auc_judd(
         return _judd_one(s, pixels[i])
 
     return output(parallel_map(one, len(pixels), parallel=flat.size >= PARALLEL_MIN), batched)
+
+
+#: Bins of the threshold look-up table of the compiled AUC-Judd (a power of two).
+_JUDD_GRID = 2048
+
+
+@functools.lru_cache(maxsize=2)
+def _jitter(seed: int, size: int) -> np.ndarray:
+    """``default_rng(seed).random(size)`` as a read-only (1, size) array, drawn on several threads.
+
+    PCG64 can skip ahead (``advance``), so each thread draws its own stretch of the same stream:
+    the numbers are NumPy's, in NumPy's order. Kept for the next call (a batch, or the next map of
+    the same size, uses the same numbers: every map draws from a fresh ``default_rng(seed)``).
+    """
+    out = np.empty(size)
+
+    def work(lo: int, hi: int) -> None:
+        bits = np.random.PCG64(seed)
+        bits.advance(lo)
+        np.random.Generator(bits).random(out=out[lo:hi])
+
+    chunk = 1 << 18
+    split(lambda a, b: [work(k * chunk, min(size, (k + 1) * chunk)) for k in range(a, b)], -(-size // chunk))
+    out.flags.writeable = False
+    return out[None]
+
+
+def _judd_compiled(
+    fused: Any, flat: np.ndarray, pixels: list[np.ndarray], jitter: bool, seed: int | None
+) -> np.ndarray:
+    """:func:`auc_judd` with the compiled kernels: one pass for the extremes, one for the counts.
+
+    Only the fixated values are sorted; every pixel is then placed among them through a
+    look-up table (:func:`metrics._fused.level_counts`). Same values as the NumPy path.
+    """
+    n, size = flat.shape
+    flat = np.ascontiguousarray(flat)
+    if jitter:
+        if seed is None:  # fresh entropy for each map
+            r = np.stack([_rng(None).random(size) for _ in range(n)])
+        else:
+            _rng(seed)  # the seed's checks
+            r = _jitter(int(seed), size)
+        parts = np.empty((n, _blocks(size), 2))
+        launch(fused.jitter_extremes, n, size, flat, r, 10000000.0, BLOCK, parts)
+        lo, hi = parts[:, :, 0].min(axis=1), parts[:, :, 1].max(axis=1)
+    else:
+        r = np.empty((0, 0))
+        st = row_stats(flat, mins=True, maxs=True)
+        lo, hi = st["min"], st["max"]
+    out = np.full(n, 0.5)  # a constant map
+    todo = [i for i in range(n) if hi[i] != lo[i] and pixels[i].size < size]
+    for i in range(n):
+        if pixels[i].size == size and hi[i] != lo[i]:
+            out[i] = np.nan  # every pixel fixated: no negatives
+    if not todo:
+        return out
+    k_max = max(pixels[i].size for i in todo)
+    th = np.ones((n, k_max))
+    n_th = np.zeros(n, dtype=np.int64)
+    base = np.zeros((n, _JUDD_GRID + 1), dtype=np.int64)
+    span = hi - lo
+    for i in todo:
+        v = flat[i, pixels[i]].astype(np.float64)
+        if jitter:
+            v = r[0 if r.shape[0] == 1 else i, pixels[i]] / 10000000.0 + v
+        u = np.sort((v - lo[i]) / span[i])
+        th[i, : u.size], n_th[i] = u, u.size
+        bins = np.minimum((u * _JUDD_GRID).astype(np.int64), _JUDD_GRID - 1)
+        base[i] = np.searchsorted(bins, np.arange(_JUDD_GRID + 1), side="left")
+    sel = np.asarray(todo)
+    sub = flat[sel] if len(todo) < n else flat
+    rs = r if r.shape[0] <= 1 else r[sel]
+    counts = np.zeros((sel.size, _blocks(size), k_max + 1), dtype=np.int64)
+    args = (sub, rs, 10000000.0, lo[sel], span[sel], th[sel], n_th[sel], _JUDD_GRID, base[sel], BLOCK, counts)
+    launch(fused.level_counts, sel.size, size, *args)
+    hist = counts.sum(axis=1)
+    for j, i in enumerate(todo):
+        k = n_th[i]
+        at_least = np.cumsum(hist[j, k::-1])[::-1][1:]  # at_least[m] = pixels with > m thresholds <= s
+        out[i] = _judd_area(at_least[::-1], size)
+    return out
 
 
 def matlab_colon(stop: np.ndarray, step: float) -> np.ndarray:
@@ -193,6 +285,49 @@ def auc_from_negatives(positives: np.ndarray, negatives: np.ndarray, step: float
     return float(_trapz(fp, tp).mean())
 
 
+def _memo(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Keep the last few results of ``fn(seed, ...)`` for an int seed (read-only arrays); ``None``
+    draws afresh every time. The draws of every map of a batch are the same for a given seed."""
+    cached = functools.lru_cache(maxsize=8)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(seed: int | None, *args: int) -> np.ndarray:
+        if seed is None:
+            return fn(seed, *args)
+        _rng(seed)  # the seed's checks
+        out = cached(int(seed), *args)
+        out.flags.writeable = False
+        return out
+
+    return wrapper
+
+
+@_memo
+def _borji_draws(seed: int | None, size: int, n_fix: int, n_splits: int) -> np.ndarray:
+    """AUC-Borji's negatives: (n_fix, n_splits) flat pixel indices drawn from ``default_rng(seed)``."""
+    return _rng(seed).integers(0, size, size=(n_fix, n_splits))
+
+
+@_memo
+def _shuffle_order(seed: int | None, n_splits: int, n_other: int, n_neg: int) -> np.ndarray:
+    """The shuffled AUC's negatives: for each split, ``n_neg`` of ``n_other`` indices (n_splits, n_neg).
+
+    The first ``n_neg`` of a random permutation = the ``n_neg`` smallest of iid uniform keys (as a
+    set, which is all the ROC needs): argpartition instead of a full sort.
+    """
+    keys = _rng(seed).random((n_splits, n_other))
+    if n_neg < n_other:
+        return np.argpartition(keys, n_neg - 1, axis=1)[:, :n_neg]
+    return np.argsort(keys, axis=1)
+
+
+def _colon_auc(fused: Any, positives: np.ndarray, negatives: np.ndarray, step: float) -> float:
+    """:func:`auc_from_negatives` by the compiled kernel (one map)."""
+    pos = np.sort(np.asarray(positives, dtype=np.float64))
+    neg = np.ascontiguousarray(negatives, dtype=np.float64)
+    return float(fused.colon_auc(pos, neg, float(step), EPS))
+
+
 @chunked
 def auc_borji(
     saliency_map: Any, fixations: Any, *, n_splits: int = 100, step: float = 0.1, seed: int | None = 0
@@ -207,13 +342,17 @@ def auc_borji(
     """
     pred, pixels, st, batched = _per_map(saliency_map, fixations, minmax=True)
     flat = rows(pred)
+    fused = _compiled.kernels()
 
     def one(i: int) -> float:
         pixel = pixels[i]
         if pixel.size <= 1:
             return np.nan
-        r = _rng(seed).integers(0, flat.shape[1], size=(pixel.size, n_splits))
         norm = _normaliser(st["min"][i], st["max"][i])
+        if fused is not None:
+            r = _borji_draws(seed, flat.shape[1], pixel.size, n_splits)
+            return _colon_auc(fused, norm(flat[i, pixel]), norm(flat[i, r.T]), step)
+        r = _rng(seed).integers(0, flat.shape[1], size=(pixel.size, n_splits))
         return auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, r.T]), step)
 
     return output(parallel_map(one, len(pixels), parallel=flat.size >= PARALLEL_MIN), batched)
@@ -264,18 +403,16 @@ def auc_shuffled(
     others = _other_pixels(other, pred, batched)
     flat = rows(pred)
 
+    fused = _compiled.kernels()
+
     def one(i: int) -> float:
         pixel, ind = pixels[i], others[i]
         n_neg = min(pixel.size, ind.size)
-        # The first n_neg of a random permutation = the n_neg smallest of iid uniform keys (as a
-        # set, which is all the ROC needs): argpartition instead of a full sort.
-        keys = _rng(seed).random((n_splits, ind.size))
-        order = (
-            np.argpartition(keys, n_neg - 1, axis=1)[:, :n_neg]
-            if n_neg < ind.size
-            else np.argsort(keys, axis=1)
-        )
         norm = _normaliser(st["min"][i], st["max"][i])
+        if fused is not None:
+            order = _shuffle_order(seed, n_splits, ind.size, n_neg)
+            return _colon_auc(fused, norm(flat[i, pixel]), norm(flat[i, ind[order]]), step)
+        order = _shuffle_order.__wrapped__(seed, n_splits, ind.size, n_neg)
         return auc_from_negatives(norm(flat[i, pixel]), norm(flat[i, ind[order]]), step)
 
     return output(parallel_map(one, len(pixels), parallel=flat.size >= PARALLEL_MIN), batched)
