@@ -14,13 +14,22 @@ AUC-Borji / shuffled -> ``general_roc`` on 100 splits of sampled negatives; info
 EMD have none. Prints a Markdown table, and EMD's time split into the 1/32 shrink (the part
 that reads the maps) and the optimal-transport solve on the shrunk grid.
 
+Also: the same metrics on float32 copies of the maps (speed-up over float64, largest difference),
+the NumPy reference path (``metrics._compiled.backend("numpy")``) next to the compiled one, and
+the first-call compile time of the compiled kernels in fresh processes, with an empty disk cache
+and then with the cache it left (``--compile-time``; numba only).
+
 Usage: .venv/bin/python benchmarks/bench_metrics.py [--repeats 5] [--batch 1000] [--pysaliency-maps 100]
+       [--no-compile-time]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -29,6 +38,7 @@ import torch
 from _common import median_seconds
 
 import metrics
+from metrics import _compiled
 
 N_FIX = 50
 
@@ -100,10 +110,16 @@ def single_map(repeats: int) -> list[dict]:
     other = metrics.fixations_to_map(other_pts, (h, w)) > 0
     floor = median_seconds(lambda: np.sum(pred), repeats * 4)
     ours = _our_calls(pred, dens, pts, other)
+    ours32 = _our_calls(pred.astype(np.float32), dens.astype(np.float32), pts, other)
     theirs = _pysaliency_calls(pred, dens, pts, np.flatnonzero(other))
     rows = []
     for name, fn in ours.items():
-        t = median_seconds(fn, repeats if name != "emd" else max(1, repeats // 2))
+        reps = repeats if name != "emd" else max(1, repeats // 2)
+        t = median_seconds(fn, reps)
+        t32 = median_seconds(ours32[name], reps)
+        diff = abs(float(ours32[name]()) - float(fn()))
+        with _compiled.backend("numpy"):
+            tn = median_seconds(fn, max(1, reps // 2))
         tp = median_seconds(theirs[name], max(1, repeats // 2)) if name in theirs else None
         rows.append(
             {
@@ -111,12 +127,19 @@ def single_map(repeats: int) -> list[dict]:
                 "ours_ms": 1e3 * t,
                 "pys_ms": None if tp is None else 1e3 * tp,
                 "passes": t / floor,
+                "f32_up": t / t32,
+                "f32_diff": diff,
+                "numpy_ms": 1e3 * tn,
             }
         )
     rows.append({"metric": "numpy.sum (1 read pass)", "ours_ms": 1e3 * floor, "pys_ms": None, "passes": 1.0})
     shrink = median_seconds(lambda: _emd_shrink(pred, dens), repeats)
     rows.append(
         {"metric": "emd: 1/32 shrink part", "ours_ms": 1e3 * shrink, "pys_ms": None, "passes": shrink / floor}
+    )
+    solve = rows[[r["metric"] for r in rows].index("emd")]["ours_ms"] - 1e3 * shrink
+    rows.append(
+        {"metric": "emd: solver part (emd - shrink)", "ours_ms": solve, "pys_ms": None, "passes": None}
     )
     return rows
 
@@ -151,7 +174,58 @@ def batch(n: int, pys_maps: int) -> list[dict]:
                 )[name]()
             tp = (time.perf_counter() - t1) * n / pys_maps
         rows.append({"metric": name, "ours_s": t, "ours_cpu_s": cpu, "pys_s": tp})
+    t0, c0 = time.perf_counter(), time.process_time()
+    _emd_shrink(pred, dens)
+    rows.append(
+        {
+            "metric": "emd: 1/32 shrink part",
+            "ours_s": time.perf_counter() - t0,
+            "ours_cpu_s": time.process_time() - c0,
+            "pys_s": None,
+            "part": True,
+        }
+    )
     return rows
+
+
+_COMPILE_SCRIPT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import bench_metrics as b
+t0 = time.perf_counter()
+import metrics
+t_import = time.perf_counter() - t0
+h, w = 60, 80
+for dtype in (np.float64, np.float32):
+    pred, dens = b._smooth_maps(1, h, w, 1)[0].astype(dtype), b._smooth_maps(1, h, w, 2)[0].astype(dtype)
+    other = metrics.fixations_to_map(np.concatenate(b._fixations(3, h, w, 4)), (h, w)) > 0
+    for name, fn in b._our_calls(pred, dens, b._fixations(1, h, w, 3)[0], other).items():
+        t0 = time.perf_counter()
+        fn()
+        print(dtype.__name__, name, time.perf_counter() - t0, flush=True)
+print("import", t_import)
+"""
+
+
+def compile_times() -> dict[str, tuple[float, float]]:
+    """First-call seconds of every metric (float64 then float32 maps) in a fresh process with an
+    empty numba cache folder, and in a second one that finds the cache the first one wrote."""
+    out: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for _ in range(2):
+            run = subprocess.run(
+                [sys.executable, "-c", _COMPILE_SCRIPT, os.path.dirname(os.path.abspath(__file__))],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            for line in run.stdout.splitlines():
+                *key, sec = line.split()
+                out.setdefault(" ".join(key), []).append(float(sec))
+    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def main() -> None:
@@ -164,22 +238,42 @@ def main() -> None:
         default=100,
         help="maps of the batch that pysaliency scores (its time is scaled to the batch)",
     )
+    ap.add_argument(
+        "--no-compile-time", action="store_true", help="skip the first-call compile-time measurement"
+    )
     args = ap.parse_args()
-    print(f"torch threads: {torch.get_num_threads()}")
+    print(f"torch threads: {torch.get_num_threads()}; metrics backend: {_compiled.active()}")
+    print(f"(load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    if not args.no_compile_time and _compiled.active() == "numba":
+        print("\n### First call (compile) in a fresh process: empty numba cache / cache on disk (s)\n")
+        print("| call | empty cache | cached |\n|---|---:|---:|")
+        times = compile_times()
+        for key, (cold, warm) in times.items():
+            print(f"| {key} | {cold:.2f} | {warm:.2f} |")
+        calls = [v for k, v in times.items() if k != "import"]
+        print(
+            f"| **all first calls** | **{sum(c for c, _ in calls):.1f}** | **{sum(w for _, w in calls):.1f}** |"
+        )
     print("\n### One 1080x1920 map, 50 fixations (median)\n")
-    print("| metric | ours (ms) | pysaliency (ms) | speed-up | read passes |\n|---|---:|---:|---:|---:|")
+    print(
+        "| metric | ours (ms) | pysaliency (ms) | speed-up | read passes | float32 speed-up | float32 diff "
+        "| NumPy path (ms) |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+    )
     for r in single_map(args.repeats):
         pys = "n/a" if r["pys_ms"] is None else f"{r['pys_ms']:.1f}"
         up = "" if r["pys_ms"] is None else f"{r['pys_ms'] / r['ours_ms']:.1f}x"
-        print(f"| {r['metric']} | {r['ours_ms']:.1f} | {pys} | {up} | {r['passes']:.1f} |")
+        passes = "" if r["passes"] is None else f"{r['passes']:.1f}"
+        f32 = f"{r['f32_up']:.2f}x | {r['f32_diff']:.1e} | {r['numpy_ms']:.1f}" if "f32_up" in r else " | |"
+        print(f"| {r['metric']} | {r['ours_ms']:.1f} | {pys} | {up} | {passes} | {f32} |")
     print(f"\n### Batch of {args.batch} maps of 480x640, 50 fixations each (one call per metric)\n")
     print(
         "| metric | ours (s) | ours (CPU s) | pysaliency (s, scaled) | speed-up |\n|---|---:|---:|---:|---:|"
     )
     total = total_cpu = 0.0
     for r in batch(args.batch, args.pysaliency_maps):
-        total += r["ours_s"]
-        total_cpu += r["ours_cpu_s"]
+        if not r.get("part"):
+            total += r["ours_s"]
+            total_cpu += r["ours_cpu_s"]
         pys = "n/a" if r["pys_s"] is None else f"{r['pys_s']:.1f}"
         up = "" if r["pys_s"] is None else f"{r['pys_s'] / r['ours_s']:.1f}x"
         print(f"| {r['metric']} | {r['ours_s']:.2f} | {r['ours_cpu_s']:.2f} | {pys} | {up} |")
