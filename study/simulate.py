@@ -27,6 +27,20 @@ def simulated_tracker_settings(config: StudyConfig, participant: str) -> dict:
     return settings
 
 
+def describe_observers(config: StudyConfig) -> str:
+    """One line saying what the simulated participants of ``config`` look at (mode and model)."""
+    from study.trackers.simulated import OBSERVER_MODES
+
+    settings = simulated_tracker_settings(config, "")
+    mode = settings.get("observer_mode", OBSERVER_MODES[0])
+    if mode == "planted":
+        return "observer mode: planted (participants look at the target smaps, not at the images)"
+    from study.observer import default_saliency_model
+
+    model = settings.get("saliency_model") or default_saliency_model()
+    return f"observer mode: {mode} (participants look at the stimulus images; saliency model {model})"
+
+
 def simulate_participants(
     config: StudyConfig,
     db: str | Path,

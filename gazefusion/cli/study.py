@@ -166,12 +166,14 @@ def simulate(
     ),
     prefix: str = typer.Option("sim", "--prefix", help="Participant IDs are <prefix>01, <prefix>02, ..."),
 ) -> None:
-    """Simulate sessions without a window (simulated observers; same storage as `run`; resumable)."""
-    from study.simulate import simulate_participants
+    """Simulate sessions without a window (simulated observers who look at the stimulus images;
+    same storage as `run`; resumable)."""
+    from study.simulate import describe_observers, simulate_participants
 
     cfg = _load(config)
     db = db or _default_db(config, cfg)
     ids = [f"{prefix}{i:02d}" for i in range(1, participants + 1)]
+    console.print(describe_observers(cfg))
     with progress_bar() as bar:
         task = bar.add_task("simulating", total=len(ids))
         results = simulate_participants(cfg, db, ids, on_done=lambda _pid, _res: bar.advance(task))

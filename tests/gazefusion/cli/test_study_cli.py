@@ -79,6 +79,8 @@ def test_simulate_then_export(study, tmp_path, capsys):
     db = tmp_path / "sim.sqlite"
     code, out, _ = _run(["study", "simulate", str(study), "--participants", "2", "--db", str(db)], capsys)
     assert code == 0 and "2 simulated sessions" in out
+    said = " ".join(out.split())  # rich wraps long lines
+    assert "observer mode: image (participants look at the stimulus images; saliency model" in said
     code, out, _ = _run(["study", "export", str(db), "-o", str(tmp_path / "bids")], capsys)
     assert code == 0 and "exported 2 sessions" in out
     assert (
