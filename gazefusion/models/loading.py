@@ -145,6 +145,9 @@ def _load_folder(folder: Path, dtype: torch.dtype) -> dict[str, Any]:
         raise UserInputError(
             f"model {folder}: expected a controlnet/ subfolder (SD2.1-base + ControlNet), found none"
         )
+    from gazefusion.models.weightfiles import check_weight_files
+
+    check_weight_files(folder)  # truncated or pickled-code weight files: one line naming the file
     pipe = StableDiffusionControlNetPipeline.from_pretrained(
         folder,
         torch_dtype=dtype,
