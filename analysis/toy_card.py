@@ -132,6 +132,7 @@ def write_card(
     demo_command: str,
     demo_seconds: float | None = None,
     failures: list[str] | None = None,
+    parameter_table: bool = True,
 ) -> Path:
     """Write ``README.md`` (+ curves and ``effects.json``) into ``model_dir``; returns the card's path."""
     root = Path(model_dir)
@@ -156,7 +157,7 @@ def write_card(
         "",
         "## Architecture (SD2.1-base family, small widths)",
         "",
-        *_parameter_table(root),
+        *(_parameter_table(root) if parameter_table else []),
         "",
         "diffusers `AutoencoderKL` (factor 4: 64x64 images ↔ 4x16x16 latents), `UNet2DConditionModel` (linear",
         "projections, upcast attention, cross-attention only at 8x8 and 4x4 latents), OpenCLIP-style",
