@@ -25,16 +25,18 @@ settings.load_profile(
 import pytest  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _default_model_is_tiny_unless_toy(request, monkeypatch):
-    """Tests get the tiny random model for ``model=None`` (fast); ``@pytest.mark.toy_model`` tests
-    get the shipped default model (the trained toy GazeFusion) and are skipped where it is absent."""
+def pytest_runtest_setup(item):
+    """Tests get the tiny random model for ``model=None`` (fast), subprocesses and session fixtures
+    included; ``@pytest.mark.toy_model`` tests get the shipped default model (the trained toy
+    GazeFusion) and are skipped where it is absent. Runs before the item's fixtures are set up."""
+    os.environ.pop("GAZEFUSION_MODEL", None)
+    if item.get_closest_marker("toy_model") is None:
+        os.environ["GAZEFUSION_BUILTIN_MODEL"] = "0"
+        return
+    os.environ.pop("GAZEFUSION_BUILTIN_MODEL", None)
     from gazefusion.models import loading
 
-    if request.node.get_closest_marker("toy_model") is None:
-        monkeypatch.setattr(loading, "default_model_path", lambda: None)
-        monkeypatch.delenv("GAZEFUSION_MODEL", raising=False)
-    elif loading.default_model_path() is None:
+    if loading.default_model_path() is None:
         pytest.skip(
             "the built-in toy model (gazefusion/models/weights/gazefusion-toy) is not in this checkout"
         )

@@ -52,8 +52,14 @@ _MODULES = ("unet", "controlnet", "vae", "text_encoder")
 
 
 def default_model_path() -> Path | None:
-    """The built-in default model's diffusers folder (shipped in the package), or ``None`` if absent."""
+    """The built-in default model's diffusers folder (shipped in the package), or ``None`` if absent.
+
+    ``GAZEFUSION_BUILTIN_MODEL=0`` turns it off (``model=None`` then means the tiny random model).
+    """
     from importlib.resources import files
+
+    if os.environ.get("GAZEFUSION_BUILTIN_MODEL", "1") == "0":
+        return None
 
     folder = Path(str(files("gazefusion.models").joinpath("weights", DEFAULT_MODEL_NAME)))
     return folder if (folder / "model_index.json").is_file() else None

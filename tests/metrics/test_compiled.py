@@ -95,7 +95,7 @@ def test_multi_block_rows_and_points_agree(dtype: type) -> None:
     # rows of 1.6 blocks (a partial last block, lengths not a multiple of the lanes) and points
     rng = np.random.default_rng(3)
     n, h, w = 2, 301, 349
-    pred = metrics.imresize(rng.random((n, 8, 9)), (h, w)).astype(dtype)
+    pred = metrics.imresize(rng.random((n, 8, 9)), (h, w)).clip(0, None).astype(dtype)  # bicubic undershoots
     dens = (metrics.imresize(rng.random((n, 8, 9)), (h, w)).clip(0, None) + 1e-3).astype(dtype)
     pts = [np.column_stack([rng.random(40) * w, rng.random(40) * h]) for _ in range(n)]
     other = metrics.fixations_to_map(np.concatenate(pts), (h, w)) > 0
@@ -206,7 +206,9 @@ def test_compiled_kernels_run_and_cache_from_a_read_only_install() -> None:
         out = [r.stdout.split() for r in runs]
         assert out[0][0] == "numba" and out[0] == out[1]
         a = np.random.default_rng(0).random((40, 60))
-        assert float(out[0][1]) == pytest.approx(metrics.cc(a, a**2), abs=1e-15)
+        assert float(out[0][1]) == pytest.approx(
+            metrics.cc(a, a**2), abs=1e-12
+        )  # another process's summation order
         assert not list(site.rglob("*.nbi"))  # nothing written into the install
         assert list(home.rglob("*.nbi"))  # the cache went to the user's cache folder
         # no writable cache folder at all: still runs (compiled in every process)

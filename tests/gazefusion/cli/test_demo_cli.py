@@ -29,6 +29,7 @@ def test_demo_on_another_model_runs_the_small_bench(tmp_path):
 
 
 @pytest.mark.toy_model
+@pytest.mark.timeout(1200)  # the whole held-out bench: 344 images and their scores
 def test_demo_on_the_default_model_writes_the_effect_table(tmp_path):
     from analysis.toy_effects import EFFECT_SCORERS, EFFECT_SMAPS, SUPPRESSION_SMAPS
 

@@ -85,8 +85,13 @@ def test_resume_skips_finished_and_redoes_changed(pipe, smap_file, tmp_path):
     third = generate_to_folder(pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, **kwargs)
     assert (third.generated, third.skipped) == (1, 1)
 
+    from gazefusion.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="steps"):  # other parameters: refused, nothing replaced
+        generate_to_folder(pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, num_samples=1, steps=2)
+    assert {p: p.stat().st_mtime_ns for p in second.images[:1]} == {first.images[0]: stamps[first.images[0]]}
     changed = generate_to_folder(
-        pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, num_samples=1, steps=2
+        pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, num_samples=1, steps=2, overwrite=True
     )
     assert changed.generated == 2
     assert (
