@@ -49,3 +49,23 @@ def tree_digest(folder: str | Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def random_controlnet_pipeline():
+    """The default model with its ControlNet re-initialised at random, zero convolutions included
+    (normal, std 0.05): the twin of every toy-model effect test, which must then fail."""
+    import torch
+    from diffusers import ControlNetModel
+
+    from gazefusion.models.loading import load_components
+    from gazefusion.pipeline import GazeFusionPipeline
+
+    components, _ = load_components(None)
+    torch.manual_seed(0)
+    net = ControlNetModel.from_config(components["controlnet"].config)
+    with torch.no_grad():
+        for p in net.parameters():
+            if not p.abs().sum():
+                p.normal_(0.0, 0.05)
+    components["controlnet"] = net.eval()
+    return GazeFusionPipeline.from_components(components, device="cpu", model_description="random ControlNet")

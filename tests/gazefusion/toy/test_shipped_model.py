@@ -53,22 +53,11 @@ def shipped_effects(tmp_path_factory):
 @pytest.fixture(scope="module")
 def random_controlnet_effects(tmp_path_factory):
     """The same bench with the ControlNet re-initialised at random (its zero convolutions too)."""
-    import torch
-    from diffusers import ControlNetModel
+    from testsupport import random_controlnet_pipeline
 
     from gazefusion.bench.generators import PipelineGenerator
-    from gazefusion.models.loading import load_components
-    from gazefusion.pipeline import GazeFusionPipeline
 
-    components, description = load_components(None)
-    torch.manual_seed(0)
-    net = ControlNetModel.from_config(components["controlnet"].config)
-    with torch.no_grad():
-        for p in net.parameters():
-            if not p.abs().sum():  # zero convolutions: as large as the trained ones
-                p.normal_(0.0, 0.05)
-    components["controlnet"] = net.eval()
-    pipe = GazeFusionPipeline.from_components(components, device="cpu", model_description="random ControlNet")
+    pipe = random_controlnet_pipeline()
     return _bench(tmp_path_factory.mktemp("toy_random") / "bench", PipelineGenerator(pipe, STEPS, 5.0))
 
 

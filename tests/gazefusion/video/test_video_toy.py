@@ -29,24 +29,6 @@ def _centroids(pipe, prompt="a purple star on a gradient grey background", seed=
     return np.asarray(xs), np.asarray(targets)
 
 
-def _random_controlnet_pipe():
-    import torch
-    from diffusers import ControlNetModel
-
-    from gazefusion.models.loading import load_components
-    from gazefusion.pipeline import GazeFusionPipeline
-
-    components, _ = load_components(None)
-    torch.manual_seed(0)
-    net = ControlNetModel.from_config(components["controlnet"].config)
-    with torch.no_grad():
-        for p in net.parameters():
-            if not p.abs().sum():
-                p.normal_(0.0, 0.05)
-    components["controlnet"] = net.eval()
-    return GazeFusionPipeline.from_components(components, device="cpu")
-
-
 def _follows(xs, targets) -> bool:
     """The saliency moves right with the blob: correlated with it and > 1/4 of the blob's travel."""
     r = np.corrcoef(xs, targets)[0, 1]
@@ -62,6 +44,8 @@ def test_predicted_saliency_follows_the_moving_smap():
 
 
 def test_with_a_random_controlnet_it_does_not():
-    pipe = _random_controlnet_pipe()
+    from testsupport import random_controlnet_pipeline
+
+    pipe = random_controlnet_pipeline()
     results = [_centroids(pipe, seed=s) for s in (4, 5)]
     assert not all(_follows(xs, t) for xs, t in results), results
