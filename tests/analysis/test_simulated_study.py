@@ -59,6 +59,9 @@ def test_noise_images_give_no_target_alignment():
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.skip(
+    reason="issue 14 open: > 15 min on 2 cores and its result not yet seen; make it cheaper, then run it"
+)
 def test_shuffled_pairings_give_no_target_alignment(blob_study):
     """Images that show *some* target, each paired with another stimulus' target: no alignment.
     (The old observer, which looked at the scene's target map, found it all the same.)"""
