@@ -69,10 +69,9 @@ def prepare_output(
         fields that differ, old -> new).
     """
     import json
-    import shutil
 
     from gazefusion.smaps.io import save_smap
-    from gazefusion.utils.records import differences, other_parameters_error
+    from gazefusion.utils.records import differences, other_parameters_error, remove_outputs
 
     out = Path(out_dir)
     config_path = out / CONFIG_FILE
@@ -88,12 +87,7 @@ def prepare_output(
             named = differences({k: old.get(k) for k in diff}, {k: new.get(k) for k in diff}) or diff
             raise other_parameters_error("--out", out, named)
         if diff:
-            for name in _OUTPUTS:
-                target = out / name
-                if target.is_dir():
-                    shutil.rmtree(target)
-                elif target.exists():
-                    target.unlink()
+            remove_outputs(out, _OUTPUTS)
             fresh = True
     if fresh:
         out.mkdir(parents=True, exist_ok=True)

@@ -290,21 +290,15 @@ _OUTPUTS = (STATE_DIR, "images", "smaps", MANIFEST_NAME, REPORT_NAME)
 
 def _check_record(cfg: PrepareConfig) -> None:
     """Refuse a folder prepared with other parameters (or clear it with ``overwrite``); record ours."""
-    import shutil
 
-    from gazefusion.utils.records import check_record, write_record
+    from gazefusion.utils.records import check_record, remove_outputs, write_record
 
     out = Path(cfg.out_dir)
     record_file = out / STATE_DIR / PARAMS_NAME
     params = cfg.record()
     same = check_record(record_file, params, "--out", out, cfg.overwrite)
     if not same:
-        for name in _OUTPUTS:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+        remove_outputs(out, _OUTPUTS)
     if not record_file.is_file() or not same:
         write_record(record_file, params)
 

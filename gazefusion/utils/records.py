@@ -99,3 +99,15 @@ def write_record(record_file: str | os.PathLike, params: Mapping[str, Any]) -> N
     from gazefusion.utils.atomic import atomic_write_json
 
     atomic_write_json(record_file, {"params": json.loads(json.dumps(params, default=str))})
+
+
+def remove_outputs(folder: str | os.PathLike, names: tuple[str, ...] | list[str]) -> None:
+    """Delete ``folder/name`` (file or folder) for each name: results of a run being replaced."""
+    import shutil
+
+    for name in names:
+        target = Path(folder) / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
