@@ -167,24 +167,6 @@ def base_from_photo(design: Design, path: str | os.PathLike, scorer: str) -> Des
     return with_base(design, model.predict(image)[0], f"{scorer} prediction of {Path(path).name}")
 
 
-def layer_amount(layer: np.ndarray) -> np.ndarray:
-    """How much a painted editor layer covers each pixel: its alpha in [0, 1] (float32 (H, W)).
-
-    A layer is uint8 (H, W, 4) RGBA (strokes opaque, the rest transparent); RGB or grey layers
-    without alpha count their brightness.
-    """
-    arr = np.asarray(layer)
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        amount = arr[..., 3]
-    elif arr.ndim == 3:
-        amount = arr[..., :3].max(axis=2)
-    elif arr.ndim == 2:
-        amount = arr
-    else:
-        raise UserInputError(f"painted layer: expected an image (H, W[, C]), found shape {arr.shape}")
-    return (amount.astype(np.float32) / 255.0).astype(np.float32)
-
-
 def with_strokes(
     design: Design,
     attention: np.ndarray | None,

@@ -24,13 +24,14 @@ import gradio as gr  # noqa: E402  (this module is imported only by the app comm
 
 from gazefusion.app import design as dz
 from gazefusion.app.generation import ModelCache, parse_request, run_generation
+from gazefusion.app.paintpad import pad_update, paint_pad
 from gazefusion.app.scoring import METRIC_LABELS
 from gazefusion.app.session import Session
+from gazefusion.app.strokes import parse_strokes, rasterize_strokes
 from gazefusion.errors import UserInputError
 
-#: Longest side of the painting canvas and of the preview on the page, px (the map is shown
-#: enlarged, nearest neighbour; strokes and clicks are scaled back to the map's pixels).
-PAINT_SIDE = 512
+#: Longest side of the preview on the page, px (the map is shown enlarged, nearest neighbour;
+#: clicks are scaled back to the map's pixels).
 PREVIEW_SIDE = 384
 _CSS = """
 #preview img { image-rendering: pixelated; }
@@ -77,10 +78,12 @@ def _enlarged(design: dz.Design, smap: np.ndarray | None, side: int) -> np.ndarr
     return np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.NEAREST))
 
 
-def _paint_background(design: dz.Design, smap: np.ndarray | None) -> np.ndarray:
-    """The painting canvas: the current map, :data:`PAINT_SIDE` px on its longest side, opaque RGBA."""
-    big = _enlarged(design, smap, PAINT_SIDE)
-    return np.dstack([big, big, big, np.full_like(big, 255)])
+def _map_grey(design: dz.Design) -> np.ndarray:
+    """The design's map as grey uint8 at its own size (black when the design is empty)."""
+    try:
+        return _gray(dz.render_design(design))
+    except UserInputError:
+        return np.zeros((design.height, design.width), np.uint8)
 
 
 def _to_map_px(design: dz.Design, x: float, y: float) -> tuple[float, float]:
@@ -160,16 +163,6 @@ def build_app(
         image, info, error = _view(design)
         return error or (_status_ok(note) if note else ""), design, image, info
 
-    def refresh_canvas(design: dz.Design, layers=None):
-        """The painting canvas on the current map, keeping ``layers`` (the strokes) if they fit it."""
-        try:
-            smap = dz.render_design(design)
-        except UserInputError:
-            smap = None
-        background = _paint_background(design, smap)
-        kept = [la for la in (layers or []) if np.asarray(la).shape[:2] == background.shape[:2]]
-        return {"background": background, "layers": kept, "composite": None}
-
     with gr.Blocks(title="GazeFusion app", analytics_enabled=False) as demo:
         gr.Markdown(_INTRO)
         status = gr.Markdown("", elem_id="status")
@@ -177,24 +170,11 @@ def build_app(
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Tab("Paint"):
-                    editor = gr.ImageEditor(
-                        value=refresh_canvas(initial),
-                        type="numpy",
-                        image_mode="RGBA",
-                        sources=(),
-                        transforms=(),
-                        layers=gr.LayerOptions(
-                            layers=["attention", "suppress"], allow_additional_layers=False
-                        ),
-                        brush=gr.Brush(
-                            colors=["#ffffff"], default_color="#ffffff", color_mode="fixed", default_size=24
-                        ),
-                        eraser=gr.Eraser(default_size=24),
-                        canvas_size=(PAINT_SIDE, PAINT_SIDE),
-                        label="Paint (layer 'attention' adds, layer 'suppress' removes; eraser undoes strokes)",
-                        elem_id="paint",
-                        height=PAINT_SIDE + 120,
+                    gr.Markdown(
+                        "Paint on the map: **attention** adds, **suppress** removes, **erase** takes strokes "
+                        "away (brush size in px of the map)."
                     )
+                    pad = paint_pad(_map_grey(initial), elem_id="paint")
                     with gr.Row():
                         softness = gr.Slider(0, 64, value=8, step=0.5, label="Brush softness (px of the map)")
                         stroke_weight = gr.Slider(0.05, 1, value=1, step=0.05, label="Stroke strength")
@@ -288,6 +268,8 @@ def build_app(
             value=[(str(p), c) for p, c in session.history()],
             label=f"Session history ({session.root})",
             columns=8,
+            height=280,
+            object_fit="contain",
             elem_id="history",
         )
 
@@ -295,17 +277,12 @@ def build_app(
 
         @guarded(4)
         def on_paint(design, value, soft, weight):
-            layers = (value or {}).get("layers") or []
-            amounts = [dz.layer_amount(layer) for layer in layers]
-            attention = amounts[0] if len(amounts) > 0 else None
-            suppress = amounts[1] if len(amounts) > 1 else None
+            attention, suppress = rasterize_strokes(parse_strokes(value), design.width, design.height)
             return show(dz.with_strokes(design, attention, suppress, soft, weight))
 
-        editor.change(
-            on_paint, [state, editor, softness, stroke_weight], view_outputs, trigger_mode="always_last"
-        )
-        softness.release(on_paint, [state, editor, softness, stroke_weight], view_outputs)
-        stroke_weight.release(on_paint, [state, editor, softness, stroke_weight], view_outputs)
+        pad.change(on_paint, [state, pad, softness, stroke_weight], view_outputs, trigger_mode="always_last")
+        softness.release(on_paint, [state, pad, softness, stroke_weight], view_outputs)
+        stroke_weight.release(on_paint, [state, pad, softness, stroke_weight], view_outputs)
 
         @guarded(4)
         def on_click(design, mode, size, unit, weight, feather, evt: gr.SelectData):
@@ -321,56 +298,58 @@ def build_app(
         )
         undo.click(guarded(4)(lambda d: show(dz.undo_click(d))), [state], view_outputs)
 
-        base_outputs = [*view_outputs, editor]
+        base_outputs = [*view_outputs, pad]
 
-        def with_canvas_refresh(design, note, value):
-            layers = (value or {}).get("layers") or []
-            canvas = refresh_canvas(design, layers)
-            if len(canvas["layers"]) != len(layers):  # a new canvas shape: the strokes are gone
-                design = dz.with_strokes(design, None, None)
-            return (*show(design, note), canvas)
+        def with_canvas_refresh(old: dz.Design, design: dz.Design, note: str):
+            """The outputs for a new base or canvas: the pad shows the new map; strokes are kept on the
+            same canvas size and dropped on another (they are in the old map's pixels)."""
+            if design.size == old.size:
+                return (*show(design, note), pad_update(_map_grey(design)))
+            design = dz.with_strokes(design, None, None)
+            return (*show(design, note), pad_update(_map_grey(design), "[]"))
 
         @guarded(5)
-        def on_builtin(design, name, value):
+        def on_builtin(design, name):
             return with_canvas_refresh(
-                dz.base_from_builtin(design, name), f"started from built-in {name}", value
+                design, dz.base_from_builtin(design, name), f"started from built-in {name}"
             )
 
         @guarded(5)
-        def on_map(design, path, value):
+        def on_map(design, path):
             if not path:
                 return (gr.skip(),) * 5
             return with_canvas_refresh(
-                dz.base_from_file(design, path), f"started from {Path(path).name}", value
+                design, dz.base_from_file(design, path), f"started from {Path(path).name}"
             )
 
         @guarded(5)
-        def on_photo(design, path, model_name, value):
+        def on_photo(design, path, model_name):
             if not path:
                 raise UserInputError("photo: upload a photo first")
             new = dz.base_from_photo(design, path, model_name)
-            return with_canvas_refresh(new, f"started from {model_name} on {Path(path).name}", value)
+            return with_canvas_refresh(design, new, f"started from {model_name} on {Path(path).name}")
 
         @guarded(5)
         def on_clear(design):
             empty = dz.Design(width=design.width, height=design.height, display=design.display)
-            return with_canvas_refresh(empty, "cleared", None)
+            cleared = show(empty, "cleared")
+            return (*cleared, pad_update(_map_grey(empty), "[]"))
 
         @guarded(5)
-        def on_canvas(design, w, h, sw, sh, scm, dist, comb, norm, value):
+        def on_canvas(design, w, h, sw, sh, scm, dist, comb, norm):
             from dataclasses import replace
 
             display = dz.display_from_fields(sw, sh, scm, dist)
             new = replace(dz.with_canvas(design, w, h, display), combine=comb, normalize=norm)
-            return with_canvas_refresh(new, f"canvas {new.width}x{new.height} px", value)
+            return with_canvas_refresh(design, new, f"canvas {new.width}x{new.height} px")
 
-        use_builtin.click(on_builtin, [state, builtin, editor], base_outputs)
-        map_file.upload(on_map, [state, map_file, editor], base_outputs)
-        use_photo.click(on_photo, [state, photo_file, photo_scorer, editor], base_outputs)
+        use_builtin.click(on_builtin, [state, builtin], base_outputs)
+        map_file.upload(on_map, [state, map_file], base_outputs)
+        use_photo.click(on_photo, [state, photo_file, photo_scorer], base_outputs)
         clear_base.click(on_clear, [state], base_outputs)
         apply_canvas.click(
             on_canvas,
-            [state, width_in, height_in, screen_w, screen_h, screen_cm, distance, combine, normalize, editor],
+            [state, width_in, height_in, screen_w, screen_h, screen_cm, distance, combine, normalize],
             base_outputs,
         )
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import typer
@@ -47,6 +48,8 @@ def app_command(
     check_side(width, "--size width")
     check_side(height, "--size height")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # this server's own cache of served files: two apps on one machine never serve each other's files
+    os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="gazefusion-app-"))
     from gazefusion.app.ui import build_app, launch
 
     demo = build_app(session, model=model, device=device, dtype=dtype, width=width, height=height)

@@ -39,10 +39,6 @@ WAIT_MS = int(float(os.environ.get("GAZEFUSION_APP_TEST_WAIT_S", "60")) * 1000)
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytest.importorskip("gradio", reason="gradio is not installed")
 pytestmark = [
-    pytest.mark.skip(
-        reason="issue 15 open: in the full suite both page flows time out in Playwright "
-        "(wait_for_function after Generate, set_input_files on the upload); fix before closing it"
-    ),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian chromium is not installed ({CHROMIUM})"),
     pytest.mark.timeout(max(300, 6 * WAIT_MS // 1000)),
 ]
@@ -159,8 +155,8 @@ def test_design_generate_score_and_regenerate(page, server, tmp_path):
     _, session = server
     before = _mean_level(_info(page))
 
-    # a stroke on the 'attention' layer with the brush
-    page.locator("#paint button[aria-label='Brush']").first.click()
+    # a stroke with the pad's 'attention' brush
+    page.locator("#paint button[data-layer='attention']").click()
     box = page.locator("#paint canvas").first.bounding_box()
     x0, y0 = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.25
     page.mouse.move(x0, y0)
@@ -188,8 +184,9 @@ def test_design_generate_score_and_regenerate(page, server, tmp_path):
     assert "error" not in status, status
 
     # metrics from the page = the run's scores.json
-    page.wait_for_selector("#metrics td")
-    cells = [c.inner_text().strip() for c in page.locator("#metrics tbody tr").first.locator("td").all()]
+    page.wait_for_selector("#metrics [role=gridcell]")
+    cells = [c.inner_text().strip() for c in page.locator("#metrics [role=gridcell]").all()]
+    assert len(cells) == 8, cells  # one row: image, seed, control and the five scores
     run = session / "runs" / "0001"
     scores = json.loads((run / "scores.json").read_text())["images"][0]
     shown = dict(zip(["cc", "kld", "nss", "sim", "auc_judd"], (float(c) for c in cells[-5:]), strict=True))
@@ -245,6 +242,7 @@ def test_bad_input_is_one_line_in_the_page_and_keeps_the_session(page, server, t
     # an uploaded non-image
     bad = tmp_path / "notes.png"
     bad.write_text("this is not an image")
+    page.get_by_role("tab", name="Start from").click()
     page.locator("#map-upload input[type=file]").set_input_files(str(bad))
     assert "cannot read image" in _wait_text(page, "#status", r"error")
 
