@@ -150,7 +150,7 @@ def _emd_shrink(pred: np.ndarray, dens: np.ndarray) -> None:
 
     with single_thread_blas():
         im1 = metrics.imresize(dens, scale=1 / 32)
-        metrics.imresize(pred, output_shape=im1.shape)
+        metrics.imresize(pred, output_shape=im1.shape[-2:])
 
 
 def batch(n: int, pys_maps: int) -> list[dict]:
