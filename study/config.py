@@ -1,7 +1,8 @@
 """Study configuration: frozen dataclasses read from a TOML or YAML file.
 
 A study file has the sections ``[display]`` (a :class:`~gazefusion.geometry.DisplayGeometry`),
-``[tracker]``, ``[calibration]``, ``[trials]``, ``[design]``, ``[text]`` and the lists
+``[tracker]``, ``[calibration]``, ``[trials]``, ``[design]``, ``[text]``, ``[messages]`` (the
+message patterns of ``study import``) and the lists
 ``[[stimuli]]`` and ``[[practice]]``. Relative file paths are relative to the config file.
 Every default below is a convention of the field (PAPER.md §6: the paper's protocol is not
 known), not the paper's value: a 1000 Hz video eye tracker, 9-point calibration validated
@@ -183,6 +184,50 @@ class TextConfig:
     auto_advance_s: float = 0.0
 
 
+#: Groups the message patterns must have (named groups of Python regexes).
+_MESSAGE_GROUPS = {"trial": "trial", "stimulus": "stimulus"}
+
+
+@dataclass(frozen=True)
+class MessageConfig:
+    """Message patterns that map a recording made elsewhere to trials and stimuli
+    (``gazefusion study import``; Python regexes searched in each message's text).
+
+    A trial starts at a message matching ``trial`` (group ``trial``: its number) and ends at the
+    next one, at ``trial_end`` or at the end of the file. Its stimulus is the group ``stimulus``
+    of the first message of the trial matching ``stimulus``: a stimulus id, image path or file
+    name of the config. The stimulus is on screen from the first ``stimulus_onset`` message
+    (else the stimulus message) to the first ``stimulus_offset`` message (else the trial end);
+    the fixation cross from ``fixation_onset`` (else the trial start). The defaults read our own
+    runner's messages (``TRIALID 3 img``, ``STIM_ONSET img``, ...) and the usual EyeLink ones
+    (``TRIALID 3``, ``!V IMGLOAD CENTER img.png``, ``SYNCTIME``, ``TRIAL_RESULT``, ``stim=img.png``).
+    """
+
+    trial: str = r"^TRIALID\s+(?P<trial>\d+)"
+    stimulus: str = r"(?:\bstim=|^STIM_ONSET\s+|^!V\s+IMGLOAD\s+\w+\s+)(?P<stimulus>[^\s,;]+)"
+    stimulus_onset: str = r"^STIM_ONSET\b|^SYNCTIME\b|\bstim="
+    stimulus_offset: str = r"^STIM_OFFSET\b"
+    fixation_onset: str = r"^FIXATION_ONSET\b"
+    trial_end: str = r"^TRIAL_END\b|^TRIAL_RESULT\b"
+
+    def __post_init__(self) -> None:
+        for name in ("trial", "stimulus", "stimulus_onset", "stimulus_offset", "fixation_onset", "trial_end"):
+            pattern = getattr(self, name)
+            if not isinstance(pattern, str) or not pattern:
+                raise UserInputError(f"[messages] {name} must be a regular expression, got {pattern!r}")
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise UserInputError(f"[messages] {name} = {pattern!r} is not a valid regex: {exc}") from None
+            group = _MESSAGE_GROUPS.get(name)
+            if group and group not in compiled.groupindex:
+                raise UserInputError(f"[messages] {name} = {pattern!r} needs a named group (?P<{group}>...)")
+
+    def compiled(self) -> dict[str, re.Pattern]:
+        """The patterns compiled, by field name."""
+        return {f.name: re.compile(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
 @dataclass(frozen=True)
 class Stimulus:
     """One stimulus: an image, its target saliency map, a condition label and an item label.
@@ -215,6 +260,7 @@ class StudyConfig:
     trials: TrialConfig = TrialConfig()
     design: DesignConfig = DesignConfig()
     text: TextConfig = TextConfig()
+    messages: MessageConfig = MessageConfig()
     practice: tuple[Stimulus, ...] = ()
     name: str = "study"
     task: str = "freeview"
@@ -230,6 +276,7 @@ class StudyConfig:
             "trials",
             "design",
             "text",
+            "messages",
             "stimuli",
             "practice",
             "name",
@@ -266,6 +313,7 @@ class StudyConfig:
             trials=_build(TrialConfig, "trials", data.get("trials")),
             design=_build(DesignConfig, "design", data.get("design")),
             text=_build(TextConfig, "text", data.get("text")),
+            messages=_build(MessageConfig, "messages", data.get("messages")),
             practice=tuple(_stimulus(s, "practice", i) for i, s in enumerate(data.get("practice") or [])),
             name=name,
             task=str(data.get("task", "freeview")),
@@ -294,6 +342,7 @@ class StudyConfig:
             },
             "design": dataclasses.asdict(self.design),
             "text": dataclasses.asdict(self.text),
+            "messages": dataclasses.asdict(self.messages),
             "stimuli": [dataclasses.asdict(s) for s in self.stimuli],
             "practice": [dataclasses.asdict(s) for s in self.practice],
         }

@@ -192,3 +192,33 @@ def export(
 
     written = export_study(db, out, include_incomplete=not complete_only)
     console.print(f"exported {len(written)} sessions to {out}")
+
+
+@study_app.command("import")
+def import_recordings(
+    source: str = typer.Argument(..., help="Source format: eyelink-asc, tobii-tsv or iohub-hdf5."),
+    files: list[Path] = typer.Argument(..., help="Recording files, one session each."),
+    config: Path = typer.Option(
+        ..., "--config", "-c", help="Study config (.toml or .yaml) of the recordings."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="SQLite file (default: <config dir>/data/<name>.sqlite)."
+    ),
+    participant: str | None = typer.Option(
+        None, "--participant", "-p", help="Participant ID (one file only; default: each file's stem)."
+    ),
+    session: str = typer.Option("1", "--session", "-s", help="Session ID."),
+) -> None:
+    """Import recordings made elsewhere (EyeLink ASC, Tobii Pro Lab TSV, ioHub HDF5) into the
+    study database the runner writes; each file is all or nothing, a file already imported is
+    skipped (same sha256)."""
+    from study.config import StudyConfig
+    from study.importers import import_files
+
+    cfg = StudyConfig.from_file(config)
+    db = out or _default_db(config, cfg)
+    results = import_files(
+        source, files, cfg, db, participant, session, log=lambda m: console.print(m, highlight=False)
+    )
+    n = sum(r.status == "imported" for r in results)
+    console.print(f"{n} of {len(results)} files imported into {db}", highlight=False)
