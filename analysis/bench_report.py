@@ -136,9 +136,8 @@ def write_bench_report(
 
     summary = summarize(df, ["metric", "scorer", "label"])
     versus, gap = paired_tables(df, main_scale)
-    summary.to_csv(out / "summary.csv", index=False)
-    versus.to_csv(out / "paired.csv", index=False)
-    gap.to_csv(out / "gap.csv", index=False)
+    for name, table in (("summary", summary), ("paired", versus), ("gap", gap)):
+        atomic_write_text(out / f"{name}.csv", table.to_csv(index=False))
 
     figures = [_plot_means(summary, out / "fig_means.png")]
     if len(scales) > 1:
