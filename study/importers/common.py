@@ -31,11 +31,13 @@ RATE_TOLERANCE = 0.2
 
 
 class Message(NamedTuple):
-    """A message: time (s), text, and where it is in the file (``"line 12"``, ``"row 7"``)."""
+    """A message: time (s), text, where it is in the file (``"line 12"``) and, in files that
+    interleave messages and samples (ASC), its line number ``pos`` (else -1)."""
 
     time: float
     text: str
     where: str
+    pos: int = -1
 
 
 @dataclass
@@ -45,6 +47,7 @@ class TrialWindow:
     index: int
     where: str
     start: float
+    start_pos: int = -1
     stimulus: str | None = None
     stimulus_where: str = ""
     stimulus_time: float | None = None
@@ -61,6 +64,9 @@ class Recording:
 
     ``resolution`` is the screen (width, height) in px the file states (``None``: not stated);
     ``trials`` is set by importers that read trials from columns, else they come from messages.
+    ``sample_pos`` (line numbers, files that interleave samples and messages) assigns samples to
+    trials by their place in the file, so a sample at the very time a trial ends and the next
+    starts stays in the trial it was written in.
     """
 
     source: Path
@@ -75,6 +81,7 @@ class Recording:
     resolution_source: str = ""
     trials: list[TrialWindow] | None = None
     notes: list[str] = field(default_factory=list)
+    sample_pos: np.ndarray | None = None
 
 
 def file_error(path: Path, where: str, what: str) -> UserInputError:
@@ -155,7 +162,7 @@ def trials_from_messages(rec: Recording, config: StudyConfig) -> list[TrialWindo
                     f"unique trial numbers in messages matching {pat['trial'].pattern!r}",
                 )
             seen[index] = m.where
-            cur = TrialWindow(index=index, where=m.where, start=m.time)
+            cur = TrialWindow(index=index, where=m.where, start=m.time, start_pos=m.pos)
             trials.append(cur)
         if cur is None or cur.end is not None:
             continue
@@ -224,7 +231,8 @@ def build_session(rec: Recording, config: StudyConfig) -> tuple[list[dict], list
     ends = [t.start for t in trials[1:]] + [last]
     plan, records = [], []
     ev_onsets = np.array([e["onset"] for e in rec.events], dtype=float)
-    for t, nxt in zip(trials, ends, strict=True):
+    next_pos = [t.start_pos for t in trials[1:]] + [np.iinfo(np.int64).max]
+    for k, (t, nxt) in enumerate(zip(trials, ends, strict=True)):
         found = _find_stimulus(t.stimulus or "", table)
         if found is None:
             raise file_error(
@@ -257,9 +265,13 @@ def build_session(rec: Recording, config: StudyConfig) -> tuple[list[dict], list
             "break_after": False,
         }
         # a trial_end message closes the trial inclusively (the runner's last poll is at it)
-        m = (s.system_time >= t.start) & (
-            (s.system_time <= end) if t.end is not None else (s.system_time < end)
-        )
+        t_s = s.system_time
+        if rec.sample_pos is not None and t.start_pos >= 0:  # by place in the file
+            m = (rec.sample_pos > t.start_pos) & (rec.sample_pos < next_pos[k])
+        else:
+            m = (t_s >= t.start) & (t_s < nxt)
+        if t.end is not None:
+            m &= t_s <= end
         block = SampleBlock(
             *(getattr(s, f)[m] for f in ("tracker_time", "system_time", "x_px", "y_px", "pupil", "valid"))
         )

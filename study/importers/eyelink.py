@@ -70,7 +70,7 @@ def read_eyelink_asc(path: Path, data: bytes) -> Recording:
     events: list[dict] = []
     sample_lines: list[int] = []
     rate: tuple[float, int] | None = None
-    coords: dict[str, tuple[tuple[int, int], int]] = {}
+    coords: dict[str, tuple[tuple[int, int], int, str]] = {}
     binocular = False
     block_start: int | None = None
     for n, line in enumerate(lines, 1):
@@ -86,12 +86,13 @@ def read_eyelink_asc(path: Path, data: bytes) -> Recording:
         if m := _MSG.match(line):
             t_ms = float(m[1]) - (int(m[2]) if m[2] else 0)
             body = m[3]
-            messages.append(Message(t_ms / 1000.0, body, f"line {n}"))
+            messages.append(Message(t_ms / 1000.0, body, f"line {n}", n))
             if (c := _RECCFG.match(body)) and float(c[1]) > 0:
                 rate = _check_rate(path, rate, float(c[1]), n)
             if (c := _COORDS.match(body)) and c[1] not in coords:
                 left, top, right, bottom = (float(v) for v in c.groups()[1:])
-                coords[c[1]] = ((int(round(right - left)) + 1, int(round(bottom - top)) + 1), n)
+                size = (int(round(right - left)) + 1, int(round(bottom - top)) + 1)
+                coords[c[1]] = (size, n, " ".join(c.groups()[1:]))
             continue
         head = line.split(None, 1)[0]
         if head == "START":
@@ -136,7 +137,8 @@ def read_eyelink_asc(path: Path, data: bytes) -> Recording:
         events=events,
         messages=messages,
         resolution=res[0] if res else None,
-        resolution_source=f"line {res[1]} ({res_key})" if res else "",
+        resolution_source=f"line {res[1]} ({res_key} {res[2]})" if res else "",
+        sample_pos=np.asarray(sample_lines, dtype=np.int64),
     )
 
 
