@@ -114,7 +114,8 @@ def check_constant_rate(
 ) -> float:
     """The sampling rate (Hz) of sample times ``times_s``; raises if it changes mid-file.
 
-    The rate is 1 / the median of the first ``window`` intervals; it has changed where the median
+    The rate is 1 / the median of the first ``window`` intervals (rounded to whole Hz when within
+    0.5 %, as trackers' nominal rates are); it has changed where the median
     of ``window`` consecutive intervals differs from that by more than :data:`RATE_TOLERANCE`
     (single gaps, e.g. between recordings, do not count). ``where(i)`` names sample ``i``.
     """
@@ -134,13 +135,17 @@ def check_constant_rate(
         if bad.any():
             i = int(np.argmax(bad))
             new = 1.0 / float(med[i])
+            # the change is the first deviating interval of that window
+            off = np.abs(dt[i : i + w] - period) > RATE_TOLERANCE * period
+            i += int(np.argmax(off)) if off.any() else 0
             raise file_error(
                 path,
                 where(i + 1),
                 f"the sampling rate changes from {1 / period:.0f} Hz to {new:.0f} Hz: expected one rate "
                 "per file (export each rate separately)",
             )
-    return 1.0 / period
+    hz = 1.0 / period
+    return float(round(hz)) if abs(round(hz) - hz) < 0.005 * hz else hz
 
 
 def trials_from_messages(rec: Recording, config: StudyConfig) -> list[TrialWindow]:
@@ -294,7 +299,10 @@ def build_session(rec: Recording, config: StudyConfig) -> tuple[list[dict], list
             "restarts": 0,
         }
         plan.append(spec)
-        records.append(TrialRecord(spec=spec, timing=timing, samples=block, events=ev, messages=t.messages))
+        messages = t.messages
+        if rec.trials is not None:  # trials from columns: the messages made during them
+            messages = [(m.time, m.text) for m in rec.messages if t.start <= m.time <= end]
+        records.append(TrialRecord(spec=spec, timing=timing, samples=block, events=ev, messages=messages))
     return plan, records
 
 

@@ -179,7 +179,7 @@ def _trials(
                     stimulus_time=float(t[start]),
                     stimulus_onset=float(t[start]),
                     stimulus_offset=end,
-                    end=None,
+                    end=float(t[i - 1]),
                 )
             )
             start = None

@@ -20,6 +20,7 @@ from study.storage import StudyStore
 FILES = Path(__file__).parent / "files"
 BINOCULAR = FILES / "eyelink_binocular_example.asc"  # EyeLink Portable Duo, both eyes, 1000 Hz
 TRUNCATED = FILES / "raccoons.asc"  # EyeLink 1000 excerpt that stops inside its recording
+MONO_1KHZ = FILES / "eyelink_monocular_example.asc"  # 1000 Hz, DISPLAY_COORDS 0 0 1279 1023
 MONO_2KHZ = FILES / "eyelink_monocular_2khz_example.asc"  # 2000 Hz, 1280x1024 screen
 
 # the binocular file's own messages: "start_trial 0", "TRIALID I902C_low", ..., "stop_trial"
@@ -157,6 +158,12 @@ def _bad_cases(tmp_path: Path, study: Path) -> list[tuple[Path, Path, str]]:
     fresh = _bad(tmp_path, "fresh.asc", text + "\n")  # another file (hash) with the same recording
     small = write_config(tmp_path / "small", ["I902C_low"], size=(1280, 1024), extra=BINOCULAR_MESSAGES)
     return [
+        (
+            MONO_1KHZ,
+            study,
+            "eyelink_monocular_example.asc: line 18 (DISPLAY_COORDS 0 0 1279 1023): the recording's screen is "
+            "1280x1024 px but the study config's [display] is 1920x1080 px",
+        ),
         (TRUNCATED, study, r"raccoons.asc: line 535: the file ends inside a recording (START at line 89)"),
         (png, study, "picture.asc: line 1: "),
         (
