@@ -3,7 +3,10 @@
 Files are matched by stem (``img01.png`` in PRED_DIR with ``img01.png``/``img01.npy`` in
 TARGET_DIR and ``--fixations``). Density metrics (cc, kld, sim, emd) use TARGET_DIR; fixation
 metrics (nss, the AUCs, information gain) use ``--fixations`` (fixation-map images/``.npy``, any
-non-zero pixel fixated, or ``.csv`` files with ``x,y`` columns in pixels). The shuffled AUC takes
+non-zero pixel fixated, or ``.csv`` files with ``x,y`` columns in pixels; or a dataset as others
+publish it, see :mod:`metrics.datasets`: a pysaliency ``Fixations``/``FixationTrains`` HDF5 export
+with its ``stimuli.hdf5``, or MIT1003's ``<name>_fixPts`` maps, TARGET_DIR its ``<name>_fixMap``
+maps). The shuffled AUC takes
 its negatives from the fixations of ``--shuffle-others`` other images (MIT/Borji: 10), taken in
 name order after the image. Output: a Parquet table with one row per image and metric
 (``image, metric, value``), written crash-safely every ``--checkpoint`` images; re-running the
@@ -25,12 +28,20 @@ from gazefusion.errors import UserInputError
 _POINT_EXTENSIONS = (".csv", ".tsv")
 
 
-def _read_fixations(path: Path, shape: tuple[int, int]):
-    """A fixation map (H, W) from an image/.npy map, or from a .csv/.tsv of x,y pixel positions."""
+def _read_fixations(path, shape: tuple[int, int]):
+    """A fixation map (H, W) from an image/.npy map, a .csv/.tsv of x,y pixel positions, or an
+    (K, 2) array of x,y pixel positions (a pysaliency export's fixations of one image)."""
     import numpy as np
 
     from gazefusion.utils.images import read_gray
 
+    if isinstance(path, np.ndarray):
+        from metrics import fixations_to_map
+
+        try:
+            return fixations_to_map(path, shape) > 0
+        except ValueError as exc:
+            raise UserInputError(f"pysaliency fixations: {exc}") from None
     if path.suffix.lower() in _POINT_EXTENSIONS:
         import pandas as pd
 
@@ -52,6 +63,17 @@ def _read_fixations(path: Path, shape: tuple[int, int]):
         except ValueError as exc:
             raise UserInputError(f"fixations {path}: {exc}") from None
     return read_gray(path) > 0
+
+
+def _dataset_index(folder: Path, kind: str, extensions: tuple[str, ...]) -> dict:
+    """Files of ``folder`` by image name: MIT1003's ``<name>_fixPts``/``_fixMap`` files when it
+    has them; for ``--fixations``, a pysaliency export's points by image; else by file stem."""
+    from metrics.datasets import mit1003_index, pysaliency_files, read_pysaliency_fixations
+
+    if kind == "fixations" and (pair := pysaliency_files(folder)) is not None:
+        return read_pysaliency_fixations(*pair)
+    found = mit1003_index(folder, kind, extensions)
+    return found if found is not None else _index(folder, extensions)
 
 
 def _index(folder: Path, extensions: tuple[str, ...]) -> dict[str, Path]:
@@ -143,7 +165,8 @@ def metrics_command(
         None,
         "--fixations",
         help="Folder of fixation maps or x,y .csv files, matched "
-        "by name (needed by nss, auc_*, information_gain).",
+        "by name (needed by nss, auc_*, information_gain); or a pysaliency fixations .hdf5 export "
+        "(stimuli.hdf5 beside it) or an MIT1003 folder (<name>_fixPts maps).",
     ),
     out: Path = typer.Option(Path("scores.parquet"), "--out", "-o", help="Output Parquet table."),
     metric: list[str] = typer.Option(
@@ -176,6 +199,8 @@ def metrics_command(
 
     for name, folder in (("PRED_DIR", pred_dir), ("TARGET_DIR", target_dir), ("--fixations", fixations)):
         if folder is not None and not folder.is_dir():
+            if name == "--fixations" and folder.is_file() and folder.suffix.lower() in (".hdf5", ".h5"):
+                continue  # a pysaliency export
             raise UserInputError(f"{name}: folder not found: {folder}")
     names = (
         list(dict.fromkeys(metric))
@@ -195,8 +220,12 @@ def metrics_command(
         raise UserInputError("--shuffle-others and --checkpoint must be positive integers")
 
     preds = _index(pred_dir, MAP_EXTENSIONS)
-    targets = _index(target_dir, MAP_EXTENSIONS)
-    fix_files = _index(fixations, (*MAP_EXTENSIONS, *_POINT_EXTENSIONS)) if fixations is not None else {}
+    targets = _dataset_index(target_dir, "density", MAP_EXTENSIONS)
+    fix_files = (
+        _dataset_index(fixations, "fixations", (*MAP_EXTENSIONS, *_POINT_EXTENSIONS))
+        if fixations is not None
+        else {}
+    )
     needs_fix = any(METRICS[n].target == "fixations" for n in names)
     matched = sorted(s for s in preds if s in targets and (not needs_fix or s in fix_files))
     unmatched = sorted((set(preds) | set(targets) | set(fix_files)) - set(matched))
