@@ -156,8 +156,6 @@ def trials_from_messages(rec: Recording, config: StudyConfig) -> list[TrialWindo
     seen: dict[int, str] = {}
     for m in rec.messages:
         if g := pat["trial"].search(m.text):
-            if cur is not None and cur.end is None:
-                cur.end = m.time
             index = int(g["trial"])
             if index in seen:
                 raise file_error(
