@@ -74,6 +74,14 @@ def read_iohub_hdf5(path: Path, data: bytes, screen: tuple[int, int]) -> Recordi
     missing = [f for f in need if f not in fields]
     if missing:
         raise file_error(path, where_table, f"missing columns {missing}: expected ioHub's eye sample table")
+    if "session_id" in fields and len(np.unique(a["session_id"])) > 1:
+        i = int(np.argmax(a["session_id"] != a["session_id"][0]))
+        raise file_error(
+            path,
+            f"{where_table} row {i}",
+            f"samples of ioHub session {int(a['session_id'][i])} after session {int(a['session_id'][0])}: "
+            "expected one session per datastore",
+        )
     t = a["time"].astype(np.float64)
     order_ok = np.all(np.diff(t) > 0)
     if not order_ok:

@@ -104,6 +104,16 @@ def read_tobii_tsv(path: Path, data: bytes) -> Recording:
     if idx.size < 2:
         raise file_error(path, "", "fewer than 2 eye-tracker rows: expected gaze samples")
     rows = df.iloc[idx]
+    if "Recording name" in names:
+        rec_names = rows[names["Recording name"]].str.strip().to_numpy()
+        other = np.flatnonzero(rec_names != rec_names[0])
+        if other.size:
+            raise file_error(
+                path,
+                f"line {lines[idx[other[0]]]}",
+                f"a second recording {rec_names[other[0]]!r} (the first is {rec_names[0]!r}): expected "
+                "one recording per file (export one file per recording)",
+            )
     t = t_all[idx]
     hz = check_constant_rate(path, t, lambda i: f"line {lines[idx[i]]}")
     x, y = _num(rows[names["Gaze point X"]]), _num(rows[names["Gaze point Y"]])

@@ -92,8 +92,12 @@ def test_real_binocular_recording_is_imported_once(binocular_study, tmp_path, ca
     lost = samples[samples["valid"] == 0]
     assert len(lost) > 0 and lost["x_px"].isna().all() and lost["x_deg"].isna().all()
     assert np.allclose(samples["system_time"].diff().dropna(), 0.001)
-    # the first sample: left eye 964.3, 541.5 (the left eye is used, as by the runner's adapter)
-    assert samples["x_px"].dropna().iloc[0] != samples["x_px"].dropna().iloc[-1]
+    # the left eye is used, the right one while only the left is lost (as the runner's adapter does):
+    # 1408873 ms ". . 0.0 974.6 632.4 249.0" (left blink still on), 1408884 "1009.6 483.1 252.0 939.4 ..."
+    at = samples.set_index(samples["system_time"].round(3))
+    assert tuple(at.loc[1408.873, ["x_px", "y_px", "pupil"]]) == (974.6, 632.4, 249.0)
+    assert tuple(at.loc[1408.884, ["x_px", "y_px", "pupil"]]) == (1009.6, 483.1, 252.0)
+    assert at.loc[1408.872, "valid"] == 0 and np.isnan(at.loc[1408.872, "x_px"])
     fix = events[events["name"] == "fixation"]
     assert list(fix[["x_px", "y_px"]].itertuples(index=False, name=None)) == [(959.6, 533.7)]
     assert fix["duration"].iloc[0] == pytest.approx(0.129)

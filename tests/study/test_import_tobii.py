@@ -51,6 +51,7 @@ def pro_lab_tsv(
     resolution=(1920, 1080),
     drop: tuple[str, ...] = (),
     decimal: str = ".",
+    second_recording: bool = False,
 ) -> Path:
     """Two trials (a.png, b.png, 1 s each, 0.4 s apart), a blink of 0.1 s in the first; one
     fixation per trial. Times start at 0 μs."""
@@ -106,6 +107,10 @@ def pro_lab_tsv(
             rows.append(row)
             t += 1.0 / rate
             n += 1
+    if second_recording:
+        for r in rows[len(rows) // 2 :]:
+            if r.get("Sensor"):
+                r["Recording name"] = "Recording8"
     cols = [c for c in COLUMNS if not any(c.startswith(d) for d in drop)]
     lines = ["\t".join(cols)] + ["\t".join(r.get(c, "") for c in cols) for r in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -176,6 +181,11 @@ def test_bad_tobii_files_give_one_line_and_change_nothing(study, tmp_path, capsy
         (
             pro_lab_tsv(tmp_path / "rate.tsv", second_rate_hz=125.0),
             "rate.tsv: line 304: the sampling rate changes from 250 Hz to 125 Hz",
+        ),
+        (
+            pro_lab_tsv(tmp_path / "two.tsv", second_recording=True),
+            "two.tsv: line 353: a second recording 'Recording8' (the first is 'Recording7'): expected one "
+            "recording per file",
         ),
         (
             pro_lab_tsv(tmp_path / "screen.tsv", resolution=(1280, 1024)),
