@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gazefusion.errors import UserInputError
+from gazefusion.resources import asset_path
 
 #: Accepted column/key names, in order of preference.
 TEXT_KEYS = ("prompt", "caption", "text")
 ID_KEYS = ("prompt_id", "id")
 
 #: The prompt set shipped with the toolkit (120 COCO-style captions written for this project).
-DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "assets" / "prompts" / "coco_style_100.txt"
+#: The default prompt set (a packaged file: ``gazefusion/assets/prompts/``).
+DEFAULT_PROMPTS = asset_path("prompts", "coco_style_100.txt")
 
 
 @dataclass(frozen=True)

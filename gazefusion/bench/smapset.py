@@ -18,11 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from gazefusion.errors import UserInputError
+from gazefusion.resources import asset_path
 
 SPEC_EXTENSIONS = (".toml", ".json")
 
 #: The default smap set: the maps bundled with the toolkit.
-DEFAULT_SMAP_DIR = Path(__file__).resolve().parents[2] / "assets" / "smaps"
+#: The default smap folder: the built-in smaps (see :func:`gazefusion.smaps.assets_dir`).
+DEFAULT_SMAP_DIR = asset_path("smaps")
 
 
 @dataclass(frozen=True)

@@ -51,13 +51,13 @@ def run(
         None,
         "--prompts",
         help="Prompt set: .txt, .csv, .jsonl or COCO captions .json "
-        "(default: assets/prompts/coco_style_100.txt).",
+        "(default: gazefusion/assets/prompts/coco_style_100.txt).",
     ),
     smaps: list[str] = typer.Option(
         None,
         "--smaps",
         help="Smap files, spec files, built-in names or folders "
-        "(repeat the option) (default: assets/smaps/).",
+        "(repeat the option) (default: gazefusion/assets/smaps/).",
     ),
     seeds: str = typer.Option(
         "0", "--seeds", help="Comma-separated seeds; every prompt x smap runs with each."

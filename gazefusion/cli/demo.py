@@ -18,6 +18,7 @@ import typer
 
 from gazefusion.cli._common import console, track
 from gazefusion.errors import UserInputError
+from gazefusion.resources import asset_path
 
 #: The held-out benchmark's settings (kept in :mod:`analysis.toy_effects`; repeated here so that
 #: ``--help`` needs no import of the analysis layer).
@@ -27,7 +28,8 @@ BENCH_STEPS, BENCH_GUIDANCE = 25, 5.0
 DEMO_SCORERS = ("spectral-residual", "fine-grained", "itti-koch", "centre-bias")
 #: Built-in smaps of the demo on other models: the original's two look-alikes and a blob elsewhere.
 DEMO_SMAPS = ("smap1", "smap2", "blob_top_left")
-DEMO_PROMPTS = Path(__file__).resolve().parents[2] / "assets" / "prompts" / "demo_4.txt"
+#: The demo's prompt set on other models (a packaged file: ``gazefusion/assets/prompts/``).
+DEMO_PROMPTS = asset_path("prompts", "demo_4.txt")
 #: The toy model folder's prompts naming held-out (colour, shape) pairs.
 HELD_OUT_PROMPTS = "held_out_prompts.txt"
 

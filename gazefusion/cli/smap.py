@@ -12,7 +12,7 @@ from gazefusion.errors import UserInputError
 
 smap_app = typer.Typer(
     name="smap",
-    help="Saliency maps: render specs (pixels or degrees), rebuild assets/smaps, inspect, list built-ins.",
+    help="Saliency maps: render specs (pixels or degrees), rebuild gazefusion/assets/smaps, inspect, list built-ins.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -117,9 +117,11 @@ def render(
 @smap_app.command("build-assets")
 def build_assets_cmd(
     check: bool = typer.Option(False, "--check", help="Only check; exit 1 if a PNG is out of date."),
-    folder: Path | None = typer.Option(None, "--folder", help="Folder of specs (default: assets/smaps)."),
+    folder: Path | None = typer.Option(
+        None, "--folder", help="Folder of specs (default: gazefusion/assets/smaps)."
+    ),
 ) -> None:
-    """Regenerate assets/smaps/*.png from their *.toml specs (512x512, 8-bit)."""
+    """Regenerate gazefusion/assets/smaps/*.png from their *.toml specs (512x512, 8-bit)."""
     from gazefusion.smaps import build_assets
 
     changed = build_assets(folder, check=check)
@@ -161,7 +163,7 @@ def info(
 
 @smap_app.command("list")
 def list_builtins() -> None:
-    """List the built-in smaps (assets/smaps) with their descriptions."""
+    """List the built-in smaps (gazefusion/assets/smaps) with their descriptions."""
     from gazefusion.smaps import DEFAULT_SMAP, builtin_names, builtin_spec
 
     for name in builtin_names():

@@ -1,9 +1,9 @@
-"""Built-in smaps (``assets/smaps/``) and :func:`resolve_smap`, the one way commands accept a map.
+"""Built-in smaps (``gazefusion/assets/smaps/``) and :func:`resolve_smap`, the one way commands accept a map.
 
 Each built-in is a spec ``NAME.toml`` plus its rendering ``NAME.png`` (512 x 512, 8-bit), made by
 ``gazefusion smap build-assets``; the PNG is what a built-in name loads, so every command sees
 the same bytes. ``smap1`` and ``smap2`` are look-alikes of the original's bundled maps (see
-``docs`` / ``assets/smaps/*.toml``), not copies.
+``docs`` / ``gazefusion/assets/smaps/*.toml``), not copies.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-import gazefusion
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
 from gazefusion.smaps.io import check_size, load_smap, quantize_smap, resize_smap, save_smap, validate_smap
@@ -26,18 +25,14 @@ SPEC_SUFFIXES = (".toml", ".json")
 
 
 def assets_dir() -> Path:
-    """The folder of built-in smaps (``<repo>/assets/smaps``); an error if it is missing."""
-    folder = Path(gazefusion.__file__).resolve().parents[1] / "assets" / "smaps"
-    if not folder.is_dir():
-        raise UserInputError(
-            f"built-in smaps folder not found: {folder} (run from a source checkout "
-            "or an editable install, which ship assets/smaps)"
-        )
-    return folder
+    """The folder of built-in smaps (``gazefusion/assets/smaps`` in the installed package)."""
+    from gazefusion.resources import asset_path
+
+    return asset_path("smaps", must_exist=True)
 
 
 def builtin_names() -> list[str]:
-    """Names of the built-in smaps (the stems of ``assets/smaps/*.toml``), sorted."""
+    """Names of the built-in smaps (the stems of ``gazefusion/assets/smaps/*.toml``), sorted."""
     return sorted(p.stem for p in assets_dir().glob("*.toml"))
 
 
