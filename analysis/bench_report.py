@@ -23,16 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.figures import pyplot, save_figure
+from analysis.figures import plot_bench_examples, plot_bench_means, plot_bench_sweep
 from analysis.stats import holm, paired_by_group, summarize
-
-
-def lower_is_better(metric: str) -> bool:
-    """Whether a lower value of ``metric`` means a better match (from :data:`metrics.METRICS`)."""
-    from metrics import METRICS
-
-    return metric in METRICS and not METRICS[metric].higher_is_better
-
+from metrics.registry import lower_is_better
 
 PAIR_ON = ("prompt_id", "smap", "seed")
 
@@ -139,11 +132,11 @@ def write_bench_report(
     for name, table in (("summary", summary), ("paired", versus), ("gap", gap)):
         atomic_write_text(out / f"{name}.csv", table.to_csv(index=False))
 
-    figures = [_plot_means(summary, out / "fig_means.png")]
+    figures = [plot_bench_means(summary, out / "fig_means.png")]
     if len(scales) > 1:
-        figures.append(_plot_sweep(df, out / "fig_sweep.png"))
+        figures.append(plot_bench_sweep(df, out / "fig_sweep.png"))
     if bench is not None and n_examples > 0:
-        grid = _plot_examples(df, bench, out / "examples.png", n_examples, example_scorer, main_scale)
+        grid = plot_bench_examples(df, bench, out / "examples.png", n_examples, example_scorer, main_scale)
         if grid is not None:
             figures.append(grid)
 
@@ -249,117 +242,3 @@ def _html(md: str) -> str:
         f"<!doctype html>\n<html><head><meta charset='utf-8'><title>GazeFusion benchmark report</title>"
         f"<style>{style}</style></head><body>\n{body}</body></html>\n"
     )
-
-
-def _save(fig, path: Path) -> Path:
-    """Save ``fig`` as PNG and PDF beside each other (analysis.figures); return the PNG path."""
-    return save_figure(fig, path, dpi=110)[0]
-
-
-def _ci_yerr(rows: pd.DataFrame) -> np.ndarray:
-    """Error-bar lengths below and above ``mean`` to the 95% CI (``ci_low``, ``ci_high``); 0 where NaN."""
-    return np.nan_to_num(np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]))
-
-
-def _plot_means(summary: pd.DataFrame, path: Path) -> Path:
-    plt = pyplot()
-
-    metrics = list(dict.fromkeys(summary["metric"]))
-    scorers = list(dict.fromkeys(summary["scorer"]))
-    labels = list(dict.fromkeys(summary["label"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1, 3.2), squeeze=False)
-    width = 0.8 / max(1, len(labels))
-    for ax, metric in zip(axes[0], metrics, strict=True):
-        sub = summary[summary["metric"] == metric]
-        for k, label in enumerate(labels):
-            rows = sub[sub["label"] == label].set_index("scorer").reindex(scorers)
-            x = np.arange(len(scorers)) + (k - (len(labels) - 1) / 2) * width
-            ax.bar(x, rows["mean"], width, yerr=_ci_yerr(rows), capsize=2, label=label)
-        ax.set_xticks(np.arange(len(scorers)), scorers, rotation=30, ha="right", fontsize=8)
-        ax.set_title(metric + (" (lower is better)" if lower_is_better(metric) else ""), fontsize=9)
-    axes[0][-1].legend(fontsize=7, loc="best")
-    fig.suptitle("mean and 95% CI", fontsize=10)
-    return _save(fig, path)
-
-
-def _plot_sweep(df: pd.DataFrame, path: Path) -> Path:
-    plt = pyplot()
-
-    aligned = df[df["target"] == "aligned"]
-    summary = summarize(aligned, ["metric", "scorer", "control_scale"])
-    metrics = list(dict.fromkeys(summary["metric"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1, 3.0), squeeze=False)
-    for ax, metric in zip(axes[0], metrics, strict=True):
-        for scorer, rows in summary[summary["metric"] == metric].groupby("scorer"):
-            rows = rows.sort_values("control_scale")
-            ax.errorbar(
-                rows["control_scale"],
-                rows["mean"],
-                yerr=_ci_yerr(rows),
-                marker="o",
-                capsize=2,
-                label=scorer,
-            )
-        ax.set_xlabel("control strength (0 = baseline)", fontsize=8)
-        ax.set_title(metric, fontsize=9)
-    axes[0][-1].legend(fontsize=7)
-    return _save(fig, path)
-
-
-def _plot_examples(
-    df: pd.DataFrame, bench: Path, path: Path, n: int, scorer: str | None, main_scale: float
-) -> Path | None:
-    plt = pyplot()
-
-    from gazefusion.smaps import jet_overlay
-    from gazefusion.utils.images import read_gray, read_rgb
-
-    # default: the first scorer that looks at the image (a centre-bias map is the same for every image)
-    scorer = (
-        scorer
-        or sorted(df["scorer"].unique(), key=lambda name: ("centre" in name or "center" in name, name))[0]
-    )
-    rows = df[
-        (df["condition"] == "gazefusion")
-        & (df["target"] == "aligned")
-        & (df["scorer"] == scorer)
-        & (df["control_scale"] == main_scale)
-    ].drop_duplicates("item")
-    # spread the examples over smaps first, then prompts
-    rows = rows.assign(_rank=rows.groupby("smap").cumcount()).sort_values(["_rank", "smap"]).head(n)
-    base = df[(df["condition"] == "baseline") & (df["scorer"] == scorer)].drop_duplicates("item")
-    base = base.set_index(["prompt_id", "seed"])
-    if rows.empty or not (bench / rows["image"].iloc[0]).is_file():
-        return None
-    cols = ["smap", "GazeFusion", f"{scorer} on GazeFusion", "baseline", f"{scorer} on baseline"]
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.0 * len(cols), 2.1 * len(rows)), squeeze=False)
-    for r, (_, row) in enumerate(rows.iterrows()):
-        smap = read_gray(bench / "smaps" / f"{row['smap']}.png")
-        image = read_rgb(bench / row["image"])
-        panels = [
-            np.repeat((smap * 255).astype(np.uint8)[..., None], 3, axis=2),
-            image,
-            jet_overlay(image, read_gray(bench / row["prediction"])),
-        ]
-        key = (row["prompt_id"], row["seed"])
-        if key in base.index:
-            b = base.loc[key]
-            b = b.iloc[0] if isinstance(b, pd.DataFrame) else b
-            b_img = read_rgb(bench / b["image"])
-            panels += [b_img, jet_overlay(b_img, read_gray(bench / b["prediction"]))]
-        for c, ax in enumerate(axes[r]):
-            ax.axis("off")
-            if c < len(panels):
-                ax.imshow(panels[c])
-            if r == 0:
-                ax.set_title(cols[c], fontsize=8)
-        text = row["prompt"] if len(row["prompt"]) <= 48 else row["prompt"][:45] + "..."
-        axes[r][0].text(
-            0,
-            -0.08,
-            f"{row['smap']}, seed {row['seed']}: {text}",
-            transform=axes[r][0].transAxes,
-            fontsize=6,
-            va="top",
-        )
-    return _save(fig, path)

@@ -1,4 +1,4 @@
-"""Figures and tables of the study and power reports: PNG + PDF figures, CSV + Markdown tables,
+"""Figures and tables of the study, power and bench reports: PNG + PDF figures, CSV + Markdown tables,
 all written atomically (:mod:`gazefusion.utils.atomic`).
 
 Plots take the long tables of :mod:`analysis.alignment` and :mod:`analysis.power`; heat maps use
@@ -19,6 +19,13 @@ PREDICTOR_LABELS = {
     "centre": "centre bias",
     "ceiling": "inter-observer ceiling",
 }
+
+
+def metric_title(metric: str) -> str:
+    """A panel title for ``metric``, saying when lower is better (KLD, EMD)."""
+    from metrics.registry import lower_is_better
+
+    return metric + (" (lower is better)" if lower_is_better(metric) else "")
 
 
 def pyplot():
@@ -62,8 +69,6 @@ def plot_alignment(
     """Bars with 95% CIs per metric (panels) and predictor x condition (bars).
 
     ``summary`` has ``metric, label, mean, ci_low, ci_high`` (e.g. :func:`analysis.stats.summarize`)."""
-    from analysis.bench_report import lower_is_better
-
     plt = pyplot()
     metrics = list(dict.fromkeys(summary["metric"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(2.4 * len(metrics) + 0.5, 3.0), squeeze=False)
@@ -82,7 +87,7 @@ def plot_alignment(
             color=[colours(i % 10) for i in range(len(labels))],
         )
         ax.set_xticks(np.arange(len(labels)), labels, rotation=40, ha="right", fontsize=7)
-        ax.set_title(metric + (" (lower = better)" if lower_is_better(metric) else ""), fontsize=9)
+        ax.set_title(metric_title(metric), fontsize=9)
         ax.tick_params(axis="y", labelsize=7)
     fig.suptitle(title + " (mean and 95% CI over stimuli)", fontsize=10)
     fig.tight_layout()
@@ -160,3 +165,122 @@ def plot_heatmaps(
         axes[r][0].text(0, -0.04, title, transform=axes[r][0].transAxes, fontsize=6, va="top")
     fig.tight_layout()
     return save_figure(fig, stem)
+
+
+# -- the bench report's figures (analysis.bench_report) -----------------------------------
+def _save(fig, path: Path) -> Path:
+    """Save ``fig`` as PNG and PDF beside each other (analysis.figures); return the PNG path."""
+    return save_figure(fig, path, dpi=110)[0]
+
+
+def _ci_yerr(rows: pd.DataFrame) -> np.ndarray:
+    """Error-bar lengths below and above ``mean`` to the 95% CI (``ci_low``, ``ci_high``); 0 where NaN."""
+    return np.nan_to_num(np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]))
+
+
+def plot_bench_means(summary: pd.DataFrame, path: Path) -> Path:
+    """The bench report's means: one panel per metric, bars per scorer x condition with 95% CIs."""
+    plt = pyplot()
+
+    metrics = list(dict.fromkeys(summary["metric"]))
+    scorers = list(dict.fromkeys(summary["scorer"]))
+    labels = list(dict.fromkeys(summary["label"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1, 3.2), squeeze=False)
+    width = 0.8 / max(1, len(labels))
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        sub = summary[summary["metric"] == metric]
+        for k, label in enumerate(labels):
+            rows = sub[sub["label"] == label].set_index("scorer").reindex(scorers)
+            x = np.arange(len(scorers)) + (k - (len(labels) - 1) / 2) * width
+            ax.bar(x, rows["mean"], width, yerr=_ci_yerr(rows), capsize=2, label=label)
+        ax.set_xticks(np.arange(len(scorers)), scorers, rotation=30, ha="right", fontsize=8)
+        ax.set_title(metric_title(metric), fontsize=9)
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle("mean and 95% CI", fontsize=10)
+    return _save(fig, path)
+
+
+def plot_bench_sweep(df: pd.DataFrame, path: Path) -> Path:
+    """The bench report's control-strength sweep: aligned-target means per scorer over control scale."""
+    from analysis.stats import summarize
+
+    plt = pyplot()
+
+    aligned = df[df["target"] == "aligned"]
+    summary = summarize(aligned, ["metric", "scorer", "control_scale"])
+    metrics = list(dict.fromkeys(summary["metric"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1, 3.0), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for scorer, rows in summary[summary["metric"] == metric].groupby("scorer"):
+            rows = rows.sort_values("control_scale")
+            ax.errorbar(
+                rows["control_scale"],
+                rows["mean"],
+                yerr=_ci_yerr(rows),
+                marker="o",
+                capsize=2,
+                label=scorer,
+            )
+        ax.set_xlabel("control strength (0 = baseline)", fontsize=8)
+        ax.set_title(metric, fontsize=9)
+    axes[0][-1].legend(fontsize=7)
+    return _save(fig, path)
+
+
+def plot_bench_examples(
+    df: pd.DataFrame, bench: Path, path: Path, n: int, scorer: str | None, main_scale: float
+) -> Path | None:
+    plt = pyplot()
+
+    from gazefusion.smaps import jet_overlay
+    from gazefusion.utils.images import read_gray, read_rgb
+
+    # default: the first scorer that looks at the image (a centre-bias map is the same for every image)
+    scorer = (
+        scorer
+        or sorted(df["scorer"].unique(), key=lambda name: ("centre" in name or "center" in name, name))[0]
+    )
+    rows = df[
+        (df["condition"] == "gazefusion")
+        & (df["target"] == "aligned")
+        & (df["scorer"] == scorer)
+        & (df["control_scale"] == main_scale)
+    ].drop_duplicates("item")
+    # spread the examples over smaps first, then prompts
+    rows = rows.assign(_rank=rows.groupby("smap").cumcount()).sort_values(["_rank", "smap"]).head(n)
+    base = df[(df["condition"] == "baseline") & (df["scorer"] == scorer)].drop_duplicates("item")
+    base = base.set_index(["prompt_id", "seed"])
+    if rows.empty or not (bench / rows["image"].iloc[0]).is_file():
+        return None
+    cols = ["smap", "GazeFusion", f"{scorer} on GazeFusion", "baseline", f"{scorer} on baseline"]
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.0 * len(cols), 2.1 * len(rows)), squeeze=False)
+    for r, (_, row) in enumerate(rows.iterrows()):
+        smap = read_gray(bench / "smaps" / f"{row['smap']}.png")
+        image = read_rgb(bench / row["image"])
+        panels = [
+            np.repeat((smap * 255).astype(np.uint8)[..., None], 3, axis=2),
+            image,
+            jet_overlay(image, read_gray(bench / row["prediction"])),
+        ]
+        key = (row["prompt_id"], row["seed"])
+        if key in base.index:
+            b = base.loc[key]
+            b = b.iloc[0] if isinstance(b, pd.DataFrame) else b
+            b_img = read_rgb(bench / b["image"])
+            panels += [b_img, jet_overlay(b_img, read_gray(bench / b["prediction"]))]
+        for c, ax in enumerate(axes[r]):
+            ax.axis("off")
+            if c < len(panels):
+                ax.imshow(panels[c])
+            if r == 0:
+                ax.set_title(cols[c], fontsize=8)
+        text = row["prompt"] if len(row["prompt"]) <= 48 else row["prompt"][:45] + "..."
+        axes[r][0].text(
+            0,
+            -0.08,
+            f"{row['smap']}, seed {row['seed']}: {text}",
+            transform=axes[r][0].transAxes,
+            fontsize=6,
+            va="top",
+        )
+    return _save(fig, path)

@@ -18,7 +18,7 @@ from metrics.density import cc, kld, sim
 from metrics.emd import emd
 from metrics.location import information_gain, nss
 
-__all__ = ["METRICS", "MetricSpec", "get_metric"]
+__all__ = ["METRICS", "MetricSpec", "get_metric", "lower_is_better"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,12 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("information_gain", information_gain, "fixations", True, extra="baseline"),
     )
 }
+
+
+def lower_is_better(name: str) -> bool:
+    """Whether a lower value of metric ``name`` means a better match (KLD, EMD); False for names
+    that are not metrics (a table's other columns)."""
+    return name in METRICS and not METRICS[name].higher_is_better
 
 
 def get_metric(name: str) -> MetricSpec:
