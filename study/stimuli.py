@@ -5,21 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from gazefusion.errors import UserInputError
 from study.config import Stimulus, StudyConfig
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) of an image file, read from its header."""
-    if not path.is_file():
+    """(width, height) of a stimulus image file, read from its header."""
+    from gazefusion.utils.images import image_size as header_size
+
+    if not Path(path).is_file():
         raise UserInputError(f"stimulus image not found: {path}")
     try:
-        with Image.open(path) as im:
-            return im.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise UserInputError(f"cannot read stimulus image {path}: {exc}") from None
+        return header_size(path)
+    except UserInputError as exc:
+        raise UserInputError(f"stimulus image: {exc}") from None
 
 
 def stimulus_rect(config: StudyConfig, size: tuple[int, int]) -> tuple[float, float, float, float]:

@@ -90,11 +90,12 @@ class Blip2Captioner:
 
     def __call__(self, crops: Sequence[CropRef]) -> list[str | None]:
         import torch
-        from PIL import Image
+
+        from gazefusion.utils.images import read_rgb
 
         prompts: list[str | None] = []
         for start in range(0, len(crops), self.batch_size):
-            images = [Image.open(c.crop_path).convert("RGB") for c in crops[start : start + self.batch_size]]
+            images = [read_rgb(c.crop_path) for c in crops[start : start + self.batch_size]]
             inputs = self.processor(images=images, return_tensors="pt").to(self.device, self.dtype)
             with torch.inference_mode():
                 ids = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens)

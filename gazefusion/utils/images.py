@@ -46,6 +46,18 @@ def _open(path: str | os.PathLike) -> Image.Image:
     return img
 
 
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) in pixels of an image file, from its header (the pixels are not decoded)."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"image file not found: {p}")
+    try:
+        with Image.open(p) as img:
+            return img.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise UserInputError(f"cannot read image {p}: {exc}") from None
+
+
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as ``uint8`` RGB (H, W, 3); grey and palette images are expanded."""
     img = _open(path)
