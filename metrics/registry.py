@@ -4,7 +4,8 @@
 ``METRICS[name].target == "density"`` and a binary fixation map or (x, y) points when it is
 ``"fixations"``. ``extra`` names a further keyword argument the metric needs (``other`` for the
 shuffled AUC) or accepts (``baseline`` for information gain); ``higher_is_better`` orients the
-scores for reports.
+scores for reports. ``METRICS`` is a :class:`gazefusion.registry.Registry` (a read-only mapping in
+registration order); an unknown name raises :class:`gazefusion.errors.UnknownNameError`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from gazefusion.registry import Registry
 from metrics.auc import auc_borji, auc_judd, auc_shuffled
 from metrics.density import cc, kld, sim
 from metrics.emd import emd
@@ -34,28 +36,28 @@ class MetricSpec:
     extra_required: bool = False
 
 
-METRICS: dict[str, MetricSpec] = {
-    spec.name: spec
-    for spec in (
-        MetricSpec("cc", cc, "density", True),
-        MetricSpec("kld", kld, "density", False),
-        MetricSpec("sim", sim, "density", True),
-        MetricSpec("emd", emd, "density", False),
-        MetricSpec("nss", nss, "fixations", True),
-        MetricSpec("auc_judd", auc_judd, "fixations", True, stochastic=True),
-        MetricSpec("auc_borji", auc_borji, "fixations", True, stochastic=True),
-        MetricSpec(
-            "auc_shuffled",
-            auc_shuffled,
-            "fixations",
-            True,
-            stochastic=True,
-            extra="other",
-            extra_required=True,
-        ),
-        MetricSpec("information_gain", information_gain, "fixations", True, extra="baseline"),
-    )
-}
+METRICS: Registry[MetricSpec] = Registry("metric")
+for _spec in (
+    MetricSpec("cc", cc, "density", True),
+    MetricSpec("kld", kld, "density", False),
+    MetricSpec("sim", sim, "density", True),
+    MetricSpec("emd", emd, "density", False),
+    MetricSpec("nss", nss, "fixations", True),
+    MetricSpec("auc_judd", auc_judd, "fixations", True, stochastic=True),
+    MetricSpec("auc_borji", auc_borji, "fixations", True, stochastic=True),
+    MetricSpec(
+        "auc_shuffled",
+        auc_shuffled,
+        "fixations",
+        True,
+        stochastic=True,
+        extra="other",
+        extra_required=True,
+    ),
+    MetricSpec("information_gain", information_gain, "fixations", True, extra="baseline"),
+):
+    METRICS.register(_spec.name, _spec)
+del _spec
 
 
 def lower_is_better(name: str) -> bool:
@@ -65,8 +67,6 @@ def lower_is_better(name: str) -> bool:
 
 
 def get_metric(name: str) -> MetricSpec:
-    """The :class:`MetricSpec` called ``name``; ``KeyError`` listing the known names otherwise."""
-    try:
-        return METRICS[name]
-    except KeyError:
-        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None
+    """The :class:`MetricSpec` called ``name``; :class:`~gazefusion.errors.UnknownNameError` (a
+    ``UserInputError`` and ``KeyError``) listing the known names otherwise."""
+    return METRICS.get(name)

@@ -34,13 +34,13 @@ class BenchRun:
 
 def resolve_metrics(names: Sequence[str]) -> tuple[str, ...]:
     """Check metric names against :data:`metrics.METRICS` (an unknown name lists the known ones)."""
-    from metrics import METRICS
+    from metrics import get_metric
 
     for name in names:
-        if name not in METRICS:
-            raise UserInputError(
-                f"--metrics: unknown metric {name!r}; known metrics: {', '.join(sorted(METRICS))}"
-            )
+        try:
+            get_metric(name)
+        except UserInputError as exc:
+            raise UserInputError(f"--metrics: {exc}") from None
     if len(set(names)) != len(names):
         raise UserInputError(f"--metrics: expected distinct names, found {list(names)}")
     return tuple(names)

@@ -22,17 +22,31 @@ from pathlib import Path
 from typing import TypeVar
 
 from gazefusion.errors import UserInputError
+from gazefusion.registry import Registry
 from gazefusion.saliency.base import SaliencyModel
 
 #: A model class or any callable returning a :class:`SaliencyModel` (keyword arguments only).
 Factory = Callable[..., SaliencyModel]
 F = TypeVar("F", bound=Factory)
 
-_REGISTRY: dict[str, Factory] = {}
 #: Comma-separated modules or ``.py`` files imported before a look-up, so that models they register
 #: (e.g. a DeepGaze IIE wrapper) are known to ``gazefusion saliency`` too.
 PLUGINS_ENV = "GAZEFUSION_SALIENCY_PLUGINS"
 _LOADED_PLUGINS: set[str] = set()
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+#: The saliency-model factories by name; spelling variants are accepted on look-up
+#: (``spectral_residual``, ``Center-Bias``: US spelling of the centre-bias baseline).
+SALIENCY_MODELS: Registry[Factory] = Registry(
+    "saliency model",
+    aliases={"center-bias": "centre-bias"},
+    normalise=_normalise,
+    loader=lambda: load_plugins(),
+)
 
 
 def register_saliency_model(name: str, *, replace: bool = False) -> Callable[[F], F]:
@@ -50,13 +64,10 @@ def register_saliency_model(name: str, *, replace: bool = False) -> Callable[[F]
     UserInputError
         If ``name`` is empty or already registered (and ``replace`` is false).
     """
-    if not isinstance(name, str) or not name.strip():
-        raise UserInputError(f"saliency model name must be a non-empty string, got {name!r}")
+    add = SALIENCY_MODELS.register(name, replace=replace)
 
     def decorator(factory: F) -> F:
-        if name in _REGISTRY and not replace and _REGISTRY[name] is not factory:
-            raise UserInputError(f"saliency model {name!r} is already registered")
-        _REGISTRY[name] = factory
+        add(factory)
         if (
             isinstance(factory, type)
             and issubclass(factory, SaliencyModel)
@@ -68,22 +79,14 @@ def register_saliency_model(name: str, *, replace: bool = False) -> Callable[[F]
     return decorator
 
 
-#: Spelling variants accepted on look-up (US spelling of the centre-bias baseline).
-_ALIASES = {"center-bias": "centre-bias"}
-
-
 def canonical_name(name: str) -> str:
     """Registry spelling of ``name``: ``spectral_residual`` and ``Center-Bias`` find their models."""
-    key = name.strip()
-    if key in _REGISTRY:
-        return key
-    key = key.lower().replace("_", "-")
-    return _ALIASES.get(key, key)
+    return SALIENCY_MODELS.canonical(name)
 
 
 def unregister_saliency_model(name: str) -> None:
     """Remove ``name`` from the registry (no error if absent)."""
-    _REGISTRY.pop(name, None)
+    SALIENCY_MODELS.unregister(name)
 
 
 def get_saliency_model(name: str, **kwargs) -> SaliencyModel:
@@ -92,16 +95,11 @@ def get_saliency_model(name: str, **kwargs) -> SaliencyModel:
     Raises
     ------
     UserInputError
-        If ``name`` is unknown (the message lists the known names) or a keyword is not accepted.
+        If ``name`` is unknown (:class:`~gazefusion.errors.UnknownNameError`, listing the known
+        names) or a keyword is not accepted.
     """
-    load_plugins()
+    factory = SALIENCY_MODELS.get(name)
     name = canonical_name(name)
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise UserInputError(
-            f"unknown saliency model {name!r}; known models: {', '.join(sorted(_REGISTRY))}"
-        ) from None
     try:
         model = factory(**kwargs)
     except TypeError as exc:
@@ -114,8 +112,7 @@ def get_saliency_model(name: str, **kwargs) -> SaliencyModel:
 
 def available_saliency_models(usable_only: bool = True) -> list[str]:
     """Sorted registered names; with ``usable_only``, only models that can run here (weights present)."""
-    load_plugins()
-    names = sorted(_REGISTRY)
+    names = SALIENCY_MODELS.names()
     if not usable_only:
         return names
     return [n for n in names if get_saliency_model(n).is_available()]

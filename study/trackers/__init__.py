@@ -11,12 +11,46 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gazefusion.errors import UserInputError
+from gazefusion.registry import Registry
 from study.trackers.base import EyeTracker, SampleBlock, Scene, TrackerData
 
-#: exact name -> class factory; prefix families ("pygaze.", "iohub.") -> factory(name, ...).
-_TRACKERS: dict[str, Callable[..., EyeTracker]] = {}
-_FAMILIES: dict[str, tuple[Callable[..., EyeTracker], tuple[str, ...]]] = {}
+
+class TrackerRegistry(Registry[Callable[..., EyeTracker]]):
+    """Tracker classes by exact name, plus prefix *families* (``pygaze.``, ``iohub.``) whose
+    members ``prefix + rest`` are built by one class with ``device=rest``. A family registered
+    with examples that is closed (``pygaze.``) accepts only those members."""
+
+    def __init__(self) -> None:
+        super().__init__("tracker", loader=lambda: _load_backends())
+        self.families: dict[str, tuple[Callable[..., EyeTracker], tuple[str, ...]]] = {}
+
+    def family(self, name: str) -> str | None:
+        """The family prefix ``name`` belongs to (None for exact names and unknown names)."""
+        self.load()
+        for prefix, (_, examples) in self.families.items():
+            rest = name[len(prefix) :] if name.startswith(prefix) else ""
+            if rest and not (prefix in _CLOSED_FAMILIES and rest not in examples):
+                return prefix
+        return None
+
+    def check(self, name: str) -> None:
+        """Raise :class:`~gazefusion.errors.UnknownNameError` if ``name`` is no tracker."""
+        if name not in self and self.family(name) is None:
+            raise self.unknown(name)
+
+    def known(self) -> str:
+        parts = self.names()
+        for prefix, (_, examples) in sorted(self.families.items()):
+            if prefix == "iohub.":
+                parts.append("iohub.<ioHub device class, e.g. eyetracker.hw.sr_research.eyelink.EyeTracker>")
+            else:
+                parts.append(f"{prefix}{{{','.join(examples)}}}")
+        return ", ".join(parts)
+
+
+#: Families whose examples are all their members (PyGaze's tracker types).
+_CLOSED_FAMILIES = ("pygaze.",)
+TRACKERS = TrackerRegistry()
 
 
 def register_tracker(name: str, examples: tuple[str, ...] = ()) -> Callable:
@@ -26,9 +60,9 @@ def register_tracker(name: str, examples: tuple[str, ...] = ()) -> Callable:
     def deco(cls: type[EyeTracker]) -> type[EyeTracker]:
         cls.name = name
         if name.endswith("."):
-            _FAMILIES[name] = (cls, examples)
+            TRACKERS.families[name] = (cls, examples)
         else:
-            _TRACKERS[name] = cls
+            TRACKERS.register(name, cls, replace=True)
         return cls
 
     return deco
@@ -40,45 +74,24 @@ def _load_backends() -> None:
 
 def available_trackers() -> list[str]:
     """Known tracker names (families shown with their known members)."""
-    _load_backends()
-    names = sorted(_TRACKERS)
-    for prefix, (_, examples) in sorted(_FAMILIES.items()):
+    names = TRACKERS.names()
+    for prefix, (_, examples) in sorted(TRACKERS.families.items()):
         names += [prefix + e for e in examples] or [prefix + "*"]
     return names
 
 
 def check_tracker_name(name: str) -> None:
     """Raise :class:`UserInputError` listing the known names if ``name`` is unknown."""
-    _load_backends()
-    if name in _TRACKERS:
-        return
-    for prefix, (_, examples) in _FAMILIES.items():
-        if name.startswith(prefix) and name[len(prefix) :]:
-            rest = name[len(prefix) :]
-            if examples and prefix == "pygaze." and rest not in examples:
-                break
-            return
-    raise UserInputError(f"unknown tracker {name!r}; known: {_known_summary()}")
-
-
-def _known_summary() -> str:
-    parts = sorted(_TRACKERS)
-    for prefix, (_, examples) in sorted(_FAMILIES.items()):
-        if prefix == "iohub.":
-            parts.append("iohub.<ioHub device class, e.g. eyetracker.hw.sr_research.eyelink.EyeTracker>")
-        else:
-            parts.append(f"{prefix}{{{','.join(examples)}}}")
-    return ", ".join(parts)
+    TRACKERS.check(name)
 
 
 def get_tracker(name: str, sampling_rate_hz: float = 1000.0, **settings: Any) -> EyeTracker:
     """Build the backend called ``name`` with its settings (heavy imports happen in ``setup``)."""
-    check_tracker_name(name)
-    if name in _TRACKERS:
-        tracker = _TRACKERS[name](sampling_rate_hz=sampling_rate_hz, **settings)
+    prefix = TRACKERS.family(name)
+    if prefix is None:
+        tracker = TRACKERS.get(name)(sampling_rate_hz=sampling_rate_hz, **settings)
     else:
-        prefix = next(p for p in _FAMILIES if name.startswith(p))
-        tracker = _FAMILIES[prefix][0](
+        tracker = TRACKERS.families[prefix][0](
             device=name[len(prefix) :], sampling_rate_hz=sampling_rate_hz, **settings
         )
     tracker.name = name
@@ -89,7 +102,9 @@ __all__ = [
     "EyeTracker",
     "SampleBlock",
     "Scene",
+    "TRACKERS",
     "TrackerData",
+    "TrackerRegistry",
     "available_trackers",
     "check_tracker_name",
     "get_tracker",

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import metrics
+from gazefusion.errors import UserInputError
 from metrics import METRICS
 
 RNG = np.random.default_rng(0)
@@ -130,5 +131,5 @@ def test_registry() -> None:
         "auc_shuffled",
         "information_gain",
     }
-    with pytest.raises(KeyError, match="known"):
+    with pytest.raises(UserInputError, match=r"^unknown metric 'auc'; known: auc_borji, auc_judd, "):
         metrics.get_metric("auc")
