@@ -15,7 +15,7 @@ unguided baseline, a shuffled pairing) — unlike planted observers (:mod:`analy
   compare the target alignment per participant: ``NSS(target | guided) - NSS(target |
   baseline)``, with a bootstrap 95% CI over participants. The lead's numbers come from this.
 
-Display (as the demo study of :mod:`analysis.demo`): 640x480 px, 34 cm wide at 60 cm
+Display (as the demo study of :mod:`study.demo_data`): 640x480 px, 34 cm wide at 60 cm
 (19.7 px/deg); images shown at 384x384 px (19.5 deg), whatever their pixel size.
 """
 
@@ -32,7 +32,7 @@ from analysis.stats import MeanCI
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
 
-#: The demo study's display and on-screen stimulus size (see :mod:`analysis.demo`).
+#: The demo study's display and on-screen stimulus size (see :mod:`study.demo_data`).
 DISPLAY = DisplayGeometry(width_px=640, height_px=480, width_cm=34.0, distance_cm=60.0)
 STIMULUS_PX = 384
 #: Default smaps and prompts of :func:`guided_vs_baseline` (built-in smaps, demo prompts).

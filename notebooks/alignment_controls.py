@@ -32,7 +32,7 @@ from analysis.study_report import write_study_report
 
 out = Path(out or tempfile.mkdtemp(prefix="alignment-"))
 if data is None:
-    from analysis.demo import load_pipeline, make_demo_study
+    from study.demo_data import load_pipeline, make_demo_study
 
     data = make_demo_study(
         out / "demo",

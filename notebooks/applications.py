@@ -32,10 +32,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from analysis.demo import load_pipeline
 from analysis.figures import save_figure
 from gazefusion.geometry import DisplayGeometry
 from gazefusion.smaps import jet_overlay, resolve_smap
+from study.demo_data import load_pipeline
 
 out = Path(out or tempfile.mkdtemp(prefix="applications-"))
 pipe = load_pipeline(model)

@@ -31,7 +31,7 @@ from gazefusion.utils.images import read_rgb
 
 out = Path(out or tempfile.mkdtemp(prefix="heatmaps-"))
 if data is None:
-    from analysis.demo import load_pipeline, make_demo_study
+    from study.demo_data import load_pipeline, make_demo_study
 
     data = make_demo_study(out / "demo", participants=participants, pipe=load_pipeline(model))
 study = load_study(data)

@@ -34,8 +34,8 @@ from gazefusion.utils.images import read_rgb
 
 out = Path(out or tempfile.mkdtemp(prefix="teaser-"))
 if images is None:
-    from analysis.demo import load_pipeline
     from gazefusion.pipeline import generate_to_folder
+    from study.demo_data import load_pipeline
 
     images = out / "images"
     files = []

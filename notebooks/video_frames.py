@@ -25,10 +25,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from analysis.demo import load_pipeline
 from analysis.figures import save_figure
 from gazefusion.smaps import jet_overlay, resolve_smap
 from gazefusion.video import generate_video
+from study.demo_data import load_pipeline
 
 out = Path(out or tempfile.mkdtemp(prefix="video-"))
 maps = [resolve_smap(smap, size=(size, size), t=k / max(1, n_frames - 1))[0] for k in range(n_frames)]

@@ -11,6 +11,7 @@ checkout, and the package they import is the wheel's.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,6 +26,20 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("wheel")
+    # build from a copy of the checkout's files: setuptools writes build/ and *.egg-info beside the
+    # sources, and a stale egg-info in the checkout would shadow the editable install's metadata
+    src = root / "src"
+    listing = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for name in filter(None, listing.split("\0")):
+        if (REPO / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, src / name)
     subprocess.run(
         [
             sys.executable,
@@ -35,7 +50,7 @@ def wheel_env(tmp_path_factory):
             "--no-build-isolation",
             "-w",
             str(root / "dist"),
-            str(REPO),
+            str(src),
         ],
         check=True,
         capture_output=True,

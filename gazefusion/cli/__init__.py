@@ -2,7 +2,10 @@
 
 Each sub-command lives in its own module of this package and exposes ``register(app)``; modules
 import heavy libraries (torch, diffusers, psychopy) inside the command functions only, so that
-``gazefusion --help`` stays fast.
+``gazefusion --help`` stays fast. The upper layers add their own commands through the
+``gazefusion.commands`` entry-point group (``study`` from ``study.cli``, ``demo``/``analyze``/
+``bench report``/``toy`` from ``analysis.commands``): this package imports neither ``study`` nor
+``analysis``.
 
 User mistakes (:class:`~gazefusion.errors.UserInputError`, missing files) are printed as one red
 line and exit with status 2. Set ``GAZEFUSION_DEBUG=1`` to see the full traceback instead.
@@ -28,9 +31,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: Sub-command modules, in the order ``--help`` lists them.
+#: Sub-command modules of the core, in the order ``--help`` lists them.
 _COMMAND_MODULES = (
-    "gazefusion.cli.demo",
     "gazefusion.cli.generate",
     "gazefusion.cli.webapp",
     "gazefusion.cli.smap",
@@ -40,13 +42,23 @@ _COMMAND_MODULES = (
     "gazefusion.cli.prepare",
     "gazefusion.cli.train",
     "gazefusion.cli.bench",
-    "gazefusion.cli.study",
-    "gazefusion.cli.analyze",
-    "gazefusion.cli.toy",
 )
+#: Entry-point group through which other packages add commands: ``name = "module:register"``.
+COMMAND_GROUP = "gazefusion.commands"
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name).register(app)
+
+
+def _register_plugins() -> None:
+    """Call every ``register(app)`` of the :data:`COMMAND_GROUP` entry points (sorted by name)."""
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        ep.load()(app)
+
+
+_register_plugins()
 
 
 def _print_version(value: bool) -> None:

@@ -4,7 +4,7 @@ Files are matched by stem (``img01.png`` in PRED_DIR with ``img01.png``/``img01.
 TARGET_DIR and ``--fixations``). Density metrics (cc, kld, sim, emd) use TARGET_DIR; fixation
 metrics (nss, the AUCs, information gain) use ``--fixations`` (fixation-map images/``.npy``, any
 non-zero pixel fixated, or ``.csv`` files with ``x,y`` columns in pixels; or a dataset as others
-publish it, see :mod:`metrics.datasets`: a pysaliency ``Fixations``/``FixationTrains`` HDF5 export
+publish it, see :mod:`gazefusion.data.fixation_datasets`: a pysaliency ``Fixations``/``FixationTrains`` HDF5 export
 with its ``stimuli.hdf5``, or MIT1003's ``<name>_fixPts`` maps, TARGET_DIR its ``<name>_fixMap``
 maps). The shuffled AUC takes
 its negatives from the fixations of ``--shuffle-others`` other images (MIT/Borji: 10), taken in
@@ -68,7 +68,7 @@ def _read_fixations(path, shape: tuple[int, int]):
 def _dataset_index(folder: Path, kind: str, extensions: tuple[str, ...]) -> dict:
     """Files of ``folder`` by image name: MIT1003's ``<name>_fixPts``/``_fixMap`` files when it
     has them; for ``--fixations``, a pysaliency export's points by image; else by file stem."""
-    from metrics.datasets import mit1003_index, pysaliency_files, read_pysaliency_fixations
+    from gazefusion.data.fixation_datasets import mit1003_index, pysaliency_files, read_pysaliency_fixations
 
     if kind == "fixations" and (pair := pysaliency_files(folder)) is not None:
         return read_pysaliency_fixations(*pair)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_on_another_model_runs_the_small_bench(tmp_path):
-    from gazefusion.cli.demo import DEMO_PROMPTS, DEMO_SMAPS
+    from analysis.commands.demo import DEMO_PROMPTS, DEMO_SMAPS
 
     result = CliRunner().invoke(
         app, ["demo", "--model", "tiny", "--steps", "2", "--threads", "1", "-o", str(tmp_path)]
@@ -48,10 +48,3 @@ def test_demo_on_the_default_model_writes_the_effect_table(tmp_path):
     assert set(effects["effects"]["scorers"]) == set(EFFECT_SCORERS)
     assert "aligned − shuffled CC" in (tmp_path / "report" / "effects.md").read_text()
     assert "toy GazeFusion" in result.output
-
-
-def test_demo_constants_match_the_benchmark_settings():
-    from analysis import toy_effects
-    from gazefusion.cli import demo
-
-    assert (demo.BENCH_STEPS, demo.BENCH_GUIDANCE) == (toy_effects.BENCH_STEPS, toy_effects.BENCH_GUIDANCE)

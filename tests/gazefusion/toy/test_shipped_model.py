@@ -21,9 +21,9 @@ STEPS = 20
 
 
 def _bench(out, generator=None):
+    from analysis.commands.demo import HELD_OUT_PROMPTS
     from gazefusion.bench.results import read_results
     from gazefusion.bench.session import run_benchmark
-    from gazefusion.cli.demo import HELD_OUT_PROMPTS
     from gazefusion.models.loading import default_model_path
 
     lines = (default_model_path() / HELD_OUT_PROMPTS).read_text().splitlines()

@@ -16,9 +16,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-DEMO_SMAPS = ("smap1", "smap2", "blob_left", "blob_top_right")
+STUDY_DEMO_SMAPS = ("smap1", "smap2", "blob_left", "blob_top_right")
 #: Prompts of the toy model's world (held-out colour-shape pairs), for the default model.
-DEMO_PROMPTS = (
+STUDY_DEMO_PROMPTS = (
     "a purple star on a green background",
     "a yellow ring on a striped grey background",
     "a cyan triangle on a mottled brown background",
@@ -52,8 +52,8 @@ def load_pipeline(model: str | os.PathLike | None = None):
 
 def generate_stimuli(
     folder: str | os.PathLike,
-    smaps: Sequence[str] = DEMO_SMAPS,
-    prompts: Sequence[str] = DEMO_PROMPTS,
+    smaps: Sequence[str] = STUDY_DEMO_SMAPS,
+    prompts: Sequence[str] = STUDY_DEMO_PROMPTS,
     size: int = 64,
     steps: int = 20,
     seed: int = 0,
@@ -93,7 +93,7 @@ def generate_stimuli(
 def make_demo_study(
     folder: str | os.PathLike,
     participants: int = 4,
-    smaps: Sequence[str] = DEMO_SMAPS,
+    smaps: Sequence[str] = STUDY_DEMO_SMAPS,
     size: int = 64,
     steps: int = 20,
     stimulus_s: float = 3.0,

@@ -16,13 +16,10 @@ from pathlib import Path
 
 import typer
 
+from analysis.toy_effects import BENCH_GUIDANCE, BENCH_STEPS  # the held-out benchmark's settings
 from gazefusion.cli._common import console, track
 from gazefusion.errors import UserInputError
 from gazefusion.resources import asset_path
-
-#: The held-out benchmark's settings (kept in :mod:`analysis.toy_effects`; repeated here so that
-#: ``--help`` needs no import of the analysis layer).
-BENCH_STEPS, BENCH_GUIDANCE = 25, 5.0
 
 #: Classical scorers of the demo on other models (no weights); those not usable here are left out.
 DEMO_SCORERS = ("spectral-residual", "fine-grained", "itti-koch", "centre-bias")

@@ -78,10 +78,10 @@ def evaluate_and_write_card(builder) -> Path:
     import shlex
     import time
 
+    from analysis.commands.demo import HELD_OUT_PROMPTS
     from analysis.toy_card import write_card
     from analysis.toy_effects import check_thresholds, run_toy_bench, scorer_ceiling, toy_effects
     from gazefusion.bench.results import read_results
-    from gazefusion.cli.demo import HELD_OUT_PROMPTS
     from gazefusion.data.synthetic import HELD_OUT_PAIRS, held_out_prompts
     from gazefusion.utils.atomic import atomic_write_text
 

@@ -70,7 +70,7 @@ def _pysaliency_export(folder, stim) -> None:
 
 
 def test_pysaliency_export_scores_like_the_same_points(maps, tmp_path, capsys):
-    from metrics.datasets import read_pysaliency_fixations
+    from gazefusion.data.fixation_datasets import read_pysaliency_fixations
 
     pred, dens, csv, stim = maps
     ds = tmp_path / "MIT_like"
