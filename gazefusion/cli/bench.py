@@ -77,7 +77,9 @@ def run(
         help="ControlNet strengths; the first is compared with the baseline, e.g. 1.0,0.5,1.5 for a sweep.",
     ),
     steps: int = typer.Option(50, "--steps", help="DDIM steps."),
-    guidance_scale: float = typer.Option(9.0, "--guidance-scale", help="Classifier-free guidance."),
+    guidance_scale: float = typer.Option(
+        9.0, "--guidance", help="Classifier-free guidance scale (the same option as generate and demo)."
+    ),
     size: str = typer.Option(None, "--size", help="Generation size N or WxH px (default: the smaps' size)."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Generate the unguided baseline."),
     shuffled: bool = typer.Option(

@@ -51,7 +51,7 @@ def bench_args(prompts: Path, smaps: Path, out: Path) -> list[str]:
         "0",
         "--steps",
         "2",
-        "--guidance-scale",
+        "--guidance",
         "1",
         "--scorers",
         "spectral-residual,centre-bias",

@@ -39,7 +39,7 @@ def bench_args(prompts, smaps, out):
         str(smaps),
         "--steps",
         "1",
-        "--guidance-scale",
+        "--guidance",
         "1",
         "--seeds",
         "0",
