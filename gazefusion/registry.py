@@ -1,10 +1,12 @@
-"""One shape for the toolkit's name -> object registries (metrics, saliency models, trackers).
+"""One shape for the toolkit's name -> entry registries (saliency models, eye trackers).
 
 A :class:`Registry` is a read-only mapping of canonical names to entries, filled by
 :meth:`Registry.register` (a decorator or a plain call). Every look-up goes through
 :meth:`Registry.canonical` (spelling variants: an optional normaliser and aliases), and an unknown
 name raises :class:`~gazefusion.errors.UnknownNameError`, a :class:`UserInputError` (the CLI prints
-it as one line) that is also a :class:`KeyError` (so mapping code keeps working)::
+it as one line) that is also a :class:`KeyError` (so mapping code keeps working). The metrics
+table (:data:`metrics.METRICS`) cannot use it - ``metrics`` imports nothing of the toolkit - but
+:func:`metrics.get_metric` gives the same message (as a ``KeyError``)::
 
     unknown saliency model 'foo'; known: centre-bias, emlnet, itti-koch
 
@@ -45,7 +47,8 @@ class Registry(Mapping[str, T], Generic[T]):
     normalise : callable, optional
         Applied to a name that is not registered as given (e.g. lower case, ``_`` -> ``-``).
     loader : callable, optional
-        Called before every look-up or listing (lazy imports and plugins that register entries).
+        Called before every look-up or listing (lazy imports and plugins that register entries);
+        also settable later as the ``loader`` attribute.
     """
 
     def __init__(
@@ -59,7 +62,7 @@ class Registry(Mapping[str, T], Generic[T]):
         self.kind = kind
         self.aliases = dict(aliases or {})
         self._normalise = normalise
-        self._loader = loader
+        self.loader = loader
         self._entries: dict[str, T] = {}
 
     # -- filling -----------------------------------------------------------------------------
@@ -86,8 +89,8 @@ class Registry(Mapping[str, T], Generic[T]):
     # -- look-up -----------------------------------------------------------------------------
     def load(self) -> None:
         """Run the loader (if any) so that lazily registered entries are known."""
-        if self._loader is not None:
-            self._loader()
+        if self.loader is not None:
+            self.loader()
 
     def canonical(self, name: str) -> str:
         """Registered spelling of ``name`` (itself if registered, else normalised and de-aliased);

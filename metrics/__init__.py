@@ -14,8 +14,7 @@ the per-pixel work runs in fused compiled kernels, one pass over the maps for al
 sums (:mod:`metrics._fused`, cached on disk after the first call); the NumPy code is the
 reference and the fallback (:mod:`metrics._compiled`; its ``DEFAULT`` is NumPy for now). Large batches are
 scored in chunks of about 64 MB, and the work of one call is shared among up to 4 threads
-(:mod:`metrics._kernels`). Of the rest of the toolkit this package imports only leaf modules
-(:mod:`gazefusion.errors`, :mod:`gazefusion.registry`).
+(:mod:`metrics._kernels`). This package imports nothing of the rest of the toolkit.
 """
 
 from metrics.auc import auc_borji, auc_judd, auc_shuffled

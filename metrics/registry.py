@@ -4,8 +4,7 @@
 ``METRICS[name].target == "density"`` and a binary fixation map or (x, y) points when it is
 ``"fixations"``. ``extra`` names a further keyword argument the metric needs (``other`` for the
 shuffled AUC) or accepts (``baseline`` for information gain); ``higher_is_better`` orients the
-scores for reports. ``METRICS`` is a :class:`gazefusion.registry.Registry` (a read-only mapping in
-registration order); an unknown name raises :class:`gazefusion.errors.UnknownNameError`.
+scores for reports.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from gazefusion.registry import Registry
 from metrics.auc import auc_borji, auc_judd, auc_shuffled
 from metrics.density import cc, kld, sim
 from metrics.emd import emd
@@ -36,28 +34,28 @@ class MetricSpec:
     extra_required: bool = False
 
 
-METRICS: Registry[MetricSpec] = Registry("metric")
-for _spec in (
-    MetricSpec("cc", cc, "density", True),
-    MetricSpec("kld", kld, "density", False),
-    MetricSpec("sim", sim, "density", True),
-    MetricSpec("emd", emd, "density", False),
-    MetricSpec("nss", nss, "fixations", True),
-    MetricSpec("auc_judd", auc_judd, "fixations", True, stochastic=True),
-    MetricSpec("auc_borji", auc_borji, "fixations", True, stochastic=True),
-    MetricSpec(
-        "auc_shuffled",
-        auc_shuffled,
-        "fixations",
-        True,
-        stochastic=True,
-        extra="other",
-        extra_required=True,
-    ),
-    MetricSpec("information_gain", information_gain, "fixations", True, extra="baseline"),
-):
-    METRICS.register(_spec.name, _spec)
-del _spec
+METRICS: dict[str, MetricSpec] = {
+    spec.name: spec
+    for spec in (
+        MetricSpec("cc", cc, "density", True),
+        MetricSpec("kld", kld, "density", False),
+        MetricSpec("sim", sim, "density", True),
+        MetricSpec("emd", emd, "density", False),
+        MetricSpec("nss", nss, "fixations", True),
+        MetricSpec("auc_judd", auc_judd, "fixations", True, stochastic=True),
+        MetricSpec("auc_borji", auc_borji, "fixations", True, stochastic=True),
+        MetricSpec(
+            "auc_shuffled",
+            auc_shuffled,
+            "fixations",
+            True,
+            stochastic=True,
+            extra="other",
+            extra_required=True,
+        ),
+        MetricSpec("information_gain", information_gain, "fixations", True, extra="baseline"),
+    )
+}
 
 
 def lower_is_better(name: str) -> bool:
@@ -67,6 +65,14 @@ def lower_is_better(name: str) -> bool:
 
 
 def get_metric(name: str) -> MetricSpec:
-    """The :class:`MetricSpec` called ``name``; :class:`~gazefusion.errors.UnknownNameError` (a
-    ``UserInputError`` and ``KeyError``) listing the known names otherwise."""
-    return METRICS.get(name)
+    """The :class:`MetricSpec` called ``name``; otherwise a ``KeyError`` with the registries' one
+    message form, ``unknown metric 'auc'; known: auc_borji, ...`` (sorted names).
+
+    ``metrics`` imports nothing of the toolkit (``tests/test_layers.py``), so this is not a
+    :class:`gazefusion.registry.Registry` and cannot raise ``gazefusion.errors.UnknownNameError``;
+    callers facing the user re-raise it as one (``gazefusion.bench.session.resolve_metrics``).
+    """
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}; known: {', '.join(sorted(METRICS))}") from None

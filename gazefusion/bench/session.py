@@ -39,8 +39,8 @@ def resolve_metrics(names: Sequence[str]) -> tuple[str, ...]:
     for name in names:
         try:
             get_metric(name)
-        except UserInputError as exc:
-            raise UserInputError(f"--metrics: {exc}") from None
+        except KeyError as exc:  # metrics imports nothing of gazefusion: a plain KeyError
+            raise UserInputError(f"--metrics: {exc.args[0]}") from None
     if len(set(names)) != len(names):
         raise UserInputError(f"--metrics: expected distinct names, found {list(names)}")
     return tuple(names)

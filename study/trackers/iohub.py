@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from gazefusion.errors import UserInputError
-from study.trackers import register_tracker
 from study.trackers.base import EyeTracker, SampleBlock, TrackerData
+from study.trackers.registry import register_tracker
 
 IOHUB_DEVICES = (
     "eyetracker.hw.sr_research.eyelink.EyeTracker",

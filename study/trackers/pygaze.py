@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from gazefusion.errors import UserInputError
-from study.trackers import register_tracker
 from study.trackers.base import EyeTracker, SampleBlock, TrackerData
+from study.trackers.registry import register_tracker
 
 #: PyGaze's tracker types (``pygaze.eyetracker.EyeTracker``'s ``trackertype``).
 PYGAZE_TRACKERS = (

@@ -24,8 +24,8 @@ import numpy as np
 
 from gazefusion.errors import UserInputError
 from study.observer import SimulatedObserver, default_saliency_model, priority_from_image, pupil_mm
-from study.trackers import register_tracker
 from study.trackers.base import EyeTracker, SampleBlock, Scene, TrackerData
+from study.trackers.registry import register_tracker
 
 #: What a stimulus is viewed by (``observer_mode`` setting); the first is the default.
 OBSERVER_MODES = ("image", "planted")

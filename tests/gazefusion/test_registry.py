@@ -53,12 +53,15 @@ def test_loader_runs_before_lookups():
     assert reg.names() == ["late"] and reg.get("late") == 7
 
 
-def test_the_three_registries_share_the_shape():
+def test_saliency_models_and_trackers_share_the_shape_and_metrics_the_message():
     from gazefusion.saliency.registry import SALIENCY_MODELS
-    from metrics import METRICS
+    from metrics import get_metric
     from study.trackers import TRACKERS
 
-    for reg, kind in ((METRICS, "metric"), (SALIENCY_MODELS, "saliency model"), (TRACKERS, "tracker")):
+    for reg, kind in ((SALIENCY_MODELS, "saliency model"), (TRACKERS, "tracker")):
         assert isinstance(reg, Registry)
         with pytest.raises(UnknownNameError, match=f"^unknown {kind} 'nope'; known: "):
             reg.get("nope")
+    # metrics imports nothing of gazefusion (tests/test_layers.py): a KeyError, same message form
+    with pytest.raises(KeyError, match="unknown metric 'nope'; known: auc_borji, "):
+        get_metric("nope")
