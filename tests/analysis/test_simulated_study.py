@@ -87,16 +87,36 @@ def test_images_that_show_their_targets_give_strong_alignment(blob_study):
     assert ci.low > 0.25, ci  # null mean ~0 (noise: 0.05); measured 0.37 [0.31, 0.42]
 
 
+TOY_PROMPTS = ("a sailboat on the sea", "a red apple on a table")
+TOY_STEPS = (
+    15  # DDIM steps: the effect is the same as at 50 (measured 0.709 vs 0.706), in a third of the time
+)
+
+
 @pytest.mark.toy_model
 def test_gazefusion_images_draw_gaze_to_the_target_more_than_baseline():
     """The trained toy model (the default model): simulated gaze on GazeFusion images is more
-    aligned with the target smap than on baseline (control scale 0) images; CI above 0."""
+    aligned with the target smap than on baseline (control scale 0) images; CI above 0.
+    Measured: 0.903 vs 0.194, difference 0.709 [95% CI 0.615, 0.821]."""
+    from analysis.simulated_study import guided_vs_baseline
     from gazefusion.models import loading
 
-    if getattr(loading, "default_model_path", lambda: None)() is None:
+    if loading.default_model_path() is None:
         pytest.skip("no default (toy) model is shipped in this checkout")
+    res = guided_vs_baseline(None, prompts=TOY_PROMPTS, steps=TOY_STEPS)
+    print(res.summary())
+    assert res.diff.n == 20 and res.diff.low > 0.3, res.summary()
+
+
+@pytest.mark.toy_model
+def test_with_a_random_controlnet_the_gaze_effect_is_gone():
+    """The twin of the test above: the same study on the toy model with its ControlNet
+    re-initialised at random finds no effect (measured -0.002 [95% CI -0.068, 0.052])."""
+    from testsupport import random_controlnet_pipeline
+
     from analysis.simulated_study import guided_vs_baseline
 
-    res = guided_vs_baseline(None, prompts=("a sailboat on the sea", "a red apple on a table"))
+    res = guided_vs_baseline(None, prompts=TOY_PROMPTS, steps=TOY_STEPS, pipe=random_controlnet_pipeline())
     print(res.summary())
-    assert res.diff.n == 20 and res.diff.low > 0, res.summary()
+    assert not res.diff.low > 0.3, res.summary()
+    assert res.diff.low < 0 < res.diff.high, res.summary()
