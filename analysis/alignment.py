@@ -7,7 +7,7 @@ Gaze is scored with :data:`metrics.METRICS` (MIT conventions) by *predictors*:
 - ``target``: the stimulus' own target smap;
 - ``shuffled``: the target of another stimulus (drawn with a seed among the stimuli whose smap
   differs), the chance level of a map that is not about this image;
-- ``centre``: a centre-bias Gaussian (:func:`analysis.maps.centre_bias_map`);
+- ``centre``: a centre-bias Gaussian (:func:`gazefusion.saliency.centre_bias.centre_bias`, summing to 1);
 - ``ceiling``: the inter-observer ceiling, the fixation map of the *other* participants on the
   same stimulus (leave-one-participant-out; only at ``level="participant"``).
 
@@ -29,9 +29,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.maps import DEFAULT_SIGMA_DEG, centre_bias_map, fixation_map, sigma_image_px
+from analysis.maps import DEFAULT_SIGMA_DEG, fixation_map, sigma_image_px
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
+from gazefusion.saliency.centre_bias import centre_bias
 
 DEFAULT_METRICS = ("cc", "kld", "sim", "nss", "auc_judd", "auc_shuffled")
 PREDICTORS = ("target", "shuffled", "centre", "ceiling")
@@ -133,7 +134,7 @@ def score_alignment(
         if "shuffled" in predictors and shuffle[sid] is not None and targets[shuffle[sid]].shape == shape:
             preds["shuffled"] = np.asarray(targets[shuffle[sid]], dtype=np.float64)
         if "centre" in predictors:
-            preds["centre"] = centre_bias_map(shape, centre_sigma_frac)
+            preds["centre"] = centre_bias(shape, centre_sigma_frac)
         all_pts = pts_of[sid]
         units = [("pooled", all_pts)] if level == "pooled" else list(all_pts.groupby("participant"))
         for unit, pts_df in units:

@@ -83,16 +83,6 @@ def fixation_map(
     return dens / total if total > 0 else dens
 
 
-def centre_bias_map(shape: tuple[int, int], sigma_frac: float = 0.25) -> np.ndarray:
-    """A centre-bias predictor: an isotropic-in-relative-units Gaussian at the image centre with
-    standard deviations ``sigma_frac`` of the width and height; normalised to sum 1."""
-    h, w = (int(s) for s in shape)
-    x = (np.arange(w) + 0.5 - w / 2) / (sigma_frac * w)
-    y = (np.arange(h) + 0.5 - h / 2) / (sigma_frac * h)
-    g = np.exp(-0.5 * (y[:, None] ** 2 + x[None, :] ** 2))
-    return g / g.sum()
-
-
 def stimulus_maps(
     fixations,
     shapes: dict[str, tuple[int, int]],

@@ -55,10 +55,11 @@ import numpy as np
 
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
+from gazefusion.saliency.centre_bias import DEFAULT_SIGMA_FRAC, centre_bias
 
 _FIXATION, _SACCADE = 0, 1
 MIN_FIXATION_S = 0.05
-CENTER_BIAS_SIGMA_FRAC = 0.25
+CENTRE_BIAS_SIGMA_FRAC = DEFAULT_SIGMA_FRAC
 #: Longest side (cells) of the grid the scan path is computed on (SceneWalk's 128).
 GRID_CELLS = 128
 #: Where the priority map comes from (see the module docstring).
@@ -196,15 +197,6 @@ def _grid_map(priority: np.ndarray, cells: int = GRID_CELLS) -> np.ndarray:
     return np.maximum(cv2.resize(p, (gw, gh), interpolation=cv2.INTER_AREA), 0.0)
 
 
-def centre_bias_density(shape: tuple[int, int], sigma_frac: float = CENTER_BIAS_SIGMA_FRAC) -> np.ndarray:
-    """Gaussian at the centre of a (h, w) grid with SDs ``sigma_frac`` x (w, h), summing to 1."""
-    h, w = shape
-    gx = np.exp(-0.5 * ((np.arange(w) + 0.5 - w / 2) / (sigma_frac * w)) ** 2)
-    gy = np.exp(-0.5 * ((np.arange(h) + 0.5 - h / 2) / (sigma_frac * h)) ** 2)
-    cb = gy[:, None] * gx[None, :]
-    return cb / cb.sum()
-
-
 def observer_traits(
     traits_seed: int | np.random.SeedSequence,
     fixation_mean_s: float,
@@ -272,7 +264,7 @@ class SimulatedObserver:
         seed: int | np.random.SeedSequence = 0,
         stimulus_rect: tuple[float, float, float, float] | None = None,
         start_px: tuple[float, float] | None = None,
-        center_bias_sigma_frac: float = CENTER_BIAS_SIGMA_FRAC,
+        center_bias_sigma_frac: float = CENTRE_BIAS_SIGMA_FRAC,
         fixation_mean_s: float = 0.3,
         fixation_shape: float = 4.0,
         offset_angle_rad: float | None = None,
@@ -336,7 +328,7 @@ class SimulatedObserver:
         gh, gw = grid.shape
         self._grid_shape = (gh, gw)
         self._S = (1 - self.center_bias_weight) * grid / grid.sum() + self.center_bias_weight * (
-            centre_bias_density((gh, gw), center_bias_sigma_frac)
+            centre_bias((gh, gw), center_bias_sigma_frac)
         )
         # cell centres in degrees (relative; one px/deg for the stimulus)
         ppd = geometry.px_per_deg

@@ -12,7 +12,8 @@ Importing this package registers them; torch and OpenCV are imported only when a
 
 from gazefusion.saliency import classical, emlnet, ittikoch  # noqa: F401  (register the built-in models)
 from gazefusion.saliency.base import ImagesLike, SaliencyModel, minmax_normalize
-from gazefusion.saliency.classical import CentreBias, FineGrained, SpectralResidual, centre_bias_map
+from gazefusion.saliency.centre_bias import centre_bias
+from gazefusion.saliency.classical import CentreBias, FineGrained, SpectralResidual
 from gazefusion.saliency.emlnet import EMLNet
 from gazefusion.saliency.ittikoch import IttiKoch
 from gazefusion.saliency.registry import (
@@ -32,7 +33,7 @@ __all__ = [
     "SaliencyModel",
     "SpectralResidual",
     "available_saliency_models",
-    "centre_bias_map",
+    "centre_bias",
     "get_saliency_model",
     "load_plugins",
     "minmax_normalize",

@@ -14,6 +14,7 @@ import numpy as np
 
 from gazefusion.errors import UserInputError
 from gazefusion.saliency.base import SaliencyModel, minmax_normalize
+from gazefusion.saliency.centre_bias import centre_bias
 from gazefusion.saliency.registry import register_saliency_model
 
 
@@ -96,7 +97,8 @@ class FineGrained(_OpenCVStaticSaliency):
 class CentreBias(SaliencyModel):
     """Image-independent centre-bias baseline: a Gaussian centred on the image, peak 1.
 
-    The map is ``exp(-(dx²/2σx² + dy²/2σy²))`` with (dx, dy) the offset from the image centre.
+    The map is :func:`~gazefusion.saliency.centre_bias.centre_bias` with ``norm="centre"``:
+    ``exp(-(dx²/2σx² + dy²/2σy²))`` with (dx, dy) the offset from the image centre (float32).
 
     Parameters
     ----------
@@ -114,12 +116,4 @@ class CentreBias(SaliencyModel):
         self.sigma = float(sigma)
 
     def _predict_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        return [centre_bias_map(img.shape[:2], self.sigma) for img in images]
-
-
-def centre_bias_map(size: tuple[int, int], sigma: float = 0.25) -> np.ndarray:
-    """Gaussian centred at pixel coordinate ((W-1)/2, (H-1)/2), σ = sigma·(W, H); float32 (H, W)."""
-    height, width = size
-    y = (np.arange(height) - (height - 1) / 2) / (sigma * height)
-    x = (np.arange(width) - (width - 1) / 2) / (sigma * width)
-    return np.exp(-0.5 * (y[:, None] ** 2 + x[None, :] ** 2)).astype(np.float32)
+        return [centre_bias(img.shape[:2], self.sigma, norm="centre").astype(np.float32) for img in images]

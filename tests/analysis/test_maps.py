@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.maps import centre_bias_map, fixation_map, sigma_image_px
+from analysis.maps import fixation_map, sigma_image_px
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
+from gazefusion.saliency.centre_bias import centre_bias
 
 
 def hand_sigma_px(sigma_deg: float, width_px: int, width_cm: float, distance_cm: float) -> float:
@@ -86,7 +87,7 @@ def test_weights_empty_and_outside_points():
 
 
 def test_centre_bias_and_bad_sigma():
-    cb = centre_bias_map((30, 40))
+    cb = centre_bias((30, 40))
     assert cb.sum() == pytest.approx(1.0)
     assert np.unravel_index(cb.argmax(), cb.shape) in {(14, 19), (14, 20), (15, 19), (15, 20)}
     with pytest.raises(UserInputError, match="sigma-deg"):

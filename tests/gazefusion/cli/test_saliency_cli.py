@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from gazefusion.cli import main
-from gazefusion.saliency import centre_bias_map, get_saliency_model
+from gazefusion.saliency import centre_bias, get_saliency_model
 
 
 def _run(argv, capsys):
@@ -67,7 +67,7 @@ def test_npy_format_and_model_args(images_dir, tmp_path, capsys):
     default_out = images_dir.parent / "imgs-smaps-centre-bias"
     smap = np.load(default_out / "a.npy")
     assert smap.dtype == np.float32
-    np.testing.assert_array_equal(smap, centre_bias_map((40, 60), 0.1))
+    np.testing.assert_array_equal(smap, centre_bias((40, 60), 0.1, norm="centre").astype(np.float32))
 
 
 def test_list_shows_availability(tmp_path, capsys, monkeypatch):

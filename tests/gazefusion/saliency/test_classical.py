@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gazefusion.saliency import centre_bias_map, get_saliency_model
+from gazefusion.saliency import centre_bias, get_saliency_model
 
 CONTENT_MODELS = ["spectral-residual", "fine-grained", "itti-koch"]
 
@@ -65,7 +65,7 @@ def test_centre_bias_is_content_free_gaussian():
     yy, xx = np.mgrid[0:120, 0:160]
     expected = np.exp(-((xx - 79.5) ** 2) / (2 * 32.0**2) - (yy - 59.5) ** 2 / (2 * 24.0**2))
     np.testing.assert_allclose(a, expected, atol=1e-6)
-    np.testing.assert_allclose(centre_bias_map((120, 160), 0.2), expected, atol=1e-6)
+    np.testing.assert_allclose(centre_bias((120, 160), 0.2, norm="centre"), expected, atol=1e-6)
 
 
 def test_spectral_residual_matches_opencv_directly():
