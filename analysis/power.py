@@ -32,6 +32,7 @@ import pandas as pd
 
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DEFAULT_LAB_DISPLAY, DisplayGeometry
+from gazefusion.utils.seeds import seed_sequence
 
 #: The simulated observers' mode (see :mod:`study.observer`): they look at a planted map.
 OBSERVER_MODE = "planted"
@@ -109,7 +110,7 @@ def simulate_study_scores(
         raise UserInputError(f"--effect: expected values in [0, 1], got {effect}")
     if n_stimuli < 2:
         raise UserInputError(f"--stimuli: the shuffled control needs at least 2 stimuli, got {n_stimuli}")
-    ss = np.random.SeedSequence([setup.seed, replicate])
+    ss = seed_sequence(setup.seed, replicate)
     rng = np.random.default_rng(ss.spawn(1)[0])
     targets = random_blob_smaps(n_stimuli, setup.map_size, rng)
     others = random_blob_smaps(n_stimuli, setup.map_size, rng)
@@ -141,8 +142,8 @@ def simulate_study_scores(
                 images[s],
                 g,
                 stimulus_rect=rect,
-                seed=np.random.SeedSequence([setup.seed, replicate, s, p]),
-                traits_seed=np.random.SeedSequence([setup.seed, replicate, p, 1]),
+                seed=seed_sequence(setup.seed, replicate, s, p),
+                traits_seed=seed_sequence(setup.seed, replicate, p, 1),
                 **obs_kw,
             )
             points.append(observer_fixations(obs, setup.viewing_s))

@@ -31,6 +31,7 @@ import pandas as pd
 from analysis.stats import MeanCI
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
+from gazefusion.utils.seeds import seed_sequence
 
 #: The demo study's display and on-screen stimulus size (see :mod:`study.demo_data`).
 DISPLAY = DisplayGeometry(width_px=640, height_px=480, width_cm=34.0, distance_cm=60.0)
@@ -79,8 +80,8 @@ def simulated_fixations(
                 geometry,
                 stimulus_rect=rect,
                 saliency_model=saliency_model,
-                seed=np.random.SeedSequence([seed, s, p]),
-                traits_seed=np.random.SeedSequence([seed, p, 1]),
+                seed=seed_sequence(seed, s, p),
+                traits_seed=seed_sequence(seed, p, 1),
                 blink_rate_hz=0.0,
             )
             row.append(observer_fixations(obs, viewing_s))

@@ -14,12 +14,12 @@ every item appears in each condition over any ``k`` consecutive participant numb
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from gazefusion.errors import UserInputError
+from gazefusion.utils.seeds import seed_sequence, stable_hash
 from study.config import Stimulus, StudyConfig
 
 #: Assumed durations (s) of the self-paced parts, for the duration estimate only.
@@ -48,15 +48,13 @@ class TrialSpec:
 
 def participant_seed(seed: int, participant: str, session: str) -> np.random.SeedSequence:
     """Seed sequence of one participant's session (stable across runs and machines)."""
-    return np.random.SeedSequence(
-        [seed & 0xFFFFFFFF, zlib.crc32(participant.encode()), zlib.crc32(session.encode())]
-    )
+    return seed_sequence(seed & 0xFFFFFFFF, participant, session)
 
 
 def latin_square_row(participant: str, k: int) -> int:
     """Latin-square row of ``participant`` among ``k`` conditions (see module docstring)."""
     m = re.search(r"(\d+)\D*$", participant)
-    number = int(m.group(1)) if m else zlib.crc32(participant.encode())
+    number = int(m.group(1)) if m else stable_hash(participant)
     return number % k
 
 

@@ -9,7 +9,6 @@ Processes of a sharded run write disjoint part-files; the main process merges th
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +32,7 @@ from gazefusion.bench.scoring import score_prediction
 from gazefusion.bench.targets import Target, build_targets, derangement
 from gazefusion.errors import UserInputError
 from gazefusion.utils.atomic import atomic_write_json
+from gazefusion.utils.seeds import stable_hash
 
 #: Wraps the iteration over the items to show progress: ``progress(items, description, total)``.
 Progress = Callable[[Iterable[WorkItem], str, int], Iterator[WorkItem]]
@@ -112,8 +112,10 @@ def _library_versions() -> dict[str, str]:
 
 
 def metric_seed(*parts: object) -> int:
-    """A stable seed for the random parts of metrics (jitter, sAUC splits) from the row's identity."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
+    """A stable seed for the random parts of metrics (jitter, sAUC splits) from the row's identity:
+    the :func:`~gazefusion.utils.seeds.stable_hash` of the parts joined by ``|`` (kept, not a
+    ``derive_seed``: the bench's metric draws stay as they were)."""
+    return stable_hash("|".join(map(str, parts)))
 
 
 def run_bench(

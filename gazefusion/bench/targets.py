@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gazefusion.errors import UserInputError
+from gazefusion.utils.seeds import rng as seeded_rng
 
 #: Defaults of the target protocol (see the module docstring).
 DEFAULT_N_FIXATIONS = 100
@@ -80,24 +81,22 @@ def build_targets(
 ) -> dict[str, Target]:
     """Targets for every smap of a set (same-size maps), keyed by smap id; seeded, order-stable.
 
-    Smap ``i`` draws its fixations from ``default_rng([seed, i])`` and its sAUC partners from
-    ``default_rng([seed, i, 1])``.
+    Smap ``i`` draws its fixations from ``rng(seed, i)`` and its sAUC partners from
+    ``rng(seed, i, 1)`` (:mod:`gazefusion.utils.seeds`).
     """
     from metrics import fixations_to_map
 
     if len(smap_ids) != len(smaps):
         raise ValueError("build_targets: smap_ids and smaps differ in length")
     shape = smaps[0].shape
-    fixations = [
-        pseudo_fixations(m, n_fixations, np.random.default_rng([seed, i])) for i, m in enumerate(smaps)
-    ]
+    fixations = [pseudo_fixations(m, n_fixations, seeded_rng(seed, i)) for i, m in enumerate(smaps)]
     maps = [_as_binary(fixations_to_map(f, shape)) for f in fixations]
     targets = {}
     for i, (sid, smap) in enumerate(zip(smap_ids, smaps, strict=True)):
         others = [j for j in range(len(smaps)) if j != i]
         other_map = None
         if others:
-            chosen = np.random.default_rng([seed, i, 1]).permutation(others)[:n_other]
+            chosen = seeded_rng(seed, i, 1).permutation(others)[:n_other]
             other_map = np.clip(np.sum([maps[j] for j in chosen], axis=0), 0, 1)
         targets[sid] = Target(sid, np.asarray(smap, np.float32), fixations[i], maps[i], other_map)
     return targets

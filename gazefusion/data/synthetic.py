@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gazefusion.utils.seeds import rng as seeded_rng
+
 #: Named object colours (RGB, 0–255).
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 30),
@@ -69,7 +71,7 @@ class Scene:
 
 def scene_rng(seed: int, index: int) -> np.random.Generator:
     """The random generator of scene ``index`` of the world ``seed`` (independent of other scenes)."""
-    return np.random.default_rng(np.random.SeedSequence([seed, index]))
+    return seeded_rng(seed, index)
 
 
 def _muted(name: str, rng: np.random.Generator) -> np.ndarray:
@@ -216,7 +218,7 @@ def iter_scenes(seed: int, count: int, size: int = 64, start: int = 0) -> Iterat
 
 def held_out_prompts(seed: int = 0, count: int = 8) -> list[str]:
     """Prompts each naming a held-out (colour, shape) pair, never seen in training captions."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
+    rng = seeded_rng(seed, 0x5EED)
     pairs = sorted(HELD_OUT_PAIRS)
     prompts = []
     for k in range(count):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+from gazefusion.utils.seeds import derive_seed
 
 
 @dataclass
@@ -31,7 +31,7 @@ class StepModels:
 
 def micro_step_seed(seed: int, process_index: int, micro_step: int) -> int:
     """A 63-bit seed for one micro-batch of one process, independent of any RNG state."""
-    return int(np.random.SeedSequence([seed, process_index, micro_step]).generate_state(1, np.uint64)[0] >> 1)
+    return derive_seed(seed, process_index, micro_step)
 
 
 def tokenize(tokenizer, prompts: list[str]):

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from gazefusion.errors import UserInputError
+from gazefusion.utils.seeds import seed_sequence
 from study.observer import SimulatedObserver, default_saliency_model, priority_from_image, pupil_mm
 from study.trackers.base import EyeTracker, SampleBlock, Scene, TrackerData
 from study.trackers.registry import register_tracker
@@ -75,7 +76,7 @@ class SimulatedTracker(EyeTracker):
         self.saliency_model = saliency_model
         self._obs_kwargs = dict(observer, sampling_rate_hz=sampling_rate_hz)
         self._ss = np.random.SeedSequence(seed)
-        self._traits_seed = np.random.SeedSequence([seed, 0])  # this participant's traits
+        self._traits_seed = seed_sequence(seed, 0)  # this participant's traits
         self._noise_rng = np.random.default_rng(self._ss.spawn(1)[0])
         self._offset_angle = 0.0
         self._clock_offset = float(tracker_clock_offset_s)
@@ -95,7 +96,7 @@ class SimulatedTracker(EyeTracker):
 
     def _next_seed(self) -> np.random.SeedSequence:
         self._scene_count += 1
-        return np.random.SeedSequence([self._ss.entropy, self._scene_count])
+        return seed_sequence(self._ss.entropy, self._scene_count)
 
     def _observer(self, scene: Scene) -> SimulatedObserver:
         kw = dict(self._obs_kwargs, seed=self._next_seed(), offset_angle_rad=self._offset_angle)
