@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     from gazefusion.pipeline import GazeFusionPipeline
     from gazefusion.pipeline.core import to_uint8
     from gazefusion.pipeline.hint import smaps_to_hint
+    from gazefusion.pipeline.sampling import SamplingParams
 
     torch.set_num_threads(args.threads)
     ours = GazeFusionPipeline.from_components(build_tiny_components(seed=0), device="cpu")
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         jobs = ours.prepare_jobs(prompt, smap, seed=[seed])
         smaps_to_hint([j.smap for j in jobs])
         to_uint8(image)
-        ours.params(steps=args.steps, guidance_scale=9.0, control_scale=1.0, negative_prompt=None, eta=0.0)
+        ours.params(SamplingParams(steps=args.steps))
     added = (time.perf_counter() - t0) / n
     step = med["raw diffusers"]
     print(

@@ -46,9 +46,13 @@ class PipelineGenerator:
     """The model under test: a :class:`~gazefusion.pipeline.GazeFusionPipeline`, one image per call."""
 
     def __init__(self, pipeline, steps: int, guidance_scale: float) -> None:
+        from gazefusion.pipeline.sampling import SamplingParams
+
         self.pipeline = pipeline
-        self.steps = steps
-        self.guidance_scale = guidance_scale
+        #: The bench's sampling (its control scale is set per item).
+        self.sampling = SamplingParams(steps=steps, guidance_scale=guidance_scale)
+        self.steps = self.sampling.steps
+        self.guidance_scale = self.sampling.guidance_scale
         self.description, self.notice = describe_model(pipeline.model_description)
 
     @classmethod
@@ -77,19 +81,11 @@ class PipelineGenerator:
             prompt,
             smap,
             seed=[int(seed)],
-            steps=self.steps,
-            guidance_scale=self.guidance_scale,
-            control_scale=float(control_scale),
+            sampling=self.sampling.replace(control_scale=float(control_scale)),
             height=height,
             width=width,
         )
         return out.images[0]
 
     def params(self, control_scale: float) -> dict[str, Any]:
-        return self.pipeline.params(
-            steps=self.steps,
-            guidance_scale=self.guidance_scale,
-            control_scale=control_scale,
-            negative_prompt=None,
-            eta=0.0,
-        )
+        return self.pipeline.params(self.sampling.replace(control_scale=float(control_scale)))

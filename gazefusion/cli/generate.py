@@ -16,14 +16,8 @@ import typer
 
 from gazefusion.cli._common import console, print_notice, print_warning, progress_bar
 from gazefusion.errors import UserInputError
-from gazefusion.pipeline.core import (
-    DEFAULT_CONTROL_SCALE,
-    DEFAULT_GUIDANCE_SCALE,
-    DEFAULT_NUM_SAMPLES,
-    DEFAULT_PROMPT,
-    DEFAULT_SEED,
-    DEFAULT_STEPS,
-)
+from gazefusion.pipeline.core import DEFAULT_NUM_SAMPLES, DEFAULT_PROMPT, DEFAULT_SEED
+from gazefusion.pipeline.sampling import DEFAULT_CONTROL_SCALE, DEFAULT_GUIDANCE_SCALE, DEFAULT_STEPS
 
 
 def generate(

@@ -3,6 +3,7 @@
 from gazefusion.pipeline.core import GazeFusionOutput, GazeFusionPipeline, Job
 from gazefusion.pipeline.folder import FolderRun, generate_to_folder
 from gazefusion.pipeline.hint import EmptySmapWarning, SmapResizedWarning
+from gazefusion.pipeline.sampling import SamplingParams
 
 __all__ = [
     "EmptySmapWarning",
@@ -10,6 +11,7 @@ __all__ = [
     "GazeFusionOutput",
     "GazeFusionPipeline",
     "Job",
+    "SamplingParams",
     "SmapResizedWarning",
     "generate_to_folder",
 ]

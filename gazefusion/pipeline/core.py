@@ -26,6 +26,7 @@ import numpy as np
 from gazefusion.errors import UserInputError
 from gazefusion.pipeline.hint import EmptySmapWarning, fit_smap, smaps_to_hint
 from gazefusion.pipeline.provenance import file_sha256
+from gazefusion.pipeline.sampling import SamplingParams, sampling_from
 
 SmapInput = Any  # np.ndarray (H, W) float32 in [0, 1], or a file / spec / built-in name (str, Path)
 
@@ -33,10 +34,6 @@ SmapInput = Any  # np.ndarray (H, W) float32 in [0, 1], or a file / spec / built
 DEFAULT_PROMPT = "a sailboat on the sea"
 DEFAULT_SEED = 123
 DEFAULT_NUM_SAMPLES = 2
-DEFAULT_STEPS = 50
-DEFAULT_GUIDANCE_SCALE = 9.0
-DEFAULT_CONTROL_SCALE = 1.0
-DEFAULT_ETA = 0.0
 
 
 @dataclass
@@ -334,28 +331,23 @@ class GazeFusionPipeline:
     def run_jobs(
         self,
         jobs: Sequence[Job],
+        sampling: SamplingParams | None = None,
         *,
-        steps: int = DEFAULT_STEPS,
-        guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
-        control_scale: float = DEFAULT_CONTROL_SCALE,
-        negative_prompt: str | None = None,
-        eta: float = DEFAULT_ETA,
         batch_size: int = 1,
         on_image: Callable[[int], None] | None = None,
         on_step: Callable[[], None] | None = None,
     ) -> list[np.ndarray]:
-        """Generate the jobs' images (uint8 (H, W, 3)) in batches of up to ``batch_size`` same-size jobs.
+        """Generate the jobs' images (uint8 (H, W, 3)) with ``sampling`` (default
+        :class:`SamplingParams()`) in batches of up to ``batch_size`` same-size jobs.
 
         ``on_image(n)`` is called after each batch with the number of images it produced;
         ``on_step()`` after each denoising step of a batch (``steps`` calls per batch).
         """
         import torch
 
-        if steps < 1:
-            raise UserInputError(f"steps: expected >= 1, found {steps}")
+        sampling = sampling or SamplingParams()
         if batch_size < 1:
             raise UserInputError(f"batch_size: expected >= 1, found {batch_size}")
-        check_finite(guidance_scale=guidance_scale, control_scale=control_scale, eta=eta)
         images: list[np.ndarray] = []
         start = 0
         while start < len(jobs):
@@ -369,11 +361,13 @@ class GazeFusionPipeline:
                 image=smaps_to_hint([j.smap for j in batch]),
                 height=shape[0],
                 width=shape[1],
-                num_inference_steps=steps,
-                guidance_scale=guidance_scale,
-                negative_prompt=None if negative_prompt is None else [negative_prompt] * len(batch),
-                eta=eta,
-                controlnet_conditioning_scale=float(control_scale),
+                num_inference_steps=sampling.steps,
+                guidance_scale=sampling.guidance_scale,
+                negative_prompt=None
+                if sampling.negative_prompt is None
+                else [sampling.negative_prompt] * len(batch),
+                eta=sampling.eta,
+                controlnet_conditioning_scale=sampling.control_scale,
                 guess_mode=False,
                 generator=[torch.Generator("cpu").manual_seed(j.seed) for j in batch],
                 output_type="np",
@@ -385,22 +379,10 @@ class GazeFusionPipeline:
             start = stop
         return images
 
-    def params(
-        self,
-        *,
-        steps: int,
-        guidance_scale: float,
-        control_scale: float,
-        negative_prompt: str | None,
-        eta: float,
-    ) -> dict[str, Any]:
-        """The shared settings of a run, as recorded in outputs and sidecars."""
+    def params(self, sampling: SamplingParams | None = None) -> dict[str, Any]:
+        """The shared settings of a run with ``sampling``, as recorded in outputs and sidecars."""
         return {
-            "steps": int(steps),
-            "guidance_scale": float(guidance_scale),
-            "control_scale": float(control_scale),
-            "negative_prompt": negative_prompt,
-            "eta": float(eta),
+            **(sampling or SamplingParams()).to_dict(),
             "guess_mode": False,
             "scheduler": type(self.sd.scheduler).__name__,
             "scheduler_config": {
@@ -418,15 +400,12 @@ class GazeFusionPipeline:
         *,
         seed: int | Sequence[int] = DEFAULT_SEED,
         num_samples: int | None = None,
-        steps: int = DEFAULT_STEPS,
-        guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
-        control_scale: float = DEFAULT_CONTROL_SCALE,
-        negative_prompt: str | None = None,
-        eta: float = DEFAULT_ETA,
+        sampling: SamplingParams | None = None,
         height: int | None = None,
         width: int | None = None,
         batch_size: int = 1,
         blend: bool = False,
+        **overrides: Any,
     ) -> GazeFusionOutput:
         """Generate ``num_samples`` images for each (prompt, smap) pair.
 
@@ -439,9 +418,10 @@ class GazeFusionPipeline:
         seed, num_samples
             An int ``s`` gives the samples seeds ``s, s+1, ..., s+num_samples-1`` (default 2
             samples); a list gives the seeds of the samples directly. Every item uses the same seeds.
-        steps, guidance_scale, control_scale, negative_prompt, eta
-            DDIM steps (50), classifier-free guidance (9.0), ControlNet strength on all outputs
-            (1.0), negative prompt (none: the empty prompt), DDIM eta (0).
+        sampling, **overrides
+            A :class:`SamplingParams` (default: DDIM 50 steps, guidance 9.0, ControlNet strength
+            1.0, no negative prompt, eta 0) and keyword overrides of its fields (``steps=``,
+            ``guidance_scale=``, ``control_scale=``, ``negative_prompt=``, ``eta=``).
         height, width
             Output size in pixels; default the smap's size. An smap of another size, or whose
             sides are not multiples of 8, is resized with a :class:`SmapResizedWarning`.
@@ -459,16 +439,9 @@ class GazeFusionPipeline:
             from gazefusion.smaps import DEFAULT_SMAP
 
             smap = DEFAULT_SMAP
+        sampling = sampling_from(sampling, **overrides)
         jobs = self.prepare_jobs(prompt, smap, seed=seed, num_samples=num_samples, height=height, width=width)
-        images = self.run_jobs(
-            jobs,
-            steps=steps,
-            guidance_scale=guidance_scale,
-            control_scale=control_scale,
-            negative_prompt=negative_prompt,
-            eta=eta,
-            batch_size=batch_size,
-        )
+        images = self.run_jobs(jobs, sampling, batch_size=batch_size)
         blends = None
         if blend:
             from gazefusion.smaps import jet_overlay
@@ -480,13 +453,7 @@ class GazeFusionPipeline:
             seeds=[j.seed for j in jobs],
             smaps=[j.smap for j in jobs],
             smap_sources=[j.smap_source for j in jobs],
-            params=self.params(
-                steps=steps,
-                guidance_scale=guidance_scale,
-                control_scale=control_scale,
-                negative_prompt=negative_prompt,
-                eta=eta,
-            ),
+            params=self.params(sampling),
             blends=blends,
         )
 

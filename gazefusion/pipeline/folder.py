@@ -23,15 +23,12 @@ from typing import Any
 
 from gazefusion.errors import UserInputError
 from gazefusion.pipeline.core import (
-    DEFAULT_CONTROL_SCALE,
-    DEFAULT_ETA,
-    DEFAULT_GUIDANCE_SCALE,
-    DEFAULT_STEPS,
     GazeFusionPipeline,
     Job,
     SmapInput,
 )
 from gazefusion.pipeline.provenance import array_sha256, library_versions
+from gazefusion.pipeline.sampling import SamplingParams, sampling_from
 from gazefusion.utils.atomic import atomic_write_json
 from gazefusion.utils.images import write_rgb
 
@@ -108,11 +105,7 @@ def generate_to_folder(
     out_dir: str | os.PathLike,
     *,
     num_samples: int | None = None,
-    steps: int = DEFAULT_STEPS,
-    guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
-    control_scale: float = DEFAULT_CONTROL_SCALE,
-    negative_prompt: str | None = None,
-    eta: float = DEFAULT_ETA,
+    sampling: SamplingParams | None = None,
     height: int | None = None,
     width: int | None = None,
     batch_size: int = 1,
@@ -120,11 +113,12 @@ def generate_to_folder(
     overwrite: bool = False,
     on_image: Callable[[int], None] | None = None,
     on_step: Callable[[], None] | None = None,
+    **overrides: Any,
 ) -> FolderRun:
     """Generate every (prompt, smap) pair for every seed into ``out_dir``, skipping finished images.
 
     ``prompts``/``smaps``/``seeds``/``num_samples`` mean what they mean for
-    :meth:`GazeFusionPipeline.__call__`. ``on_image(n)`` is called as images are finished
+    :meth:`GazeFusionPipeline.__call__`, and so do ``sampling`` and its keyword ``overrides``. ``on_image(n)`` is called as images are finished
     (skipped ones included), e.g. to advance a progress bar; ``overwrite`` replaces images made
     with other parameters under the same names (otherwise such a run is refused). ``on_step()`` is
     called after each denoising step of each batch that is generated.
@@ -137,13 +131,8 @@ def generate_to_folder(
         raise UserInputError(f"batch_size: expected a positive integer, found {batch_size!r}")
     out = check_output_dir(out_dir, "out_dir")
     jobs = pipe.prepare_jobs(prompts, smaps, seed=seeds, num_samples=num_samples, height=height, width=width)
-    params = pipe.params(
-        steps=steps,
-        guidance_scale=guidance_scale,
-        control_scale=control_scale,
-        negative_prompt=negative_prompt,
-        eta=eta,
-    )
+    sampling = sampling_from(sampling, **overrides)
+    params = pipe.params(sampling)
     paths, todo, done, conflicts = [], [], 0, []
     for job in jobs:
         png = out / f"{image_stem(job)}.png"
@@ -167,16 +156,7 @@ def generate_to_folder(
     versions = library_versions()
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
-        images = pipe.run_jobs(
-            [job for job, _, _ in chunk],
-            steps=steps,
-            guidance_scale=guidance_scale,
-            control_scale=control_scale,
-            negative_prompt=negative_prompt,
-            eta=eta,
-            batch_size=batch_size,
-            on_step=on_step,
-        )
+        images = pipe.run_jobs([job for job, _, _ in chunk], sampling, batch_size=batch_size, on_step=on_step)
         for (job, png, record), image in zip(chunk, images, strict=True):
             write_rgb(png, image)
             files = {"image": png.name}

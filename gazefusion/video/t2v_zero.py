@@ -29,15 +29,12 @@ import numpy as np
 
 from gazefusion.errors import UserInputError
 from gazefusion.pipeline.core import (
-    DEFAULT_CONTROL_SCALE,
-    DEFAULT_ETA,
-    DEFAULT_GUIDANCE_SCALE,
     DEFAULT_SEED,
-    DEFAULT_STEPS,
     GazeFusionPipeline,
     to_uint8,
 )
 from gazefusion.pipeline.hint import fit_smap, smaps_to_hint
+from gazefusion.pipeline.sampling import SamplingParams, sampling_from
 from gazefusion.video.motion_field import (
     T2V_ZERO_STRENGTH,
     T2V_ZERO_T0,
@@ -99,11 +96,7 @@ def generate_video(
     smaps: Sequence[np.ndarray],
     *,
     seed: int = DEFAULT_SEED,
-    steps: int = DEFAULT_STEPS,
-    guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
-    control_scale: float = DEFAULT_CONTROL_SCALE,
-    negative_prompt: str | None = None,
-    eta: float = DEFAULT_ETA,
+    sampling: SamplingParams | None = None,
     height: int | None = None,
     width: int | None = None,
     chunk_size: int = 8,
@@ -113,10 +106,12 @@ def generate_video(
     t0: int = T2V_ZERO_T0,
     t1: int = T2V_ZERO_T1,
     on_step: Callable[[int], None] | None = None,
+    **overrides: Any,
 ) -> VideoOutput:
     """Generate one frame per smap (float32 (H, W) in [0, 1], all of one size) for ``prompt``.
 
-    Defaults are the still-image defaults (DDIM 50, CFG 9.0, eta 0, strength 1.0); Text2Video-Zero
+    ``sampling`` and its keyword ``overrides`` (``steps=``, ``guidance_scale=``, ...) as for still
+    images, with the same defaults (DDIM 50, CFG 9.0, eta 0, strength 1.0); Text2Video-Zero
     itself used DDIM 20 with an added and a negative prompt in its ControlNet mode. ``on_step(total)``
     is called after every denoising step (of a model call, whatever its frames) with the number of
     such steps of the whole video.
@@ -131,6 +126,9 @@ def generate_video(
 
     from gazefusion import smaps as smaps_module
 
+    sampling = sampling_from(sampling, **overrides)
+    steps, guidance_scale, control_scale = sampling.steps, sampling.guidance_scale, sampling.control_scale
+    negative_prompt, eta = sampling.negative_prompt, sampling.eta
     if not isinstance(prompt, str):
         raise UserInputError(f"prompt: expected one text for the whole video, found {type(prompt).__name__}")
     if len(smaps) < 1:
@@ -213,13 +211,7 @@ def generate_video(
             for n, idx in enumerate(chunks):
                 images = [to_uint8(im) for im in denoise(idx, start[idx])]
                 frames.extend(images if n == 0 else images[1:])  # later chunks start with the anchor frame
-    params = pipe.params(
-        steps=steps,
-        guidance_scale=guidance_scale,
-        control_scale=control_scale,
-        negative_prompt=negative_prompt,
-        eta=eta,
-    )
+    params = pipe.params(sampling)
     params.update(
         seed=int(seed),
         frames=len(frames),
