@@ -31,6 +31,7 @@ from analysis.alignment import DEFAULT_METRICS, per_stimulus, score_alignment
 from analysis.figures import PREDICTOR_LABELS, plot_alignment, plot_heatmaps, write_table
 from analysis.maps import DEFAULT_SIGMA_DEG, sigma_image_px, stimulus_maps
 from analysis.stats import holm, paired_by_group, summarize
+from gazefusion.utils.atomic import atomic_write_text
 
 TEST_COLUMNS = [
     "metric",
@@ -110,7 +111,6 @@ def write_study_report(
     from analysis.fixations import fixations_on_stimuli, study_fixations
     from analysis.study_data import image_sizes, load_study, target_smaps
     from gazefusion.errors import UserInputError
-    from gazefusion.utils.atomic import atomic_write_text
 
     study = load_study(data, stimulus_dir=stimulus_dir)
     out = Path(out_dir)
@@ -124,7 +124,7 @@ def write_study_report(
     fix = fixations_on_stimuli(study_fixations(study, fixations), study.trials, sizes)
     if fix.empty:
         raise UserInputError("DATA: no fixations fall on the stimuli")
-    fix.to_csv(out / "fixations.csv", index=False)
+    atomic_write_text(out / "fixations.csv", fix.to_csv(index=False))
     guided = {r.stimulus_id for r in study.trials.itertuples() if r.smap}
     total = int(fix.groupby(["stimulus_id", "participant"]).ngroups) + fix["stimulus_id"].nunique()
     done = [0]
@@ -148,8 +148,8 @@ def write_study_report(
         predictors=("target", "shuffled", "centre"),
         on_item=tick,
     )
-    scores.to_csv(out / "scores.csv", index=False)
-    pooled.to_csv(out / "pooled.csv", index=False)
+    atomic_write_text(out / "scores.csv", scores.to_csv(index=False))
+    atomic_write_text(out / "pooled.csv", pooled.to_csv(index=False))
 
     pooled_summary = summarize(pooled.assign(label=label_rows(pooled, guided)), ["metric", "label"])
     write_table(pooled_summary, out / "pooled_summary")

@@ -16,6 +16,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from gazefusion.utils.atomic import atomic_write_text
+
 STUDY_DEMO_SMAPS = ("smap1", "smap2", "blob_left", "blob_top_right")
 #: Prompts of the toy model's world (held-out colour-shape pairs), for the default model.
 STUDY_DEMO_PROMPTS = (
@@ -118,7 +120,7 @@ def make_demo_study(
             f'condition = "{e["condition"]}"',
             "",
         ]
-    (folder / "study.toml").write_text("\n".join(lines))
+    atomic_write_text(folder / "study.toml", "\n".join(lines))
     config = StudyConfig.from_file(folder / "study.toml")
     db = folder / "data" / "demo.sqlite"
     simulate_participants(config, db, [f"sim{i:02d}" for i in range(1, participants + 1)])

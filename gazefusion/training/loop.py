@@ -24,6 +24,7 @@ from pathlib import Path
 
 from gazefusion.errors import UserInputError
 from gazefusion.training.config import TrainConfig
+from gazefusion.utils.atomic import atomic_write_text
 
 
 @dataclass
@@ -166,10 +167,11 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
             "gazefusion-train",
             config={k: v for k, v in cfg.to_dict().items() if not isinstance(v, list) and v is not None},
         )
-        (out / "train_config.json").write_text(
+        atomic_write_text(
+            out / "train_config.json",
             json.dumps(
                 {**cfg.to_dict(), "model_description": models.description, "examples": len(dataset)}, indent=2
-            )
+            ),
         )
 
     global_step = 0
