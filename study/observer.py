@@ -14,8 +14,8 @@ Two modes say where the observer's **priority map** (where it tends to look) com
 Model (defaults are published or textbook values of scene viewing, documented in ``docs/study.md``):
 
 - **Where**: the priority is mixed with a centre bias, ``S = (1 - w) * P / sum(P) + w * G``
-  (``G`` a Gaussian at the stimulus centre with SDs ``center_bias_sigma_frac`` of the stimulus
-  width and height, ``w = center_bias_weight``) on a grid of at most 128 cells along the longer
+  (``G`` a Gaussian at the stimulus centre with SDs ``centre_bias_sigma_frac`` of the stimulus
+  width and height, ``w = centre_bias_weight``) on a grid of at most 128 cells along the longer
   side. The scan path follows **SceneWalk** (Engbert et al. 2015, J Vision 15(1):14; subtractive
   form, zero initial maps, as fitted by Schütt et al. 2017, J Vision 17(8):5 — their parameters
   are the defaults of :class:`SceneWalkParams`): while fixating ``x_f`` for ``d`` seconds, an
@@ -60,6 +60,11 @@ from gazefusion.saliency.centre_bias import DEFAULT_SIGMA_FRAC, centre_bias
 _FIXATION, _SACCADE = 0, 1
 MIN_FIXATION_S = 0.05
 CENTRE_BIAS_SIGMA_FRAC = DEFAULT_SIGMA_FRAC
+#: US spellings of keywords, still accepted (old callers and study configs) -> the keyword.
+US_SPELLINGS = {
+    "center_bias_weight": "centre_bias_weight",
+    "center_bias_sigma_frac": "centre_bias_sigma_frac",
+}
 #: Longest side (cells) of the grid the scan path is computed on (SceneWalk's 128).
 GRID_CELLS = 128
 #: Where the priority map comes from (see the module docstring).
@@ -74,7 +79,7 @@ TRAIT_SD = {
     "fixation_mean_s": 0.15,
     "sigma_attention_deg": 0.2,
     "inhibition_strength": 0.2,
-    "center_bias_weight": 0.1,
+    "centre_bias_weight": 0.1,
 }
 
 
@@ -197,13 +202,24 @@ def _grid_map(priority: np.ndarray, cells: int = GRID_CELLS) -> np.ndarray:
     return np.maximum(cv2.resize(p, (gw, gh), interpolation=cv2.INTER_AREA), 0.0)
 
 
+def british_spelling(settings: dict) -> dict:
+    """``settings`` with the keys of :data:`US_SPELLINGS` renamed; both spellings at once is an error."""
+    out = dict(settings)
+    for us, uk in US_SPELLINGS.items():
+        if us in out:
+            if uk in out:
+                raise UserInputError(f"{us} and {uk} are the same setting: give one")
+            out[uk] = out.pop(us)
+    return out
+
+
 def observer_traits(
     traits_seed: int | np.random.SeedSequence,
     fixation_mean_s: float,
-    center_bias_weight: float,
+    centre_bias_weight: float,
     scanpath: SceneWalkParams,
 ) -> tuple[float, float, SceneWalkParams]:
-    """One simulated participant's (fixation_mean_s, center_bias_weight, scanpath): the given
+    """One simulated participant's (fixation_mean_s, centre_bias_weight, scanpath): the given
     population values varied with the spreads of :data:`TRAIT_SD`, drawn from ``traits_seed``."""
     ss = (
         traits_seed
@@ -217,7 +233,7 @@ def observer_traits(
         sigma_attention_deg=scanpath.sigma_attention_deg * math.exp(sd["sigma_attention_deg"] * z[1]),
         inhibition_strength=scanpath.inhibition_strength * math.exp(sd["inhibition_strength"] * z[2]),
     )
-    w = float(np.clip(center_bias_weight + sd["center_bias_weight"] * z[3], 0.0, 1.0))
+    w = float(np.clip(centre_bias_weight + sd["centre_bias_weight"] * z[3], 0.0, 1.0))
     return fixation_mean_s * math.exp(sd["fixation_mean_s"] * z[0]), w, scanpath
 
 
@@ -235,7 +251,7 @@ class SimulatedObserver:
     mode : ``"image"``, ``"planted"`` or ``"point"`` (recorded; see the module docstring).
     image_size : (width, height) of the stimulus in its own pixels (``x_img``/``y_img`` of
         :meth:`fixations`); default the map's size.
-    center_bias_weight : weight ``w`` in [0, 1] of the centre-bias Gaussian (default 0.3).
+    centre_bias_weight : weight ``w`` in [0, 1] of the centre-bias Gaussian (default 0.3).
     accuracy_offset_deg : magnitude of the constant measurement offset (default 0.5 deg).
     noise_deg : SD of per-sample white noise per axis (default 0.05 deg).
     sampling_rate_hz : samples per second (default 1000).
@@ -247,6 +263,8 @@ class SimulatedObserver:
     scanpath : :class:`SceneWalkParams` (default: Schütt et al. 2017).
     traits_seed : seed of this participant's traits (None: the population-mean observer).
     saliency_model : registry name of the model that made the map (image mode; recorded).
+    center_bias_weight, center_bias_sigma_frac : US spellings of the ``centre_*`` keywords
+        (:data:`US_SPELLINGS`), still accepted (given with the ``centre_*`` one, they win).
     """
 
     def __init__(
@@ -256,7 +274,7 @@ class SimulatedObserver:
         *,
         mode: str,
         image_size: tuple[int, int] | None = None,
-        center_bias_weight: float = 0.3,
+        centre_bias_weight: float = 0.3,
         accuracy_offset_deg: float = 0.5,
         noise_deg: float = 0.05,
         sampling_rate_hz: float = 1000.0,
@@ -264,14 +282,22 @@ class SimulatedObserver:
         seed: int | np.random.SeedSequence = 0,
         stimulus_rect: tuple[float, float, float, float] | None = None,
         start_px: tuple[float, float] | None = None,
-        center_bias_sigma_frac: float = CENTRE_BIAS_SIGMA_FRAC,
+        centre_bias_sigma_frac: float = CENTRE_BIAS_SIGMA_FRAC,
         fixation_mean_s: float = 0.3,
         fixation_shape: float = 4.0,
         offset_angle_rad: float | None = None,
         scanpath: SceneWalkParams | None = None,
         traits_seed: int | np.random.SeedSequence | None = None,
         saliency_model: str | None = None,
+        **us_spellings: float,
     ) -> None:
+        if us_spellings:
+            unknown = sorted(set(us_spellings) - set(US_SPELLINGS))
+            if unknown:
+                raise TypeError(f"SimulatedObserver got an unexpected keyword argument {unknown[0]!r}")
+            given = british_spelling(us_spellings)
+            centre_bias_weight = given.get("centre_bias_weight", centre_bias_weight)
+            centre_bias_sigma_frac = given.get("centre_bias_sigma_frac", centre_bias_sigma_frac)
         pmap = np.asarray(priority_map)
         if mode not in MODES:
             raise UserInputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -279,8 +305,8 @@ class SimulatedObserver:
             raise UserInputError(
                 f"priority map (smap) must be a finite 2-D map >= 0 with a positive sum, got shape {pmap.shape}"
             )
-        if not 0.0 <= center_bias_weight <= 1.0:
-            raise UserInputError(f"center_bias_weight must be in [0, 1], got {center_bias_weight}")
+        if not 0.0 <= centre_bias_weight <= 1.0:
+            raise UserInputError(f"centre_bias_weight must be in [0, 1], got {centre_bias_weight}")
         for name, v in (
             ("accuracy_offset_deg", accuracy_offset_deg),
             ("noise_deg", noise_deg),
@@ -296,14 +322,14 @@ class SimulatedObserver:
             raise UserInputError(f"sampling_rate_hz must be in (0, 2000], got {sampling_rate_hz}")
         scanpath = scanpath if scanpath is not None else SceneWalkParams()
         if traits_seed is not None:
-            fixation_mean_s, center_bias_weight, scanpath = observer_traits(
-                traits_seed, fixation_mean_s, center_bias_weight, scanpath
+            fixation_mean_s, centre_bias_weight, scanpath = observer_traits(
+                traits_seed, fixation_mean_s, centre_bias_weight, scanpath
             )
         self.mode = mode
         self.saliency_model = saliency_model
         self.geometry = geometry
         self.scanpath = scanpath
-        self.center_bias_weight = float(center_bias_weight)
+        self.centre_bias_weight = float(centre_bias_weight)
         self.accuracy_offset_deg = float(accuracy_offset_deg)
         self.noise_deg = float(noise_deg)
         self.sampling_rate_hz = float(sampling_rate_hz)
@@ -327,8 +353,8 @@ class SimulatedObserver:
         grid = _grid_map(pmap)
         gh, gw = grid.shape
         self._grid_shape = (gh, gw)
-        self._S = (1 - self.center_bias_weight) * grid / grid.sum() + self.center_bias_weight * (
-            centre_bias((gh, gw), center_bias_sigma_frac)
+        self._S = (1 - self.centre_bias_weight) * grid / grid.sum() + self.centre_bias_weight * (
+            centre_bias((gh, gw), centre_bias_sigma_frac)
         )
         # cell centres in degrees (relative; one px/deg for the stimulus)
         ppd = geometry.px_per_deg
@@ -410,7 +436,7 @@ class SimulatedObserver:
         x, y = float(point_px[0]), float(point_px[1])
         kwargs.pop("traits_seed", None)
         kwargs.update(
-            center_bias_weight=0.0,
+            centre_bias_weight=0.0,
             stimulus_rect=(x - 0.5, y - 0.5, 1.0, 1.0),
             start_px=(x, y),
             scanpath=SceneWalkParams.independent(),

@@ -24,7 +24,13 @@ import numpy as np
 
 from gazefusion.errors import UserInputError
 from gazefusion.utils.seeds import seed_sequence
-from study.observer import SimulatedObserver, default_saliency_model, priority_from_image, pupil_mm
+from study.observer import (
+    SimulatedObserver,
+    british_spelling,
+    default_saliency_model,
+    priority_from_image,
+    pupil_mm,
+)
 from study.trackers.base import EyeTracker, SampleBlock, Scene, TrackerData
 from study.trackers.registry import register_tracker
 
@@ -33,7 +39,7 @@ OBSERVER_MODES = ("image", "planted")
 #: Settings passed on to every :class:`SimulatedObserver`, with the observer's defaults.
 _OBSERVER_DEFAULTS = {
     name: inspect.signature(SimulatedObserver).parameters[name].default
-    for name in ("accuracy_offset_deg", "noise_deg", "center_bias_weight", "blink_rate_hz")
+    for name in ("accuracy_offset_deg", "noise_deg", "centre_bias_weight", "blink_rate_hz")
 }
 
 
@@ -41,7 +47,7 @@ _OBSERVER_DEFAULTS = {
 class SimulatedTracker(EyeTracker):
     """Settings: ``observer_mode`` ("image" or "planted"), ``saliency_model`` (image mode; default
     ``emlnet`` if its weights are present, else ``itti-koch``), ``accuracy_offset_deg`` (0.5),
-    ``noise_deg`` (0.05), ``center_bias_weight`` (0.3), ``blink_rate_hz`` (0.25), ``seed`` (0),
+    ``noise_deg`` (0.05), ``centre_bias_weight`` (0.3; ``center_bias_weight`` is accepted too), ``blink_rate_hz`` (0.25), ``seed`` (0),
     ``tracker_clock_offset_s`` (1000: the tracker clock reads system time + this)."""
 
     def __init__(
@@ -62,6 +68,7 @@ class SimulatedTracker(EyeTracker):
         if observer_mode == "image":
             saliency_model = saliency_model or default_saliency_model()
         # the observer's own settings, with its defaults (one source: SimulatedObserver's signature)
+        settings = british_spelling(settings)
         observer = {name: settings.pop(name, default) for name, default in _OBSERVER_DEFAULTS.items()}
         super().__init__(
             sampling_rate_hz,

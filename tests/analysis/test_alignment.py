@@ -22,7 +22,7 @@ def simulate_fixations(
     density_maps: np.ndarray,
     n_participants: int,
     seed: int,
-    center_bias_weight: float,
+    centre_bias_weight: float,
     viewing_s: float = 3.0,
 ) -> pd.DataFrame:
     rows = []
@@ -31,7 +31,7 @@ def simulate_fixations(
             obs = SimulatedObserver.planted(
                 dmap,
                 GEOMETRY,
-                center_bias_weight=center_bias_weight,
+                centre_bias_weight=centre_bias_weight,
                 stimulus_rect=RECT,
                 blink_rate_hz=0.0,
                 seed=np.random.SeedSequence([seed, s, p]),
@@ -64,7 +64,7 @@ def test_planted_effect_is_detected():
     rng = np.random.default_rng(0)
     maps = random_blob_smaps(8, SIZE, rng)
     targets = {f"s{s:02d}": maps[s] for s in range(8)}
-    fix = simulate_fixations(maps, n_participants=3, seed=0, center_bias_weight=0.3)
+    fix = simulate_fixations(maps, n_participants=3, seed=0, centre_bias_weight=0.3)
     res = target_vs_shuffled(fix, targets, level="participant")
     assert res.mean_diff > 0.3 and res.p_t < 0.01 and res.ci_low > 0
     # the same through every predictor and the density metrics: target beats shuffled, ceiling exists
@@ -84,7 +84,7 @@ def test_centre_bias_only_observers_give_no_effect_at_alpha():
         maps = random_blob_smaps(6, SIZE, rng)
         targets = {f"s{s:02d}": maps[s] for s in range(6)}
         # observers who only follow the centre bias (their "smap" is irrelevant at weight 1)
-        fix = simulate_fixations(maps, n_participants=2, seed=rep, center_bias_weight=1.0, viewing_s=2.0)
+        fix = simulate_fixations(maps, n_participants=2, seed=rep, centre_bias_weight=1.0, viewing_s=2.0)
         n_sig += target_vs_shuffled(fix, targets, level="pooled").p_t < 0.05
     assert n_sig / 120 <= 0.1
 

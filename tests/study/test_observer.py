@@ -10,6 +10,7 @@ from scipy.ndimage import gaussian_filter
 
 from gazefusion.geometry import DisplayGeometry
 from study.observer import SceneWalkParams, SimulatedObserver
+from study.trackers import get_tracker
 
 GEOM = DisplayGeometry(width_px=640, height_px=480, width_cm=40.0, distance_cm=60.0)  # ~16.8 px/deg
 
@@ -33,7 +34,7 @@ def test_fixation_density_follows_the_map():
     obs = SimulatedObserver.planted(
         smap,
         GEOM,
-        center_bias_weight=0.0,
+        centre_bias_weight=0.0,
         accuracy_offset_deg=0.0,
         noise_deg=0.0,
         seed=3,
@@ -52,7 +53,7 @@ def test_centre_bias_only_observer_is_centred():
     obs = SimulatedObserver.planted(
         smap,
         GEOM,
-        center_bias_weight=1.0,
+        centre_bias_weight=1.0,
         accuracy_offset_deg=0.0,
         seed=1,
         scanpath=SceneWalkParams.independent(),
@@ -64,7 +65,7 @@ def test_centre_bias_only_observer_is_centred():
 
 
 def test_fixation_durations_and_saccade_main_sequence():
-    obs = SimulatedObserver.planted(np.ones((100, 100)), GEOM, center_bias_weight=0.0, seed=2)
+    obs = SimulatedObserver.planted(np.ones((100, 100)), GEOM, centre_bias_weight=0.0, seed=2)
     ev = obs.events(300.0)
     fix = ev[ev["name"] == "fixation"]["duration_s"].iloc[:-1]
     assert fix.mean() == pytest.approx(0.3, rel=0.05) and fix.std() == pytest.approx(0.15, rel=0.15)
@@ -76,7 +77,7 @@ def test_fixation_durations_and_saccade_main_sequence():
     s = SimulatedObserver.planted(
         np.ones((100, 100)),
         GEOM,
-        center_bias_weight=0.0,
+        centre_bias_weight=0.0,
         seed=2,
         accuracy_offset_deg=0,
         noise_deg=0,
@@ -147,8 +148,14 @@ def test_bad_parameters():
 
     with pytest.raises(UserInputError, match="smap"):
         SimulatedObserver.planted(np.zeros((5, 5)), GEOM)
-    with pytest.raises(UserInputError, match="center_bias_weight"):
+    with pytest.raises(UserInputError, match="centre_bias_weight"):
+        SimulatedObserver.planted(np.ones((5, 5)), GEOM, centre_bias_weight=2)
+    with pytest.raises(UserInputError, match="centre_bias_weight must be in"):  # the US spelling too
         SimulatedObserver.planted(np.ones((5, 5)), GEOM, center_bias_weight=2)
+    with pytest.raises(UserInputError, match="same setting"):  # a study config's tracker settings
+        get_tracker("simulated", observer_mode="planted", center_bias_weight=0.1, centre_bias_weight=0.1)
+    with pytest.raises(TypeError, match="centre_bias_wieght"):
+        SimulatedObserver.planted(np.ones((5, 5)), GEOM, centre_bias_wieght=0.1)
     with pytest.raises(UserInputError, match="sampling_rate_hz"):
         SimulatedObserver.planted(np.ones((5, 5)), GEOM, sampling_rate_hz=5000)
     with pytest.raises(UserInputError, match="mode"):
