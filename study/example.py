@@ -20,6 +20,7 @@ from scipy.ndimage import gaussian_filter
 
 from gazefusion.geometry import DEFAULT_LAB_DISPLAY, DisplayGeometry
 from gazefusion.utils.atomic import atomic_path, atomic_write_text
+from gazefusion.utils.seeds import derive_seed
 
 DEFAULT_ITEMS = ("harbour", "meadow", "desert", "forest", "city", "lake")
 DEFAULT_CONDITIONS = ("blob_left", "blob_right")
@@ -79,7 +80,7 @@ def write_example_study(
             peak = (float((wgt * xx).sum() / wgt.sum()), float((wgt * yy).sum() / wgt.sum()))
             name = f"{item}_{cond}.png"
             with atomic_path(stim_dir / name) as tmp:
-                Image.fromarray(_scene(size, i, peak, seed + i)).save(tmp)
+                Image.fromarray(_scene(size, i, peak, derive_seed(seed, i))).save(tmp)
             stimuli.append(
                 {
                     "id": f"{item}_{cond}",
@@ -91,7 +92,9 @@ def write_example_study(
             )
     practice_smap = "blob_center"
     with atomic_path(stim_dir / "practice.png") as tmp:
-        Image.fromarray(_scene(size, len(items), (size[0] / 2, size[1] / 2), seed - 1)).save(tmp)
+        Image.fromarray(
+            _scene(size, len(items), (size[0] / 2, size[1] / 2), derive_seed(seed, "practice"))
+        ).save(tmp)
     config = {
         "name": "gazefusion-example",
         "task": "freeview",
@@ -103,7 +106,7 @@ def write_example_study(
                 "observer_mode": "image",  # simulated participants look at the pixels shown
                 "accuracy_offset_deg": 0.5,
                 "noise_deg": 0.05,
-                "center_bias_weight": 0.3,
+                "centre_bias_weight": 0.3,
                 "blink_rate_hz": 0.25,
                 "seed": seed,
             }

@@ -8,10 +8,10 @@ resumed, so the job is resumable.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from gazefusion.utils.seeds import derive_seed
 from study.config import StudyConfig
 from study.display import VirtualDisplay
 from study.session import Session, SessionResult
@@ -23,7 +23,7 @@ def simulated_tracker_settings(config: StudyConfig, participant: str) -> dict:
     """The config's simulated-tracker settings (defaults if it names another tracker), with a
     per-participant seed."""
     settings = dict(config.tracker.settings) if config.tracker.name == "simulated" else {}
-    settings["seed"] = (int(settings.get("seed", 0)) + zlib.crc32(participant.encode())) & 0xFFFFFFFF
+    settings["seed"] = derive_seed(int(settings.get("seed", 0)) & 0xFFFFFFFF, participant)
     return settings
 
 
