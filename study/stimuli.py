@@ -39,14 +39,22 @@ def smap_ref(config: StudyConfig, stim: Stimulus) -> str:
 def load_target_smap(config: StudyConfig, stim: Stimulus, size: tuple[int, int]) -> np.ndarray:
     """The stimulus' target smap at ``size`` = (width, height): float32 in [0, 1].
 
+    A spec in degrees is rendered for the study's display and the stimulus' on-screen size
+    (:func:`stimulus_rect`), so that a blob "5 deg right" is 5 deg right as the participant sees it.
     Without an smap the stimulus gets a uniform map (the simulated observer then follows only
     its centre bias)."""
     if not stim.smap:
         return np.ones((size[1], size[0]), dtype=np.float32)
     from gazefusion.smaps import resolve_smap
 
+    _, _, shown_w, shown_h = stimulus_rect(config, size)
     try:
-        smap, _ = resolve_smap(smap_ref(config, stim), size=size)
+        smap, _ = resolve_smap(
+            smap_ref(config, stim),
+            size=size,
+            geometry=config.display,
+            on_screen_px=(round(shown_w), round(shown_h)),
+        )
     except UserInputError as exc:
         raise UserInputError(f"stimulus {stim.id!r}: {exc}") from None
     return smap
