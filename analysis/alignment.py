@@ -32,7 +32,8 @@ import pandas as pd
 from analysis.maps import DEFAULT_SIGMA_DEG, fixation_map, sigma_image_px
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
-from gazefusion.saliency.centre_bias import centre_bias
+from gazefusion.saliency.centre_bias import DEFAULT_SIGMA_FRAC, centre_bias
+from gazefusion.utils.seeds import derive_seed
 
 DEFAULT_METRICS = ("cc", "kld", "sim", "nss", "auc_judd", "auc_shuffled")
 PREDICTORS = ("target", "shuffled", "centre", "ceiling")
@@ -90,7 +91,7 @@ def score_alignment(
     level: str = "participant",
     sigma_deg: float = DEFAULT_SIGMA_DEG,
     blur: str = "gaussian",
-    centre_sigma_frac: float = 0.25,
+    centre_sigma_frac: float = DEFAULT_SIGMA_FRAC,
     seed: int = 0,
     on_item: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
@@ -99,7 +100,9 @@ def score_alignment(
     ``fixations`` is :func:`analysis.fixations.fixations_on_stimuli` output (``x_img``, ``y_img``
     in the pixels of the target maps, which must have the images' size); ``targets`` maps every
     scored stimulus id to its target smap (H, W). Stimuli without a target are skipped.
-    ``on_item`` is called after each scored unit (progress bars). Returns :data:`ALIGNMENT_COLUMNS`.
+    ``on_item`` is called after each scored unit (progress bars). The stochastic metrics of the
+    ``k``-th stimulus draw from :func:`~gazefusion.utils.seeds.derive_seed` ``(seed, k)``.
+    Returns :data:`ALIGNMENT_COLUMNS`.
     """
     from metrics import METRICS
 
@@ -158,7 +161,7 @@ def score_alignment(
                             "item": info.loc[sid, "item"],
                             "predictor": pname,
                             "metric": metric,
-                            "value": _score(metric, pmap, points, density, other, seed + k),
+                            "value": _score(metric, pmap, points, density, other, derive_seed(seed, k)),
                             "n_fixations": len(points),
                         }
                     )

@@ -19,7 +19,6 @@ Exceptions (kept for their numbers, which tests or shipped files freeze):
   shipped toy model's build (``seed + 10/20/30``, :mod:`gazefusion.toy.build`).
 - The training sampler shuffles epoch ``e`` with ``seed + e`` (torch's ``DistributedSampler``
   convention, :mod:`gazefusion.training.data`).
-- The metric draws of the analysis (``seed + k`` for stimulus ``k``, :mod:`analysis.alignment`).
 - A seed that is already a ``SeedSequence`` is split with ``spawn`` (independent child streams
   of one viewing, :mod:`study.observer`).
 """
