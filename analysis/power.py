@@ -46,7 +46,7 @@ class PowerSetup:
     stimulus_px: int = 512
     map_size: int = 32
     viewing_s: float = 5.0
-    center_bias_weight: float = 0.3  # US spelling: the keyword analysis/commands/analyze.py passes
+    centre_bias_weight: float = 0.3
     accuracy_offset_deg: float = 0.5
     metric: str = "nss"
     alpha: float = 0.05
@@ -130,7 +130,7 @@ def simulate_study_scores(
     target_scores = np.full((n_stimuli, n_participants), np.nan)
     shuffled_scores = np.full((n_stimuli, n_participants), np.nan)
     obs_kw = {
-        "centre_bias_weight": setup.center_bias_weight,
+        "centre_bias_weight": setup.centre_bias_weight,
         "accuracy_offset_deg": setup.accuracy_offset_deg,
         "blink_rate_hz": 0.0,
         **setup.observer_kwargs,

@@ -67,7 +67,7 @@ def write_power_files(
         f"- target smaps: 1-3 random Gaussian blobs at {setup.map_size}x{setup.map_size}; image shown at "
         f"{setup.stimulus_px}x{setup.stimulus_px} px on a {g.width_px}x{g.height_px} px, {g.width_cm:g} cm display "
         f"at {g.distance_cm:g} cm ({g.px_per_deg:.1f} px/deg)",
-        f"- observers: {setup.viewing_s:g} s free viewing, centre-bias weight {setup.center_bias_weight:g}, "
+        f"- observers: {setup.viewing_s:g} s free viewing, centre-bias weight {setup.centre_bias_weight:g}, "
         f"accuracy offset {setup.accuracy_offset_deg:g} deg, first fixation (on the cross) dropped",
         f"- planned test: per stimulus, participant-mean {setup.metric.upper()} of the target minus a shuffled "
         f"target; two-sided paired t-test across stimuli at alpha {setup.alpha:g}",

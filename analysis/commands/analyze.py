@@ -84,7 +84,9 @@ def power(
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
     target_power: float = typer.Option(0.8, "--power", help="Power the design table asks for."),
     viewing_s: float = typer.Option(5.0, "--viewing-s", help="Free-viewing time per image (s)."),
-    center_bias: float = typer.Option(0.3, "--center-bias", help="Observers' centre-bias weight (0..1)."),
+    centre_bias: float = typer.Option(
+        0.3, "--centre-bias", "--center-bias", help="Observers' centre-bias weight (0..1)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed."),
 ) -> None:
     """Monte-Carlo power of the alignment test with simulated observers (participants x stimuli).
@@ -98,7 +100,7 @@ def power(
     n_participants = parse_list(participants, "--participants", int, min_items=1)
     n_stimuli = parse_list(stimuli, "--stimuli", int, min_items=1)
     setup = PowerSetup(
-        metric=metric, alpha=alpha, viewing_s=viewing_s, center_bias_weight=center_bias, seed=seed
+        metric=metric, alpha=alpha, viewing_s=viewing_s, centre_bias_weight=centre_bias, seed=seed
     )
     console.print(
         f"observer mode: {OBSERVER_MODE} (observers look at a map with the effect planted, not at images)"
