@@ -64,7 +64,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float64) / 65535.0
         img = Image.fromarray(np.clip(np.round(arr * 255), 0, 255).astype(np.uint8))
-    return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    return np.array(img.convert("RGB"), dtype=np.uint8)  # a writable copy (torch wants one)
 
 
 def read_gray(path: str | os.PathLike) -> np.ndarray:
