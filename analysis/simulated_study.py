@@ -47,8 +47,7 @@ def _rect(geometry: DisplayGeometry, stimulus_px: int) -> tuple[float, float, fl
             f"stimulus_px: expected at most the display's smaller side "
             f"({min(geometry.width_px, geometry.height_px)} px), got {stimulus_px}"
         )
-    s = float(stimulus_px)
-    return ((geometry.width_px - s) / 2, (geometry.height_px - s) / 2, s, s)
+    return geometry.centred_rect((stimulus_px, stimulus_px), fit="none")
 
 
 def simulated_fixations(

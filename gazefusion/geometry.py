@@ -10,6 +10,12 @@ from ``distance_cm``. Conventions:
 - ``deg_to_px`` / ``px_to_deg`` convert *sizes* (e.g. a Gaussian sigma) with the centre value.
 - ``pos_px_to_deg`` / ``pos_deg_to_px`` convert *positions* relative to the screen centre exactly,
   through the arctangent (eccentricity is not linear in pixels far from the centre).
+- Placement on screen: :meth:`DisplayGeometry.centred_rect` is the one rule. A stimulus is centred;
+  its size is the size asked for (``fit="none"``: the study runner, whose stimuli are shown at
+  their native or configured size and refused when they do not fit), scaled down only when it
+  is larger than the screen (``"shrink"``: a simulated observer given an image without a
+  rectangle), or scaled to the largest size that fits (``"fill"``: a map "shown full-screen",
+  the default of degree-specified smap specs).
 """
 
 from __future__ import annotations
@@ -93,6 +99,21 @@ class DisplayGeometry:
         x_cm = np.tan(np.radians(np.asarray(x_deg, dtype=np.float64))) * self.distance_cm
         y_cm = np.tan(np.radians(np.asarray(y_deg, dtype=np.float64))) * self.distance_cm
         return x_cm * self.px_per_cm + self.width_px / 2, self.height_px / 2 - y_cm * self.px_per_cm
+
+    def centred_rect(self, size: tuple[float, float], fit: str = "none") -> tuple[float, float, float, float]:
+        """(left, top, width, height) in screen pixels of a ``size`` = (width, height) px stimulus
+        centred on this screen, scaled by ``fit`` (see the module docstring): ``"none"``,
+        ``"shrink"`` (only if larger than the screen) or ``"fill"`` (largest that fits, aspect kept)."""
+        w, h = float(size[0]), float(size[1])
+        if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
+            raise UserInputError(f"stimulus size: expected positive pixels, found {size!r}")
+        if fit not in ("none", "shrink", "fill"):
+            raise UserInputError(f"fit: expected none, shrink or fill, found {fit!r}")
+        if fit != "none":
+            scale = min(self.width_px / w, self.height_px / h)
+            if fit == "fill" or scale < 1.0:
+                w, h = w * scale, h * scale
+        return ((self.width_px - w) / 2, (self.height_px - h) / 2, w, h)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -340,10 +340,7 @@ class SimulatedObserver:
         h, w = pmap.shape
         self.image_size = (int(w), int(h)) if image_size is None else (int(image_size[0]), int(image_size[1]))
         if stimulus_rect is None:
-            iw, ih = self.image_size
-            scale = min(1.0, geometry.width_px / iw, geometry.height_px / ih)
-            rw, rh = iw * scale, ih * scale
-            stimulus_rect = ((geometry.width_px - rw) / 2, (geometry.height_px - rh) / 2, rw, rh)
+            stimulus_rect = geometry.centred_rect(self.image_size, fit="shrink")
         self.stimulus_rect = tuple(float(v) for v in stimulus_rect)
         left, top, rw, rh = self.stimulus_rect
         self.start_px = start_px if start_px is not None else (left + rw / 2, top + rh / 2)
@@ -405,9 +402,7 @@ class SimulatedObserver:
             )
         ih, iw = image.shape[:2]
         if stimulus_rect is None:
-            scale = min(1.0, geometry.width_px / iw, geometry.height_px / ih)
-            rw, rh = iw * scale, ih * scale
-            stimulus_rect = ((geometry.width_px - rw) / 2, (geometry.height_px - rh) / 2, rw, rh)
+            stimulus_rect = geometry.centred_rect((iw, ih), fit="shrink")
         name = saliency_model or default_saliency_model()
         priority = priority_from_image(image, (stimulus_rect[2], stimulus_rect[3]), name)
         if not priority.sum() > 0:  # a flat image: nothing stands out

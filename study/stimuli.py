@@ -25,9 +25,7 @@ def image_size(path: Path) -> tuple[int, int]:
 def stimulus_rect(config: StudyConfig, size: tuple[int, int]) -> tuple[float, float, float, float]:
     """(left, top, width, height) in screen pixels: ``trials.stimulus_size_px`` or the native
     size, centred on the screen."""
-    w, h = config.trials.stimulus_size_px or size
-    g = config.display
-    return ((g.width_px - w) / 2, (g.height_px - h) / 2, float(w), float(h))
+    return config.display.centred_rect(config.trials.stimulus_size_px or size, fit="none")
 
 
 def smap_ref(config: StudyConfig, stim: Stimulus) -> str:

@@ -35,7 +35,7 @@ def screen_scale(
 
     width, height = check_size(image_size, "image_size")
     if on_screen_px is None:
-        s = min(geometry.width_px / width, geometry.height_px / height)
+        s = geometry.centred_rect((width, height), fit="fill")[2] / width
         return s, s
     on_w, on_h = check_size(on_screen_px, "on_screen_px")
     return on_w / width, on_h / height
