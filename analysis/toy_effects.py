@@ -68,7 +68,7 @@ def run_toy_bench(
     log=print,
 ):
     """Run (or resume) the held-out benchmark: ``prompts`` x :data:`EFFECT_SMAPS` + suppression smaps x seed 0."""
-    from gazefusion.bench.session import run_benchmark
+    from gazefusion.bench.benchmark import run_benchmark
     from gazefusion.saliency import available_saliency_models
 
     usable = set(available_saliency_models(usable_only=True))

@@ -45,10 +45,10 @@ def main() -> None:
 
     import torch
 
+    from gazefusion.bench.benchmark import run_benchmark
     from gazefusion.bench.generators import PipelineGenerator
     from gazefusion.bench.plan import DEFAULT_METRICS
     from gazefusion.bench.scoring import score_prediction
-    from gazefusion.bench.session import run_benchmark
     from gazefusion.bench.targets import build_targets
     from gazefusion.saliency import available_saliency_models, get_saliency_model
     from gazefusion.smaps import builtin_names, resolve_smap

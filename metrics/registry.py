@@ -70,7 +70,7 @@ def get_metric(name: str) -> MetricSpec:
 
     ``metrics`` imports nothing of the toolkit (``tests/test_layers.py``), so this is not a
     :class:`gazefusion.registry.Registry` and cannot raise ``gazefusion.errors.UnknownNameError``;
-    callers facing the user re-raise it as one (``gazefusion.bench.session.resolve_metrics``).
+    callers facing the user re-raise it as one (``gazefusion.bench.benchmark.resolve_metrics``).
     """
     try:
         return METRICS[name]

@@ -53,7 +53,7 @@ def demo(
     import torch
 
     from analysis.bench_report import write_bench_report
-    from gazefusion.bench.session import run_benchmark
+    from gazefusion.bench.benchmark import run_benchmark
     from gazefusion.models.loading import default_model_path
     from gazefusion.saliency import available_saliency_models
 

@@ -8,15 +8,15 @@
 - :mod:`~gazefusion.bench.scoring`: one prediction against one target with the metric registry.
 - :mod:`~gazefusion.bench.runner`: the resumable, crash-safe loop; one Parquet part per item.
 - :mod:`~gazefusion.bench.results`: the table's columns, part-files and merge.
-- :mod:`~gazefusion.bench.session`: :func:`run_benchmark`, everything above under accelerate.
+- :mod:`~gazefusion.bench.benchmark`: :func:`run_benchmark`, everything above under accelerate.
 
 The report (statistics and figures) is analysis code: :mod:`analysis.bench_report`.
 """
 
+from gazefusion.bench.benchmark import BenchRun, run_benchmark
 from gazefusion.bench.plan import DEFAULT_METRICS, BenchConfig, WorkItem, build_plan, shard
 from gazefusion.bench.prompts import DEFAULT_PROMPTS, Prompt, load_prompts
 from gazefusion.bench.results import COLUMNS, KEY_COLUMNS, merge_results, read_results
-from gazefusion.bench.session import BenchRun, run_benchmark
 from gazefusion.bench.smapset import DEFAULT_SMAP_DIR, BenchSmap, load_smap_set
 
 __all__ = [

@@ -19,7 +19,7 @@ import numpy as np
 
 
 class Generator(Protocol):
-    """What :func:`gazefusion.bench.runner.run_bench` needs from a generator."""
+    """What :func:`gazefusion.bench.runner.run_shard` needs from a generator."""
 
     description: str
 

@@ -118,7 +118,7 @@ def metric_seed(*parts: object) -> int:
     return stable_hash("|".join(map(str, parts)))
 
 
-def run_bench(
+def run_shard(
     config: BenchConfig,
     out_dir: str | os.PathLike,
     generator: Generator,

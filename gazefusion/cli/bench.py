@@ -103,8 +103,8 @@ def run(
     ),
 ) -> None:
     """Generate images for prompt x smap x seed with and without guidance, score them, write Parquet."""
+    from gazefusion.bench.benchmark import run_benchmark
     from gazefusion.bench.prompts import DEFAULT_PROMPTS
-    from gazefusion.bench.session import run_benchmark
     from gazefusion.bench.smapset import DEFAULT_SMAP_DIR
 
     run_benchmark(

@@ -124,7 +124,7 @@ def test_report_files_from_a_table(tmp_path):
 def test_report_with_images_has_example_grid(tmp_path):
     from gazefusion.bench.plan import BenchConfig
     from gazefusion.bench.prompts import Prompt
-    from gazefusion.bench.runner import prepare_output, run_bench
+    from gazefusion.bench.runner import prepare_output, run_shard
 
     from ..gazefusion.bench.conftest import IdentityScorer, SmapAsImage, blob
 
@@ -141,7 +141,7 @@ def test_report_with_images_has_example_grid(tmp_path):
         steps=1,
     )
     prepare_output(tmp_path / "bench", config, smaps)
-    run_bench(config, tmp_path / "bench", SmapAsImage(), {"identity": IdentityScorer()}, smaps)
+    run_shard(config, tmp_path / "bench", SmapAsImage(), {"identity": IdentityScorer()}, smaps)
     write_bench_report(tmp_path / "bench", tmp_path / "r", n_examples=2)
     assert (tmp_path / "r" / "examples.png").is_file()
     md = (tmp_path / "r" / "report.md").read_text()

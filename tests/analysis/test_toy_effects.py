@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def tiny_bench(tmp_path_factory):
+    from gazefusion.bench.benchmark import run_benchmark
     from gazefusion.bench.results import read_results
-    from gazefusion.bench.session import run_benchmark
 
     out = tmp_path_factory.mktemp("toy_effects")
     prompts = out / "prompts.txt"

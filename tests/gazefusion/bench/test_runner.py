@@ -9,7 +9,7 @@ import pytest
 from gazefusion.bench.plan import BenchConfig, build_plan
 from gazefusion.bench.prompts import load_prompts
 from gazefusion.bench.results import COLUMNS, KEY_COLUMNS, finished_items, merge_results, read_results
-from gazefusion.bench.runner import prepare_output, run_bench
+from gazefusion.bench.runner import prepare_output, run_shard
 from gazefusion.bench.smapset import load_smap_set
 from gazefusion.errors import UserInputError
 
@@ -42,7 +42,7 @@ def setup(tmp_path, prompt_file, smap_dir, generator, seeds=(0,), scales=(1.0,),
 
 
 def run(config, out, arrays, generator, **kw):
-    return run_bench(config, out, generator, {"identity": IdentityScorer()}, arrays, **kw)
+    return run_shard(config, out, generator, {"identity": IdentityScorer()}, arrays, **kw)
 
 
 def test_rows_columns_and_files(tmp_path, prompt_file, smap_dir):

@@ -22,8 +22,8 @@ STEPS = 20
 
 def _bench(out, generator=None):
     from analysis.commands.demo import HELD_OUT_PROMPTS
+    from gazefusion.bench.benchmark import run_benchmark
     from gazefusion.bench.results import read_results
-    from gazefusion.bench.session import run_benchmark
     from gazefusion.models.loading import default_model_path
 
     lines = (default_model_path() / HELD_OUT_PROMPTS).read_text().splitlines()

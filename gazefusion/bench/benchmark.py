@@ -16,7 +16,7 @@ from gazefusion.bench.generators import Generator, PipelineGenerator
 from gazefusion.bench.plan import DEFAULT_METRICS, BenchConfig
 from gazefusion.bench.prompts import DEFAULT_PROMPTS, load_prompts
 from gazefusion.bench.results import merge_results
-from gazefusion.bench.runner import Progress, RunSummary, prepare_output, run_bench
+from gazefusion.bench.runner import Progress, RunSummary, prepare_output, run_shard
 from gazefusion.bench.smapset import DEFAULT_SMAP_DIR, load_smap_set
 from gazefusion.bench.targets import DEFAULT_N_FIXATIONS, DEFAULT_N_OTHER, DEFAULT_TARGET_SEED
 from gazefusion.errors import UserInputError
@@ -182,7 +182,7 @@ def run_benchmark(
     if main:
         prepare_output(out, config, [s.smap for s in smap_set], overwrite=overwrite)
     state.wait_for_everyone()
-    summary = run_bench(
+    summary = run_shard(
         config,
         out,
         generator,
