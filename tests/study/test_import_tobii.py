@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gazefusion.cli import main
-
-from .test_import_eyelink import dump, write_config
+from .test_import_eyelink import dump, run_cli, write_config
 
 COLUMNS = [
     "Recording timestamp [μs]",
@@ -123,10 +121,9 @@ def study(tmp_path):
 
 
 def _import(capsys, path: Path, cfg: Path, db: Path) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(["study", "import", "tobii-tsv", str(path), "--config", str(cfg), "-o", str(db)])
-    out = capsys.readouterr()
-    return exc.value.code or 0, " ".join((out.out + out.err).split())
+    """(exit code, console text on one line) of ``study import tobii-tsv``."""
+    code, out, err = run_cli(capsys, "tobii-tsv", str(path), "--config", str(cfg), "-o", str(db))
+    return code, " ".join((out + err).split())
 
 
 @pytest.mark.parametrize("decimal", [".", ","])
