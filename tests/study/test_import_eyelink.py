@@ -55,6 +55,22 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     return exc.value.code or 0, out.out, out.err
 
 
+def import_command(kind: str):
+    """``run(capsys, path, config, db) -> (exit code, console text on one line)`` of ``study import KIND``."""
+
+    def run(capsys, path: Path, cfg: Path, db: Path) -> tuple[int, str]:
+        code, out, err = run_cli(capsys, kind, str(path), "--config", str(cfg), "-o", str(db))
+        return code, " ".join((out + err).split())
+
+    return run
+
+
+@pytest.fixture
+def two_stimulus_study(tmp_path):
+    """A study config with stimuli a and b (1920x1080 display)."""
+    return write_config(tmp_path / "study", ["a", "b"])
+
+
 def dump(db: Path) -> dict:
     """Every table's rows (what "unchanged" means)."""
     con = sqlite3.connect(db)

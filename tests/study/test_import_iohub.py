@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .test_import_eyelink import dump, run_cli, write_config
+from .test_import_eyelink import dump, import_command, two_stimulus_study
 
 DEVICE_EVENT = [
     ("experiment_id", "u4"),
@@ -119,15 +119,8 @@ def iohub_hdf5(
     return path
 
 
-@pytest.fixture
-def study(tmp_path):
-    return write_config(tmp_path / "study", ["a", "b"])
-
-
-def _import(capsys, path: Path, cfg: Path, db: Path) -> tuple[int, str]:
-    """(exit code, console text on one line) of ``study import iohub-hdf5``."""
-    code, out, err = run_cli(capsys, "iohub-hdf5", str(path), "--config", str(cfg), "-o", str(db))
-    return code, " ".join((out + err).split())
+study = two_stimulus_study
+_import = import_command("iohub-hdf5")
 
 
 @pytest.mark.parametrize("binocular", [False, True])

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .test_import_eyelink import dump, run_cli, write_config
+from .test_import_eyelink import dump, import_command, two_stimulus_study
 
 COLUMNS = [
     "Recording timestamp [μs]",
@@ -115,15 +115,8 @@ def pro_lab_tsv(
     return path
 
 
-@pytest.fixture
-def study(tmp_path):
-    return write_config(tmp_path / "study", ["a", "b"])
-
-
-def _import(capsys, path: Path, cfg: Path, db: Path) -> tuple[int, str]:
-    """(exit code, console text on one line) of ``study import tobii-tsv``."""
-    code, out, err = run_cli(capsys, "tobii-tsv", str(path), "--config", str(cfg), "-o", str(db))
-    return code, " ".join((out + err).split())
+study = two_stimulus_study
+_import = import_command("tobii-tsv")
 
 
 @pytest.mark.parametrize("decimal", [".", ","])
