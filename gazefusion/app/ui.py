@@ -78,14 +78,6 @@ def _enlarged(design: dz.Design, smap: np.ndarray | None, side: int) -> np.ndarr
     return np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.NEAREST))
 
 
-def _map_grey(design: dz.Design) -> np.ndarray:
-    """The design's map as grey uint8 at its own size (black when the design is empty)."""
-    try:
-        return _gray(dz.render_design(design))
-    except UserInputError:
-        return np.zeros((design.height, design.width), np.uint8)
-
-
 def _to_map_px(design: dz.Design, x: float, y: float) -> tuple[float, float]:
     """A pixel (x, y) of the enlarged preview as a position on the map (pixel centres at integers)."""
     scale = PREVIEW_SIDE / max(design.width, design.height)
@@ -113,13 +105,15 @@ def _info(design: dz.Design, smap: np.ndarray | None) -> str:
     return " · ".join(parts)
 
 
-def _view(design: dz.Design) -> tuple[np.ndarray, str, str | None]:
-    """(enlarged preview, info line, error line or None) of a design; an empty design previews black."""
+def _view(design: dz.Design) -> tuple[np.ndarray, str, str | None, np.ndarray]:
+    """(enlarged preview, info line, error line or None, the map as grey uint8 at its own size) of
+    a design, from one render; an empty design previews black."""
     try:
         smap = dz.render_design(design)
     except UserInputError as exc:
-        return _enlarged(design, None, PREVIEW_SIDE), _info(design, None), _status_error(exc)
-    return _enlarged(design, smap, PREVIEW_SIDE), _info(design, smap), None
+        black = np.zeros((design.height, design.width), np.uint8)
+        return _enlarged(design, None, PREVIEW_SIDE), _info(design, None), _status_error(exc), black
+    return _enlarged(design, smap, PREVIEW_SIDE), _info(design, smap), None, _gray(smap)
 
 
 def build_app(
@@ -140,7 +134,7 @@ def build_app(
     initial = dz.base_from_builtin(
         dz.with_canvas(dz.Design(), width, height, dz.DEFAULT_LAB_DISPLAY), DEFAULT_SMAP
     )
-    first_preview, first_info, _ = _view(initial)
+    first_preview, first_info, _, first_grey = _view(initial)
     scorers = available_saliency_models(usable_only=True)
     default_scorer = "spectral-residual" if "spectral-residual" in scorers else scorers[0]
 
@@ -159,9 +153,12 @@ def build_app(
 
         return wrap
 
-    def show(design: dz.Design, note: str = ""):
-        image, info, error = _view(design)
-        return error or (_status_ok(note) if note else ""), design, image, info
+    def show(design: dz.Design, note: str = "", pad_strokes: str | None | bool = False):
+        """The view outputs of ``design``; with ``pad_strokes`` other than False also the pad's update
+        (its background the same render; None keeps its strokes, a JSON text replaces them)."""
+        image, info, error, grey = _view(design)
+        outputs = (error or (_status_ok(note) if note else ""), design, image, info)
+        return outputs if pad_strokes is False else (*outputs, pad_update(grey, pad_strokes))
 
     with gr.Blocks(title="GazeFusion app", analytics_enabled=False) as demo:
         gr.Markdown(_INTRO)
@@ -174,7 +171,7 @@ def build_app(
                         "Paint on the map: **attention** adds, **suppress** removes, **erase** takes strokes "
                         "away (brush size in px of the map)."
                     )
-                    pad = paint_pad(_map_grey(initial), elem_id="paint")
+                    pad = paint_pad(first_grey, elem_id="paint")
                     with gr.Row():
                         softness = gr.Slider(0, 64, value=8, step=0.5, label="Brush softness (px of the map)")
                         stroke_weight = gr.Slider(0.05, 1, value=1, step=0.05, label="Stroke strength")
@@ -304,9 +301,8 @@ def build_app(
             """The outputs for a new base or canvas: the pad shows the new map; strokes are kept on the
             same canvas size and dropped on another (they are in the old map's pixels)."""
             if design.size == old.size:
-                return (*show(design, note), pad_update(_map_grey(design)))
-            design = dz.with_strokes(design, None, None)
-            return (*show(design, note), pad_update(_map_grey(design), "[]"))
+                return show(design, note, pad_strokes=None)
+            return show(dz.with_strokes(design, None, None), note, pad_strokes="[]")
 
         @guarded(5)
         def on_builtin(design, name):
@@ -332,8 +328,7 @@ def build_app(
         @guarded(5)
         def on_clear(design):
             empty = dz.Design(width=design.width, height=design.height, display=design.display)
-            cleared = show(empty, "cleared")
-            return (*cleared, pad_update(_map_grey(empty), "[]"))
+            return show(empty, "cleared", pad_strokes="[]")
 
         @guarded(5)
         def on_canvas(design, w, h, sw, sh, scm, dist, comb, norm):
