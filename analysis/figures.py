@@ -28,6 +28,13 @@ def metric_title(metric: str) -> str:
     return metric + (" (lower is better)" if lower_is_better(metric) else "")
 
 
+def _ci_yerr(rows: pd.DataFrame) -> np.ndarray:
+    """Error-bar lengths below and above ``mean`` to the 95% CI (``ci_low``, ``ci_high``); 0 where
+    NaN (no CI) and never negative (matplotlib refuses negative lengths)."""
+    err = np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])
+    return np.nan_to_num(np.clip(err, 0, None))
+
+
 def pyplot():
     """``matplotlib.pyplot`` on the non-interactive Agg backend (files only, no display needed)."""
     import matplotlib
@@ -78,11 +85,10 @@ def plot_alignment(
     labels = [lab for lab in order if lab in present] + [lab for lab in present if lab not in order]
     for ax, metric in zip(axes[0], metrics, strict=True):
         sub = summary[summary["metric"] == metric].set_index("label").reindex(labels)
-        err = np.vstack([sub["mean"] - sub["ci_low"], sub["ci_high"] - sub["mean"]])
         ax.bar(
             np.arange(len(labels)),
             sub["mean"],
-            yerr=np.nan_to_num(np.clip(err, 0, None)),
+            yerr=_ci_yerr(sub),
             capsize=2,
             color=[colours(i % 10) for i in range(len(labels))],
         )
@@ -171,11 +177,6 @@ def plot_heatmaps(
 def _save(fig, path: Path) -> Path:
     """Save ``fig`` as PNG and PDF beside each other (analysis.figures); return the PNG path."""
     return save_figure(fig, path, dpi=110)[0]
-
-
-def _ci_yerr(rows: pd.DataFrame) -> np.ndarray:
-    """Error-bar lengths below and above ``mean`` to the 95% CI (``ci_low``, ``ci_high``); 0 where NaN."""
-    return np.nan_to_num(np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]))
 
 
 def plot_bench_means(summary: pd.DataFrame, path: Path) -> Path:
