@@ -65,6 +65,16 @@ def import_command(kind: str):
     return run
 
 
+def assert_refused(capsys, run, cases, study: Path, db: Path) -> None:
+    """Each ``(file, expected text)`` of ``cases`` imported by ``run`` (:func:`import_command`) is one
+    ``error:`` line containing the text, exit status 2, and leaves the database as it was."""
+    before = dump(db)
+    for path, expected in cases:
+        code, out = run(capsys, path, study, db)
+        assert code == 2 and out.startswith("error:") and expected in out, (expected, out)
+        assert dump(db) == before
+
+
 @pytest.fixture
 def two_stimulus_study(tmp_path):
     """A study config with stimuli a and b (1920x1080 display)."""
