@@ -118,7 +118,7 @@ def run_benchmark(
     if size is not None:
         for side in size:
             check_image_side(side, "--size")
-    check_finite(**{"--guidance-scale": guidance_scale})
+    check_finite(**{"--guidance": guidance_scale})
     for scale in control_scales:
         check_finite(**{"--control-scales": scale})
     if steps < 1:
