@@ -24,6 +24,8 @@ from numba.extending import intrinsic
 
 #: Accumulators per statistic: element ``j`` of a block is added into accumulator ``j % LANES``.
 LANES = 64
+#: Pixels per step of :func:`level_counts` (its scratch array stays in the L1 cache).
+CHUNK = 4096
 
 
 def jit(fn):
@@ -288,35 +290,49 @@ def sim(x, y, xlo, ratio, ylo, block, out, t0, t1):
         out[i, t % nb] = acc.sum()
 
 
+@inline
+def _add_jittered(u, w, su, mn, mx, k):
+    su[k] += u
+    mn[k] = _lower(w, mn[k])
+    mx[k] = _upper(w, mx[k])
+
+
 @jit
 def jitter_extremes(x, r, scale, block, out, t0, t1):
-    """Items ``t0..t1-1``: min and max of ``x[row] + r[row or 0] / scale`` into ``out[row, block, 0:2]``.
+    """Items ``t0..t1-1``: min and max of ``x[row] + r[row or 0] / scale``, and the sum of ``x``
+    (its finiteness check), into ``out[row, block, 0:3]``.
 
     ``r`` holds one row shared by every row of ``x``, or one row per row of ``x``.
     """
     nb = (x.shape[1] + block - 1) // block
     shared = r.shape[0] == 1
-    mn = np.empty(LANES)
-    mx = np.empty(LANES)
+    su, mn, mx = np.empty(LANES), np.empty(LANES), np.empty(LANES)
     for t in range(t0, t1):
         xs = _block_of(x, t, nb, block)
         rs = _block_of(r, t % nb if shared else t, nb, block)
+        su[:] = 0.0
         mn[:] = np.inf
         mx[:] = -np.inf
         full = xs.size // LANES
         for j in range(full):
             xo, ro = xs[j * LANES : j * LANES + LANES], rs[j * LANES : j * LANES + LANES]
             for k in range(LANES):
-                v = ro[k] / scale + np.float64(xo[k])
-                mn[k] = _lower(v, mn[k])
-                mx[k] = _upper(v, mx[k])
+                u = np.float64(xo[k])
+                _add_jittered(u, ro[k] / scale + u, su, mn, mx, k)
         xt, rt = xs[full * LANES :], rs[full * LANES :]
         for k in range(xt.size):
-            v = rt[k] / scale + np.float64(xt[k])
-            mn[k] = _lower(v, mn[k])
-            mx[k] = _upper(v, mx[k])
-        out[t // nb, t % nb, 0] = mn.min()
-        out[t // nb, t % nb, 1] = mx.max()
+            u = np.float64(xt[k])
+            _add_jittered(u, rt[k] / scale + u, su, mn, mx, k)
+        o = out[t // nb, t % nb]
+        o[0], o[1], o[2] = mn.min(), mx.max(), su.sum()
+
+
+@inline
+def _level(xo, ro, j, use_r, scale, lw, sp):
+    """Pixel ``j`` of a chunk as :func:`level_counts` places it: ``(r / scale + x - low) / span``."""
+    if use_r:
+        return (ro[j] / scale + np.float64(xo[j]) - lw) / sp
+    return (np.float64(xo[j]) - lw) / sp
 
 
 @jit
@@ -328,40 +344,51 @@ def level_counts(x, r, scale, low, span, th, n_th, grid, base, block, out, t0, t
     are the row's thresholds, ascending, in [0, 1]. ``out[row, block, k]`` counts the pixels
     with exactly ``k`` thresholds ``<= s``. ``base[row, g]`` is the number of thresholds in the
     bins below bin ``g`` of a ``grid``-bin partition of [0, 1] (``bin(v) = min(floor(v * grid),
-    grid - 1)``, exact as ``grid`` is a power of two), so a pixel is compared only with the
-    thresholds in its own bin.
+    grid - 1)``, exact as ``grid`` is a power of two): a pixel in a bin without thresholds has
+    ``base[row, bin]`` thresholds below it, and only the pixels in a bin that holds thresholds
+    (a few percent) are compared with them.
+
+    Per chunk of :data:`CHUNK` pixels, three loops: the bins (vectorised), a histogram of the
+    bins in four interleaved copies (no chain of increments of one counter where neighbouring
+    pixels share a bin), and the exact count for the pixels in threshold bins (their value
+    recomputed by the same expression). Mixing the three in one loop measured 2-3x slower.
     """
-    size = x.shape[1]
-    nb = (size + block - 1) // block
+    nb = (x.shape[1] + block - 1) // block
     use_r = r.shape[0] > 0
     shared = r.shape[0] == 1
+    gv = np.empty(CHUNK, np.int32)
+    hist = np.empty((4, grid), np.int64)
     for t in range(t0, t1):
-        i, c = t // nb, t % nb
-        lo, hi = c * block, min(size, c * block + block)
+        i = t // nb
+        xs = _block_of(x, t, nb, block)
+        rs = _block_of(r, t % nb if shared else t, nb, block) if use_r else r.ravel()  # (unused)
         lw, sp = low[i], span[i]
-        bi, ti, oc = base[i], th[i], out[i, c]
-        for k in range(n_th[i] + 1):
-            oc[k] = 0
-        xr = x[i, lo:hi]
-        if use_r:
-            rr = r[0 if shared else i, lo:hi]
-            for j in range(hi - lo):
-                s = (rr[j] / scale + np.float64(xr[j]) - lw) / sp
-                g = min(int(s * grid), grid - 1)
+        bi, ti, oc = base[i], th[i], out[i, t % nb]
+        oc[: n_th[i] + 1] = 0
+        hist[:] = 0
+        for o in range(0, xs.size, CHUNK):
+            xo, ro = xs[o : o + CHUNK], rs[o : o + CHUNK]
+            n = xo.size
+            if use_r:  # two loops, each vectorised (a test inside one loop kept it scalar)
+                for j in range(n):
+                    gv[j] = min(np.int32(_level(xo, ro, j, True, scale, lw, sp) * grid), grid - 1)
+            else:
+                for j in range(n):
+                    gv[j] = min(np.int32(_level(xo, ro, j, False, scale, lw, sp) * grid), grid - 1)
+            for j in range(n):
+                hist[j & 3, gv[j]] += 1
+            for j in range(n):
+                g = gv[j]
                 k = bi[g]
                 top = bi[g + 1]
-                while k < top and ti[k] <= s:
-                    k += 1
-                oc[k] += 1
-        else:
-            for j in range(hi - lo):
-                s = (np.float64(xr[j]) - lw) / sp
-                g = min(int(s * grid), grid - 1)
-                k = bi[g]
-                top = bi[g + 1]
-                while k < top and ti[k] <= s:
-                    k += 1
-                oc[k] += 1
+                if k < top:
+                    v = _level(xo, ro, j, use_r, scale, lw, sp)
+                    while k < top and ti[k] <= v:
+                        k += 1
+                    oc[k] += 1
+        for g in range(grid):
+            if bi[g] == bi[g + 1]:
+                oc[bi[g]] += hist[0, g] + hist[1, g] + hist[2, g] + hist[3, g]
 
 
 @jit

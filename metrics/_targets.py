@@ -156,7 +156,7 @@ def fixation_maps(fixations: Any, name: str) -> tuple[np.ndarray, bool]:
 
 
 def fixation_pair(
-    saliency_map: Any, fixations: Any, name: str = "fixation_map", **stats: bool
+    saliency_map: Any, fixations: Any, name: str = "fixation_map", *, stats: bool = True, **flags: bool
 ) -> tuple[np.ndarray, Fixated, dict[str, np.ndarray], bool]:
     """Checked (prediction, fixated pixels, row statistics, batched) of a fixation-based metric.
 
@@ -164,8 +164,10 @@ def fixation_pair(
     the prediction is resized to its size) or points: ``(K, 2)`` (x, y) for one map, a list of
     ``(K_i, 2)`` arrays or an ``(N, K, 2)`` array for a batch (placed on the prediction's grid).
     The statistics of the (resized) prediction are those of :func:`metrics._kernels.row_stats`
-    with the flags ``stats`` (``mins``, ``maxs``, ``products``). Raises ``ValueError``
-    for an empty fixation set, negative or non-finite fixation maps.
+    with the flags ``flags`` (``mins``, ``maxs``, ``products``); the sums check that the prediction
+    is finite. ``stats=False`` skips that pass (``{}``): the caller's own pass must check it
+    (:func:`metrics._inputs.check_finite`). Raises ``ValueError`` for an empty fixation set,
+    negative or non-finite fixation maps.
     """
     pred, pred_batched = as_maps(saliency_map, "saliency_map")
     if is_points(fixations, tuple(pred.shape) if pred_batched else tuple(pred.shape[1:])):
@@ -182,6 +184,8 @@ def fixation_pair(
             f"{name} must contain at least one fixation per map, found an empty map at index "
             f"{int(np.flatnonzero(fix.count == 0)[0])}"
         )
-    st = row_stats(rows(pred), **stats)
+    if not stats:
+        return pred, fix, {}, pred_batched
+    st = row_stats(rows(pred), **flags)
     check_finite(pred, "saliency_map", st["sum"])
     return pred, fix, st, pred_batched

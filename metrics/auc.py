@@ -24,8 +24,8 @@ import numpy as np
 
 from metrics import _compiled
 from metrics._batching import chunked
-from metrics._inputs import EPS, check_batch, is_points, output, rows
-from metrics._kernels import BLOCK, PARALLEL_MIN, _blocks, launch, parallel_map, row_stats, split
+from metrics._inputs import EPS, check_batch, check_finite, is_points, output, rows
+from metrics._kernels import BLOCK, PARALLEL_MIN, _blocks, launch, parallel_map, split
 from metrics._targets import fixation_maps, fixation_pair, flat_true
 from metrics.fixations import fixation_indices
 
@@ -93,10 +93,13 @@ def _count_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
 
 def _per_map(
-    saliency_map: Any, fixations: Any, *, minmax: bool = False
+    saliency_map: Any, fixations: Any, *, minmax: bool = False, stats: bool = True
 ) -> tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray], bool]:
-    """Checked maps (N, H, W), each map's fixated flat indices, row statistics, batched."""
-    pred, fix, st, batched = fixation_pair(saliency_map, fixations, mins=minmax, maxs=minmax)
+    """Checked maps (N, H, W), each map's fixated flat indices, row statistics, batched.
+
+    ``stats=False``: no statistics pass (``{}``); the caller checks the maps' finiteness itself.
+    """
+    pred, fix, st, batched = fixation_pair(saliency_map, fixations, mins=minmax, maxs=minmax, stats=stats)
     starts = fix.starts
     return pred, [fix.pixel[starts[i] : starts[i + 1]] for i in range(pred.shape[0])], st, batched
 
@@ -141,11 +144,12 @@ def auc_judd(
     MIT's formula outside [0, 1] (e.g. -2.5 when most pixels share the fixated value); the
     value is kept, as in MIT, which is why MIT jitters by default.
     """
+    fused = _compiled.kernels()
+    if fused is not None:  # the jitter pass also checks finiteness; without jitter, min/max here
+        pred, pixels, st, batched = _per_map(saliency_map, fixations, minmax=not jitter, stats=not jitter)
+        return output(_judd_compiled(fused, rows(pred), pixels, jitter, seed, st), batched)
     pred, pixels, _, batched = _per_map(saliency_map, fixations)
     flat = rows(pred)
-    fused = _compiled.kernels()
-    if fused is not None:
-        return output(_judd_compiled(fused, flat, pixels, jitter, seed), batched)
 
     def one(i: int) -> float:
         if jitter:
@@ -165,7 +169,7 @@ def auc_judd(
 
 
 #: Bins of the threshold look-up table of the compiled AUC-Judd (a power of two).
-_JUDD_GRID = 2048
+_JUDD_GRID = 8192
 
 
 @functools.lru_cache(maxsize=2)
@@ -190,12 +194,19 @@ def _jitter(seed: int, size: int) -> np.ndarray:
 
 
 def _judd_compiled(
-    fused: Any, flat: np.ndarray, pixels: list[np.ndarray], jitter: bool, seed: int | None
+    fused: Any,
+    flat: np.ndarray,
+    pixels: list[np.ndarray],
+    jitter: bool,
+    seed: int | None,
+    st: dict[str, np.ndarray],
 ) -> np.ndarray:
     """:func:`auc_judd` with the compiled kernels: one pass for the extremes, one for the counts.
 
-    Only the fixated values are sorted; every pixel is then placed among them through a
-    look-up table (:func:`metrics._fused.level_counts`). Same values as the NumPy path.
+    ``st``: the maps' checked ``min``/``max`` without jitter (with jitter, the extremes pass also
+    sums the maps for their finiteness check). Only the fixated values are sorted; every pixel is
+    then placed among them through a look-up table (:func:`metrics._fused.level_counts`). Same
+    values as the NumPy path.
     """
     n, size = flat.shape
     flat = np.ascontiguousarray(flat)
@@ -205,12 +216,12 @@ def _judd_compiled(
         else:
             _rng(seed)  # the seed's checks
             r = _jitter(int(seed), size)
-        parts = np.empty((n, _blocks(size), 2))
+        parts = np.empty((n, _blocks(size), 3))
         launch(fused.jitter_extremes, n, size, flat, r, 10000000.0, BLOCK, parts)
+        check_finite(flat, "saliency_map", parts[:, :, 2].sum(axis=1))
         lo, hi = parts[:, :, 0].min(axis=1), parts[:, :, 1].max(axis=1)
     else:
         r = np.empty((0, 0))
-        st = row_stats(flat, mins=True, maxs=True)
         lo, hi = st["min"], st["max"]
     out = np.full(n, 0.5)  # a constant map
     todo = [i for i in range(n) if hi[i] != lo[i] and pixels[i].size < size]
