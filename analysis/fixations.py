@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from analysis.study_data import StudyData
+from analysis.study_data import TRIAL_COLUMNS, StudyData
 from gazefusion.errors import UserInputError
 
 FIXATION_METHODS = ("tracker", "ivt", "idt")
@@ -127,19 +127,7 @@ def fixations_on_stimuli(
     ``y_img`` and ``t_rel_s`` (onset relative to stimulus onset).
     """
     keys = ["participant", "session", "trial"]
-    stim_cols = [
-        "stimulus_id",
-        "condition",
-        "item",
-        "smap",
-        "stim_file",
-        "onset_s",
-        "duration_s",
-        "stim_left",
-        "stim_top",
-        "stim_width",
-        "stim_height",
-    ]
+    stim_cols = [c for c in TRIAL_COLUMNS if c not in keys and c != "practice"]  # the stimulus shown
     merged = fixations.merge(
         trials[keys + stim_cols].rename(columns={"onset_s": "stim_onset_s", "duration_s": "stim_duration_s"}),
         on=keys,
