@@ -114,13 +114,12 @@ def test_card_hashes_round_trip(tmp_path, tiny_bench):
     (tmp_path / "unet").mkdir()
     (tmp_path / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"weights")
     (tmp_path / "model_index.json").write_text("{}")
-    import dataclasses
 
     from gazefusion.toy.recipe import ToyRecipe
 
     card = write_card(
         tmp_path,
-        recipe={**dataclasses.asdict(ToyRecipe()), "held_out_pairs": [("purple", "star")]},
+        recipe={**ToyRecipe().identity(), "held_out_pairs": [("purple", "star")]},
         losses={"autoencoder": [1.0, 0.5], "base": [0.3, 0.2], "controlnet": [0.2, 0.1]},
         stage_times={"base": 60.0},
         effects=toy_effects(df, bench),
