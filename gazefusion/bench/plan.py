@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
 from gazefusion.bench.prompts import Prompt
 from gazefusion.bench.targets import DEFAULT_N_FIXATIONS, DEFAULT_N_OTHER, DEFAULT_TARGET_SEED
@@ -46,6 +46,21 @@ StoredPrompt = Annotated[
 ]
 
 
+#: The options of ``gazefusion bench run`` whose names are not the fields' own.
+_OPTION_NAMES = {"guidance_scale": "--guidance", "smap_ids": "--smaps", "smap_sha256": "--smaps"}
+
+
+def _at_least_one(what: str) -> AfterValidator:
+    """A field check: the tuple holds at least one item (else "expected at least one <what>")."""
+
+    def check(items: tuple) -> tuple:
+        if not items:
+            raise ValueError(f"at least one {what}")
+        return items
+
+    return AfterValidator(check)
+
+
 class BenchSettings(Config):
     """The settings of a benchmark that the user chooses and that decide its numbers.
 
@@ -60,11 +75,11 @@ class BenchSettings(Config):
 
     label_style = "option"
 
-    seeds: tuple[int, ...] = (0,)
+    seeds: Annotated[tuple[int, ...], _at_least_one("seed")] = (0,)
     steps: int = Field(50, ge=1)
     guidance_scale: float = 9.0
     control_scales: tuple[float, ...] = (1.0,)
-    metrics: tuple[str, ...] = DEFAULT_METRICS
+    metrics: Annotated[tuple[str, ...], _at_least_one("metric")] = DEFAULT_METRICS
     baseline: bool = True
     shuffled: bool = True
     n_fixations: int = DEFAULT_N_FIXATIONS
@@ -74,15 +89,14 @@ class BenchSettings(Config):
 
     @classmethod
     def field_label(cls, loc: Sequence[str | int]) -> str:
-        if loc and loc[0] == "guidance_scale":
-            return "--guidance" + "".join(f"[{p}]" for p in loc[1:])
+        """``--kebab-case`` as in ``gazefusion bench run``, where a few fields have other option names."""
+        if loc and loc[0] in _OPTION_NAMES:
+            return _OPTION_NAMES[str(loc[0])] + "".join(f"[{p}]" for p in loc[1:])
         return super().field_label(loc)
 
     @field_validator("seeds")
     @classmethod
     def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
-        if not seeds:
-            raise ValueError("at least one seed")
         if len(set(seeds)) != len(seeds):
             raise ValueError("distinct seeds")
         return seeds
@@ -93,13 +107,6 @@ class BenchSettings(Config):
         if not scales or any(s <= 0 for s in scales):
             raise ValueError("positive strengths")
         return scales
-
-    @field_validator("metrics")
-    @classmethod
-    def _some_metrics(cls, metrics: tuple[str, ...]) -> tuple[str, ...]:
-        if not metrics:
-            raise ValueError("at least one metric")
-        return metrics
 
     def settings(self) -> dict[str, Any]:
         """The :class:`BenchSettings` fields of this object, by name (to build a :class:`BenchConfig`)."""
@@ -115,33 +122,12 @@ class BenchConfig(BenchSettings):
     scorers' names.
     """
 
-    prompts: tuple[StoredPrompt, ...]
-    smap_ids: tuple[str, ...]
+    prompts: Annotated[tuple[StoredPrompt, ...], _at_least_one("prompt")]
+    smap_ids: Annotated[tuple[str, ...], _at_least_one("smap")]
     smap_sha256: tuple[str, ...]
     size: tuple[int, int]
     model: str
-    scorers: tuple[str, ...]
-
-    @field_validator("prompts")
-    @classmethod
-    def _some_prompts(cls, prompts: tuple[Prompt, ...]) -> tuple[Prompt, ...]:
-        if not prompts:
-            raise ValueError("at least one prompt")
-        return prompts
-
-    @field_validator("smap_ids")
-    @classmethod
-    def _some_smaps(cls, smap_ids: tuple[str, ...]) -> tuple[str, ...]:
-        if not smap_ids:
-            raise ValueError("at least one smap")
-        return smap_ids
-
-    @field_validator("scorers")
-    @classmethod
-    def _some_scorers(cls, scorers: tuple[str, ...]) -> tuple[str, ...]:
-        if not scorers:
-            raise ValueError("at least one saliency model (none usable on this machine?)")
-        return scorers
+    scorers: Annotated[tuple[str, ...], _at_least_one("saliency model (none usable on this machine?)")]
 
     @model_validator(mode="after")
     def _shuffled_needs_two_smaps(self) -> BenchConfig:

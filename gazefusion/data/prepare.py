@@ -39,11 +39,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from gazefusion.config import Config
 from gazefusion.data.captions import DEFAULT_BLIP2, Blip2Captioner, CropRef, TableCaptioner
-from gazefusion.data.crops import cut_crops, is_dark, resized_size
+from gazefusion.data.crops import CropResolution, cut_crops, is_dark, resized_size
 from gazefusion.data.journal import JournalWriter, journal_path, read_journal
 from gazefusion.data.manifest import MANIFEST_NAME, write_manifest
 from gazefusion.errors import UserInputError
@@ -73,7 +73,7 @@ class PrepareConfig(Config):
 
     raw_dir: Path = Path("data/raw-images")
     out_dir: Path = Path("data")
-    resolution: int = 512
+    resolution: CropResolution = 512
     stride: int | None = Field(None, gt=0)  # default resolution // 2
     image_format: Literal["jpg", "png"] = "jpg"  # "jpg" (as the original, PIL quality 75) or "png"
     saliency_model: str = "emlnet"
@@ -95,13 +95,6 @@ class PrepareConfig(Config):
         if loc and loc[0] in names:
             return names[str(loc[0])]
         return super().field_label(loc)
-
-    @field_validator("resolution")
-    @classmethod
-    def _multiple_of_8(cls, value: int) -> int:
-        if value <= 0 or value % 8:
-            raise ValueError("a positive multiple of 8")
-        return value
 
     def check_requirements(self) -> None:
         """Check what the machine must provide: the raw image folder, a writable output folder, the device."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from gazefusion.config import Config
+from gazefusion.data.crops import CropResolution
 from gazefusion.errors import UserInputError
 
 
@@ -73,7 +74,7 @@ class ToyRecipe(Config):
     seed: int = 0
     # scenes and data
     n_scenes: int = Field(8000, ge=1)
-    size: int = 64
+    size: CropResolution = 64
     saliency_model: str = "spectral-residual"
     #: Smoothing of the training smaps (sigma 1/16 of the width): OpenCV's spectral residual alone
     #: outlines objects with thin lines; smooth maps are what saliency maps look like.
@@ -105,13 +106,6 @@ class ToyRecipe(Config):
     @classmethod
     def field_label(cls, loc: Sequence[str | int]) -> str:
         return f"toy recipe {super().field_label(loc)}"
-
-    @field_validator("size")
-    @classmethod
-    def _multiple_of_8(cls, value: int) -> int:
-        if value <= 0 or value % 8:
-            raise ValueError("a positive multiple of 8")
-        return value
 
     def identity(self) -> dict[str, Any]:
         """What the recipe's results depend on (``recipe.json``): every field but ``threads``

@@ -20,9 +20,10 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from gazefusion.config import Config, field_annotation_base, is_nullable
+from gazefusion.data.crops import CropResolution
 from gazefusion.errors import UserInputError
 
 
@@ -48,7 +49,7 @@ class TrainConfig(Config):
         "(e.g. the original 'untrained GazeFusion' gazefusion-init-sd21.ckpt, whose "
         "SD weights then also replace --model) [default: copied from the UNet]",
     )
-    resolution: int = _opt(512, "training resolution (the dataset's crop size)")
+    resolution: CropResolution = _opt(512, "training resolution (the dataset's crop size)")
     train_batch_size: int = _opt(16, "batch size per process", ge=1)
     max_train_steps: int = _opt(500_000, "number of optimiser updates", ge=1)
     learning_rate: float = _opt(1e-5, "AdamW learning rate", gt=0)
@@ -102,13 +103,6 @@ class TrainConfig(Config):
         "tensorboard", "accelerate tracker (tensorboard when installed; 'none' to disable)"
     )
     seed: int = _opt(123, "random seed (data order, noise, timesteps)")
-
-    @field_validator("resolution")
-    @classmethod
-    def _multiple_of_8(cls, value: int) -> int:
-        if value < 8 or value % 8:
-            raise ValueError("a positive multiple of 8")
-        return value
 
     @model_validator(mode="after")
     def _prompt_per_smap(self) -> TrainConfig:
