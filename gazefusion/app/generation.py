@@ -93,7 +93,7 @@ class GenerateRequest(Config):
 
     @field_validator("control_scales")
     @classmethod
-    def _distinct_scales(cls, scales: tuple[float, ...]) -> tuple[float, ...]:
+    def _nonnegative_distinct(cls, scales: tuple[float, ...]) -> tuple[float, ...]:
         for s in scales:
             if s < 0:
                 raise UserInputError(f"control scale: expected >= 0, found {s:g}")
