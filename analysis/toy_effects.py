@@ -68,12 +68,11 @@ def run_toy_bench(
     log=print,
 ):
     """Run (or resume) the held-out benchmark: ``prompts`` x :data:`EFFECT_SMAPS` + suppression smaps x seed 0."""
-    from gazefusion.bench.benchmark import run_benchmark
+    from gazefusion.bench.benchmark import BenchOptions, run_benchmark
     from gazefusion.saliency import available_saliency_models
 
     usable = set(available_saliency_models(usable_only=True))
-    return run_benchmark(
-        bench_dir,
+    options = BenchOptions(
         prompts=prompts,
         smaps=[*EFFECT_SMAPS, *SUPPRESSION_SMAPS],
         seeds=(0,),
@@ -83,9 +82,8 @@ def run_toy_bench(
         steps=steps,
         guidance_scale=guidance_scale,
         size=(size, size),
-        progress=progress,
-        log=log,
     )
+    return run_benchmark(bench_dir, options, progress=progress, log=log)
 
 
 def scorer_ceiling(

@@ -45,7 +45,7 @@ def main() -> None:
 
     import torch
 
-    from gazefusion.bench.benchmark import run_benchmark
+    from gazefusion.bench.benchmark import BenchOptions, run_benchmark
     from gazefusion.bench.generators import PipelineGenerator
     from gazefusion.bench.plan import DEFAULT_METRICS
     from gazefusion.bench.scoring import score_prediction
@@ -90,16 +90,15 @@ def main() -> None:
             s for s in ("spectral-residual", "fine-grained", "itti-koch", "centre-bias") if s in scorer_costs
         ]
         t0 = time.perf_counter()
-        run = run_benchmark(
-            Path(tmp) / "b",
+        options = BenchOptions(
             prompts=prompts,
             smaps=builtin_names()[:3],
             seeds=(0,),
             scorers=classical,
             steps=args.steps,
             size=(args.size, args.size),
-            log=lambda s: None,
         )
+        run = run_benchmark(Path(tmp) / "b", options, log=lambda s: None)
         wall = time.perf_counter() - t0
         n_maps = run.summary.done * len(classical)
         results["bench_run"] = {

@@ -53,7 +53,7 @@ def demo(
     import torch
 
     from analysis.bench_report import write_bench_report
-    from gazefusion.bench.benchmark import run_benchmark
+    from gazefusion.bench.benchmark import BenchOptions, run_benchmark
     from gazefusion.models.loading import default_model_path
     from gazefusion.saliency import available_saliency_models
 
@@ -76,19 +76,17 @@ def demo(
         )  # fmt: skip
     else:
         usable = set(available_saliency_models(usable_only=True))
-        run_benchmark(
-            bench_dir,
+        options = BenchOptions(
             prompts=DEMO_PROMPTS,
-            smaps=list(DEMO_SMAPS),
+            smaps=DEMO_SMAPS,
             seeds=(0,),
             model=model,
             scorers=[s for s in DEMO_SCORERS if s in usable],
             steps=steps,
             guidance_scale=guidance,
             size=(size, size),
-            progress=track,
-            log=console.print,
         )
+        run_benchmark(bench_dir, options, progress=track, log=console.print)
     report = write_bench_report(bench_dir, out / "report")
     if builtin is not None:
         _toy_effects(bench_dir, out / "report", time.perf_counter() - start)

@@ -73,7 +73,6 @@ def build(
 
 def evaluate_and_write_card(builder) -> Path:
     """Held-out benchmark of the built model, its effect numbers and the model card (README.md)."""
-    import dataclasses
     import json
     import shlex
     import time
@@ -107,7 +106,7 @@ def evaluate_and_write_card(builder) -> Path:
     argv = [a.replace(str(builder.work), "WORK") for a in builder.train_argv()]
     return write_card(
         out,
-        recipe={**dataclasses.asdict(recipe), "held_out_pairs": sorted(HELD_OUT_PAIRS)},
+        recipe={**recipe.identity(), "held_out_pairs": sorted(HELD_OUT_PAIRS)},
         losses=json.loads((out / "losses.json").read_text()),
         stage_times=builder.stage_times(),
         effects=effects,

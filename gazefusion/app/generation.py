@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field, field_validator
 
 from gazefusion.app.design import Design, write_design
 from gazefusion.app.scoring import METRIC_LABELS, score_images
 from gazefusion.app.session import Session
+from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 
 
@@ -56,18 +58,48 @@ class ModelCache:
             return self._pipe
 
 
-@dataclass(frozen=True)
-class GenerateRequest:
-    """The settings of one "Generate" press (the sampling settings of ``gazefusion generate``)."""
+class GenerateRequest(Config):
+    """The settings of one "Generate" press (the sampling settings of ``gazefusion generate``),
+    checked when made (one-line errors naming the page's field)."""
 
     prompt: str
-    negative_prompt: str | None
+    negative_prompt: str | None = None
     seeds: tuple[int, ...]
-    steps: int
+    steps: int = Field(ge=1, le=1000)
     guidance_scale: float
     control_scales: tuple[float, ...]
     scorer: str
     blend: bool = True
+
+    @classmethod
+    def field_label(cls, loc: Sequence[str | int]) -> str:
+        """The page's names of the fields (``guidance``, ``control scale``)."""
+        names = {"guidance_scale": "guidance", "control_scales": "control scale"}
+        return names.get(str(loc[0]), str(loc[0])) if loc else super().field_label(loc)
+
+    @field_validator("prompt")
+    @classmethod
+    def _some_text(cls, prompt: str) -> str:
+        if not prompt.strip():
+            raise ValueError("some text")
+        return prompt.strip()
+
+    @field_validator("seeds")
+    @classmethod
+    def _seed_count(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if not 1 <= len(seeds) <= 64:
+            raise UserInputError(f"seeds: expected 1 to 64 seeds, found {len(seeds)}")
+        return seeds
+
+    @field_validator("control_scales")
+    @classmethod
+    def _nonnegative_distinct(cls, scales: tuple[float, ...]) -> tuple[float, ...]:
+        for s in scales:
+            if s < 0:
+                raise UserInputError(f"control scale: expected >= 0, found {s:g}")
+        if not scales or len(set(scales)) != len(scales):
+            raise ValueError("distinct values")
+        return scales
 
 
 def parse_request(
@@ -87,32 +119,20 @@ def parse_request(
     """
     from gazefusion.cli._common import parse_list
 
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise UserInputError("prompt: expected some text, found an empty prompt")
-    seed_list = parse_list(seeds or "", "seeds", int, min_items=1)
-    if len(seed_list) > 64:
-        raise UserInputError(f"seeds: expected at most 64 seeds, found {len(seed_list)}")
-    steps_i = _number(steps, "steps", int)
-    if not 1 <= steps_i <= 1000:
-        raise UserInputError(f"steps: expected 1..1000, found {steps_i}")
-    guidance_f = _number(guidance, "guidance", float)
+    if not isinstance(prompt, str):
+        raise UserInputError(f"prompt: expected some text, found {prompt!r}")
     scales = (
         parse_list(sweep, "control-scale sweep", float, min_items=1)
         if sweep and sweep.strip()
         else [_number(control_scale, "control scale", float)]
     )
-    for s in scales:
-        if s < 0:
-            raise UserInputError(f"control scale: expected >= 0, found {s:g}")
-    if len(set(scales)) != len(scales):
-        raise UserInputError(f"control-scale sweep: expected distinct values, found {sweep!r}")
     return GenerateRequest(
-        prompt=prompt.strip(),
+        prompt=prompt,
         negative_prompt=(negative_prompt or "").strip() or None,
-        seeds=tuple(seed_list),
-        steps=steps_i,
-        guidance_scale=guidance_f,
-        control_scales=tuple(scales),
+        seeds=parse_list(seeds or "", "seeds", int, min_items=1),
+        steps=_number(steps, "steps", int),
+        guidance_scale=_number(guidance, "guidance", float),
+        control_scales=scales,
         scorer=scorer,
     )
 

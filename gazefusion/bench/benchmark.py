@@ -1,6 +1,7 @@
 """One call that runs a whole benchmark: resolve inputs, load models, shard, run, merge.
 
-:func:`run_benchmark` is what ``gazefusion bench run`` and ``gazefusion demo`` call. Under
+:func:`run_benchmark` is what ``gazefusion bench run`` and ``gazefusion demo`` call, with a
+:class:`BenchOptions` (the options of ``gazefusion bench run``, checked when it is made). Under
 ``accelerate launch`` every process runs it; accelerate's ``PartialState`` gives each its rank,
 world size and device; process 0 writes the config and merges the part-files at the end.
 """
@@ -11,15 +12,58 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import field_validator
 
 from gazefusion.bench.generators import Generator, PipelineGenerator
-from gazefusion.bench.plan import DEFAULT_METRICS, BenchConfig
+from gazefusion.bench.plan import BenchConfig, BenchSettings
 from gazefusion.bench.prompts import DEFAULT_PROMPTS, load_prompts
 from gazefusion.bench.results import merge_results
 from gazefusion.bench.runner import Progress, RunSummary, prepare_output, run_shard
 from gazefusion.bench.smapset import DEFAULT_SMAP_DIR, load_smap_set
-from gazefusion.bench.targets import DEFAULT_N_FIXATIONS, DEFAULT_N_OTHER, DEFAULT_TARGET_SEED
 from gazefusion.errors import UserInputError
+
+
+class BenchOptions(BenchSettings):
+    """The options of ``gazefusion bench run`` (see its ``--help``), checked when made.
+
+    Besides the :class:`~gazefusion.bench.plan.BenchSettings` that go into the run's
+    :class:`~gazefusion.bench.plan.BenchConfig` as given: the prompt set file, the smaps (files,
+    spec files, built-in names or folders), the model (None: ``$GAZEFUSION_MODEL`` or the default),
+    the scorers (None: every saliency model usable here), the image ``size`` (width, height; None:
+    the smaps' size), ``limit`` (only the first N work items), the torch ``device`` and ``dtype``,
+    and ``overwrite`` (replace the results of a benchmark with other settings in the folder).
+    """
+
+    prompts: Path = DEFAULT_PROMPTS
+    smaps: tuple[str, ...] = (os.fspath(DEFAULT_SMAP_DIR),)
+    model: str | None = None
+    scorers: tuple[str, ...] | None = None
+    size: tuple[int, int] | None = None
+    limit: int | None = None
+    device: str | None = None
+    dtype: str | None = None
+    overwrite: bool = False
+
+    @field_validator("smaps", mode="before")
+    @classmethod
+    def _paths_as_text(cls, refs: Any) -> Any:
+        return tuple(os.fspath(r) for r in refs) if isinstance(refs, list | tuple) else refs
+
+    @field_validator("size")
+    @classmethod
+    def _image_sides(cls, size: tuple[int, int] | None) -> tuple[int, int] | None:
+        from gazefusion.limits import check_image_side
+
+        for side in size or ():
+            check_image_side(side, "--size")
+        return size
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        return resolve_metrics(names)
 
 
 @dataclass(frozen=True)
@@ -73,64 +117,35 @@ def resolve_scorers(names: Sequence[str] | None, device: str = "cpu") -> dict[st
 
 def run_benchmark(
     out_dir: str | os.PathLike,
+    options: BenchOptions | None = None,
     *,
-    prompts: str | os.PathLike = DEFAULT_PROMPTS,
-    smaps: Sequence[str | os.PathLike] = (DEFAULT_SMAP_DIR,),
-    seeds: Sequence[int] = (0,),
-    model: str | None = None,
-    scorers: Sequence[str] | None = None,
-    metrics: Sequence[str] = DEFAULT_METRICS,
-    control_scales: Sequence[float] = (1.0,),
-    steps: int = 50,
-    guidance_scale: float = 9.0,
-    size: tuple[int, int] | None = None,
-    baseline: bool = True,
-    shuffled: bool = True,
-    n_fixations: int = DEFAULT_N_FIXATIONS,
-    n_other: int = DEFAULT_N_OTHER,
-    target_seed: int = DEFAULT_TARGET_SEED,
-    shuffle_seed: int = 0,
-    limit: int | None = None,
-    device: str | None = None,
-    dtype: str | None = None,
-    overwrite: bool = False,
     generator: Generator | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
 ) -> BenchRun:
-    """Run (or resume) a benchmark into ``out_dir``; arguments as ``gazefusion bench run --help``.
+    """Run (or resume) a benchmark with ``options`` (default :class:`BenchOptions()`) into ``out_dir``.
 
-    ``generator`` replaces the model under test (``model``, ``steps``, ``dtype`` are then unused);
-    ``progress`` wraps the item loop (e.g. :func:`gazefusion.cli._common.track`); ``log`` gets
-    one-line messages (main process only); ``overwrite`` replaces the results of another config
-    in ``out_dir`` (otherwise such a run is refused, see
+    ``generator`` replaces the model under test (``options.model``, ``steps`` and ``dtype`` are
+    then unused); ``progress`` wraps the item loop (e.g. :func:`gazefusion.cli._common.track`);
+    ``log`` gets one-line messages (main process only); ``options.overwrite`` replaces the results
+    of another config in ``out_dir`` (otherwise such a run is refused, see
     :func:`~gazefusion.bench.runner.prepare_output`).
     """
     from accelerate import PartialState
 
-    from gazefusion.limits import check_image_side
-    from gazefusion.pipeline.core import check_finite
     from gazefusion.pipeline.provenance import array_sha256
     from gazefusion.utils.paths import check_output_dir
 
-    # cheap validation first: a typo fails before any model is loaded or any file is written
+    options = options or BenchOptions()
+    # the options were checked when made; the folder and the device next, before any model loads
     check_output_dir(out_dir, "--out")
-    if size is not None:
-        for side in size:
-            check_image_side(side, "--size")
-    check_finite(**{"--guidance": guidance_scale})
-    for scale in control_scales:
-        check_finite(**{"--control-scales": scale})
-    if steps < 1:
-        raise UserInputError(f"--steps: expected a positive integer, found {steps}")
-    if device is not None:
+    if options.device is not None:
         from gazefusion.devices import torch_device
 
-        torch_device(device)
-    prompt_list = load_prompts(prompts)
-    smap_set = load_smap_set(smaps, size)
-    metric_names = resolve_metrics(metrics)
-    if "emd" in metric_names:
+        torch_device(options.device)
+    prompt_list = load_prompts(options.prompts)
+    smap_set = load_smap_set(options.smaps, options.size)
+    if "emd" in options.metrics:
         from metrics.emd import check_emd_size
 
         try:
@@ -140,13 +155,17 @@ def run_benchmark(
     import torch
 
     # cpu=True lets a CPU-only launch (torchrun / accelerate with WORLD_SIZE > 1) shard over gloo
-    state = PartialState(cpu=device == "cpu" or not torch.cuda.is_available())
-    run_device = device or str(state.device)
-    scorer_models = resolve_scorers(scorers, device=run_device)
+    state = PartialState(cpu=options.device == "cpu" or not torch.cuda.is_available())
+    run_device = options.device or str(state.device)
+    scorer_models = resolve_scorers(options.scorers, device=run_device)
     main = state.is_main_process
     if generator is None:
         generator = PipelineGenerator.load(
-            model, steps=steps, guidance_scale=guidance_scale, device=run_device, dtype=dtype
+            options.model,
+            steps=options.steps,
+            guidance_scale=options.guidance_scale,
+            device=run_device,
+            dtype=options.dtype,
         )
         multiple = generator.pipeline.size_multiple
         h, w = smap_set[0].smap.shape
@@ -160,27 +179,17 @@ def run_benchmark(
         if notice:
             log(f"note: {notice}")
     config = BenchConfig(
+        **options.settings(),
         prompts=tuple(prompt_list),
         smap_ids=tuple(s.smap_id for s in smap_set),
         smap_sha256=tuple(array_sha256(s.smap) for s in smap_set),
         size=(smap_set[0].smap.shape[1], smap_set[0].smap.shape[0]),
-        seeds=tuple(int(s) for s in seeds),
         model=generator.description,
         scorers=tuple(scorer_models),
-        metrics=metric_names,
-        control_scales=tuple(float(c) for c in control_scales),
-        steps=steps,
-        guidance_scale=guidance_scale,
-        baseline=baseline,
-        shuffled=shuffled,
-        n_fixations=n_fixations,
-        n_other=n_other,
-        target_seed=target_seed,
-        shuffle_seed=shuffle_seed,
     )
     out = Path(out_dir)
     if main:
-        prepare_output(out, config, [s.smap for s in smap_set], overwrite=overwrite)
+        prepare_output(out, config, [s.smap for s in smap_set], overwrite=options.overwrite)
     state.wait_for_everyone()
     summary = run_shard(
         config,
@@ -188,7 +197,7 @@ def run_benchmark(
         generator,
         scorer_models,
         [s.smap for s in smap_set],
-        limit=limit,
+        limit=options.limit,
         rank=state.process_index,
         world=state.num_processes,
         progress=progress if main else None,

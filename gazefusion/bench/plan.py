@@ -15,13 +15,15 @@ complete pairs. Process ``rank`` of ``world`` takes the items whose index is ``r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
 from gazefusion.bench.prompts import Prompt
 from gazefusion.bench.targets import DEFAULT_N_FIXATIONS, DEFAULT_N_OTHER, DEFAULT_TARGET_SEED
+from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 
 #: The metrics of the issue's default set (names of :data:`metrics.METRICS`).
@@ -32,28 +34,52 @@ ALIGNED = "aligned"
 SHUFFLED = "shuffled"
 
 
-@dataclass(frozen=True)
-class BenchConfig:
-    """Everything that decides a benchmark's numbers (stored as ``bench.json`` in the output folder).
+def _prompt_from_pair(value: Any) -> Any:
+    return Prompt(*value) if isinstance(value, list | tuple) else value
 
-    A resumed run must have the same config; ``limit`` and the device are not part of it.
-    ``control_scales`` are the ControlNet strengths of the GazeFusion condition (the first is the
-    main one, compared with the baseline); ``steps``/``guidance_scale`` as the pipeline's;
-    ``n_fixations``/``n_other``/``target_seed``: target protocol of :mod:`gazefusion.bench.targets`;
-    ``shuffle_seed`` seeds the derangement of the shuffled-target control.
+
+#: A prompt in ``bench.json``: the pair ``[prompt_id, text]``.
+StoredPrompt = Annotated[
+    Prompt,
+    BeforeValidator(_prompt_from_pair, json_schema_input_type=tuple[str, str]),
+    PlainSerializer(lambda p: [p.prompt_id, p.text], return_type=list[str]),
+]
+
+
+#: The options of ``gazefusion bench run`` whose names are not the fields' own.
+_OPTION_NAMES = {"guidance_scale": "--guidance", "smap_ids": "--smaps", "smap_sha256": "--smaps"}
+
+
+def _at_least_one(what: str) -> AfterValidator:
+    """A field check: the tuple holds at least one item (else "expected at least one <what>")."""
+
+    def check(items: tuple) -> tuple:
+        if not items:
+            raise ValueError(f"at least one {what}")
+        return items
+
+    return AfterValidator(check)
+
+
+class BenchSettings(Config):
+    """The settings of a benchmark that the user chooses and that decide its numbers.
+
+    :class:`BenchConfig` (what a run records) and :class:`~gazefusion.bench.benchmark.BenchOptions`
+    (what a run is asked for) both have them, under the option names of ``gazefusion bench run``
+    (``guidance_scale`` is ``--guidance``). ``control_scales`` are the ControlNet strengths of the
+    GazeFusion condition (the first is the main one, compared with the baseline);
+    ``steps``/``guidance_scale`` as the pipeline's; ``n_fixations``/``n_other``/``target_seed``:
+    target protocol of :mod:`gazefusion.bench.targets`; ``shuffle_seed`` seeds the derangement of
+    the shuffled-target control.
     """
 
-    prompts: tuple[Prompt, ...]
-    smap_ids: tuple[str, ...]
-    smap_sha256: tuple[str, ...]
-    size: tuple[int, int]
-    seeds: tuple[int, ...]
-    model: str
-    scorers: tuple[str, ...]
-    metrics: tuple[str, ...] = DEFAULT_METRICS
-    control_scales: tuple[float, ...] = (1.0,)
-    steps: int = 50
+    label_style = "option"
+
+    seeds: Annotated[tuple[int, ...], _at_least_one("seed")] = (0,)
+    steps: int = Field(50, ge=1)
     guidance_scale: float = 9.0
+    control_scales: tuple[float, ...] = (1.0,)
+    metrics: Annotated[tuple[str, ...], _at_least_one("metric")] = DEFAULT_METRICS
     baseline: bool = True
     shuffled: bool = True
     n_fixations: int = DEFAULT_N_FIXATIONS
@@ -61,57 +87,61 @@ class BenchConfig:
     target_seed: int = DEFAULT_TARGET_SEED
     shuffle_seed: int = 0
 
-    def __post_init__(self) -> None:
-        if not self.prompts:
-            raise UserInputError("--prompts: the prompt set is empty")
-        if not self.smap_ids:
-            raise UserInputError("--smaps: the smap set is empty")
-        if not self.seeds:
-            raise UserInputError("--seeds: expected at least one seed, found none")
-        if not self.scorers:
-            raise UserInputError(
-                "--scorers: expected at least one saliency model, found none (none usable on this machine?)"
-            )
-        if not self.metrics:
-            raise UserInputError("--metrics: expected at least one metric, found none")
-        if not self.control_scales or any(s <= 0 for s in self.control_scales):
-            raise UserInputError(
-                f"--control-scales: expected positive strengths, found {list(self.control_scales)}"
-            )
+    @classmethod
+    def field_label(cls, loc: Sequence[str | int]) -> str:
+        """``--kebab-case`` as in ``gazefusion bench run``, where a few fields have other option names."""
+        if loc and loc[0] in _OPTION_NAMES:
+            return _OPTION_NAMES[str(loc[0])] + "".join(f"[{p}]" for p in loc[1:])
+        return super().field_label(loc)
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("distinct seeds")
+        return seeds
+
+    @field_validator("control_scales")
+    @classmethod
+    def _positive_scales(cls, scales: tuple[float, ...]) -> tuple[float, ...]:
+        if not scales or any(s <= 0 for s in scales):
+            raise ValueError("positive strengths")
+        return scales
+
+    def settings(self) -> dict[str, Any]:
+        """The :class:`BenchSettings` fields of this object, by name (to build a :class:`BenchConfig`)."""
+        return {name: getattr(self, name) for name in BenchSettings.model_fields}
+
+
+class BenchConfig(BenchSettings):
+    """Everything that decides a benchmark's numbers (stored as ``bench.json`` in the output folder).
+
+    A resumed run must have the same config; ``limit`` and the device are not part of it. Besides
+    the :class:`BenchSettings`: the prompts and smaps as resolved (ids, and the smaps' SHA-256),
+    the image ``size`` (width, height), the model under test as described by its generator and the
+    scorers' names.
+    """
+
+    prompts: Annotated[tuple[StoredPrompt, ...], _at_least_one("prompt")]
+    smap_ids: Annotated[tuple[str, ...], _at_least_one("smap")]
+    smap_sha256: tuple[str, ...]
+    size: tuple[int, int]
+    model: str
+    scorers: Annotated[tuple[str, ...], _at_least_one("saliency model (none usable on this machine?)")]
+
+    @model_validator(mode="after")
+    def _shuffled_needs_two_smaps(self) -> BenchConfig:
         if self.shuffled and len(self.smap_ids) < 2:
             raise UserInputError(
                 f"--smaps: the shuffled-target control needs at least 2 smaps, found "
                 f"{len(self.smap_ids)} (add smaps or pass --no-shuffled)"
             )
-        if self.steps < 1:
-            raise UserInputError(f"--steps: expected >= 1, found {self.steps}")
-        if len(set(self.seeds)) != len(self.seeds):
-            raise UserInputError(f"--seeds: expected distinct seeds, found {list(self.seeds)}")
+        return self
 
     @property
     def main_control_scale(self) -> float:
         """The GazeFusion strength compared with the baseline (the first of ``control_scales``)."""
         return self.control_scales[0]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (``from_json`` reads it back)."""
-        data = asdict(self)
-        data["prompts"] = [[p.prompt_id, p.text] for p in self.prompts]
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BenchConfig:
-        """Inverse of :meth:`to_json`."""
-        data = dict(data)
-        data["prompts"] = tuple(Prompt(pid, text) for pid, text in data["prompts"])
-        for key in ("smap_ids", "smap_sha256", "size", "seeds", "scorers", "metrics", "control_scales"):
-            data[key] = tuple(data[key])
-        return cls(**data)
-
-    def differences(self, other: BenchConfig) -> list[str]:
-        """Names of the fields that differ from ``other``."""
-        mine, theirs = json.loads(json.dumps(self.to_json())), json.loads(json.dumps(other.to_json()))
-        return [k for k in mine if mine[k] != theirs.get(k)]
 
 
 @dataclass(frozen=True)

@@ -103,22 +103,19 @@ def run(
     ),
 ) -> None:
     """Generate images for prompt x smap x seed with and without guidance, score them, write Parquet."""
-    from gazefusion.bench.benchmark import run_benchmark
-    from gazefusion.bench.prompts import DEFAULT_PROMPTS
-    from gazefusion.bench.smapset import DEFAULT_SMAP_DIR
+    from gazefusion.bench.benchmark import BenchOptions, run_benchmark
 
-    run_benchmark(
-        out,
-        prompts=prompts or DEFAULT_PROMPTS,
-        smaps=smaps or [DEFAULT_SMAP_DIR],
+    sets = {"prompts": prompts, "smaps": smaps}
+    options = BenchOptions(
+        **{k: v for k, v in sets.items() if v},  # not given: BenchOptions' default sets
         seeds=parse_list(seeds, "--seeds", int),
         model=model,
         scorers=None if scorers is None else parse_list(scorers, "--scorers"),
+        size=parse_size(size),
         metrics=parse_list(metrics, "--metrics"),
         control_scales=parse_list(control_scales, "--control-scales", float),
         steps=steps,
         guidance_scale=guidance_scale,
-        size=parse_size(size),
         baseline=baseline,
         shuffled=shuffled,
         n_fixations=n_fixations,
@@ -129,9 +126,8 @@ def run(
         device=device,
         dtype=dtype,
         overwrite=overwrite,
-        progress=track,
-        log=console.print,
     )
+    run_benchmark(out, options, progress=track, log=console.print)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,13 +12,26 @@ Boxes are ``(left, top, right, bottom)`` in pixels of the *resized* image, right
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from pydantic import AfterValidator
 
 from gazefusion.errors import UserInputError
 
 #: Crops whose mean pixel value (0-255) is at most this are dropped (the original's near-black filter).
 DARK_CROP_MEAN = 1.0
+
+
+def _multiple_of_8(value: int) -> int:
+    if value < 8 or value % 8:
+        raise ValueError("a positive multiple of 8")
+    return value
+
+
+#: A configuration's crop side / training resolution in px: a positive multiple of 8 (the VAE's
+#: downsampling factor); another value is the config's one-line error.
+CropResolution = Annotated[int, AfterValidator(_multiple_of_8)]
 
 
 @dataclass(frozen=True)

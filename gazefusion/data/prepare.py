@@ -36,12 +36,14 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
+from gazefusion.config import Config
 from gazefusion.data.captions import DEFAULT_BLIP2, Blip2Captioner, CropRef, TableCaptioner
-from gazefusion.data.crops import cut_crops, is_dark, resized_size
+from gazefusion.data.crops import CropResolution, cut_crops, is_dark, resized_size
 from gazefusion.data.journal import JournalWriter, journal_path, read_journal
 from gazefusion.data.manifest import MANIFEST_NAME, write_manifest
 from gazefusion.errors import UserInputError
@@ -60,41 +62,44 @@ def _no_progress(items: Iterable[Any], description: str, total: int) -> Iterator
     yield from items
 
 
-@dataclass(frozen=True)
-class PrepareConfig:
-    """Options of ``gazefusion prepare``; the defaults reproduce the original ``process.py``."""
+class PrepareConfig(Config):
+    """Options of ``gazefusion prepare``; the defaults reproduce the original ``process.py``.
+
+    Values are checked on creation (one-line errors naming the option); what depends on the
+    machine (the folders, the device) is checked by :meth:`check_requirements`.
+    """
+
+    label_style = "option"
 
     raw_dir: Path = Path("data/raw-images")
     out_dir: Path = Path("data")
-    resolution: int = 512
-    stride: int | None = None  # default resolution // 2
-    image_format: str = "jpg"  # "jpg" (as the original, PIL quality 75) or "png"
+    resolution: CropResolution = 512
+    stride: int | None = Field(None, gt=0)  # default resolution // 2
+    image_format: Literal["jpg", "png"] = "jpg"  # "jpg" (as the original, PIL quality 75) or "png"
     saliency_model: str = "emlnet"
     saliency_convention: str | None = None  # default "prepare" for emlnet
-    saliency_options: dict[str, Any] = field(default_factory=dict)
-    saliency_batch_size: int = 128
+    saliency_options: dict[str, Any] = Field(default_factory=dict)
+    saliency_batch_size: int = Field(128, gt=0)
     captions: Path | None = None  # CSV or COCO JSON; None = BLIP-2
     blip2_model: str = DEFAULT_BLIP2
-    caption_batch_size: int = 128
-    max_new_tokens: int = 20
+    caption_batch_size: int = Field(128, gt=0)
+    max_new_tokens: int = Field(20, gt=0)
     seed: int = 123
     device: str | None = None
     overwrite: bool = False
 
-    def check(self) -> None:
-        if self.resolution <= 0 or self.resolution % 8:
-            raise UserInputError(f"--resolution must be a positive multiple of 8, found {self.resolution}")
-        if self.stride is not None and self.stride <= 0:
-            raise UserInputError(f"--stride must be positive, found {self.stride}")
-        if self.image_format not in ("jpg", "png"):
-            raise UserInputError(f"--image-format must be 'jpg' or 'png', found {self.image_format!r}")
+    @classmethod
+    def field_label(cls, loc: Sequence[str | int]) -> str:
+        """The command line's names: ``IMAGES_DIR`` (the argument), ``--out``, else ``--kebab-case``."""
+        names = {"raw_dir": "IMAGES_DIR", "out_dir": "--out"}
+        if loc and loc[0] in names:
+            return names[str(loc[0])]
+        return super().field_label(loc)
+
+    def check_requirements(self) -> None:
+        """Check what the machine must provide: the raw image folder, a writable output folder, the device."""
         if not Path(self.raw_dir).is_dir():
             raise UserInputError(f"IMAGES_DIR: raw image folder not found: {self.raw_dir}")
-        for name in ("saliency_batch_size", "caption_batch_size", "max_new_tokens"):
-            if getattr(self, name) <= 0:
-                raise UserInputError(
-                    f"--{name.replace('_', '-')} must be positive, found {getattr(self, name)}"
-                )
         from gazefusion.utils.paths import check_output_dir
 
         check_output_dir(self.out_dir, "--out")
@@ -473,17 +478,13 @@ def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> Pr
 
     Works in a single process or under ``accelerate launch`` (the report sums every process's work).
     """
-    import dataclasses
-
     import torch
 
     from gazefusion.saliency.registry import canonical_name
     from gazefusion.utils.atomic import atomic_write_json
 
-    cfg.check()
-    cfg = dataclasses.replace(
-        cfg, saliency_model=canonical_name(cfg.saliency_model)
-    )  # one spelling on record
+    cfg.check_requirements()
+    cfg = cfg.replace(saliency_model=canonical_name(cfg.saliency_model))  # one spelling on record
     # every requirement before the first crop: captioner, saliency weights, earlier parameters
     if cfg.captions is not None:
         TableCaptioner.from_file(cfg.captions)  # fail early on a bad captions file
@@ -508,7 +509,8 @@ def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> Pr
         report = _merge_reports(report, workers)
     if workers.state.is_main_process:
         report.manifest_rows = build_manifest(cfg)
-        config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
-        atomic_write_json(Path(cfg.out_dir) / REPORT_NAME, {"config": config, "last_run": report.to_dict()})
+        atomic_write_json(
+            Path(cfg.out_dir) / REPORT_NAME, {"config": cfg.to_json(), "last_run": report.to_dict()}
+        )
     workers.barrier()
     return report

@@ -382,7 +382,7 @@ class GazeFusionPipeline:
     def params(self, sampling: SamplingParams | None = None) -> dict[str, Any]:
         """The shared settings of a run with ``sampling``, as recorded in outputs and sidecars."""
         return {
-            **(sampling or SamplingParams()).to_dict(),
+            **(sampling or SamplingParams()).to_json(),
             "guess_mode": False,
             "scheduler": type(self.sd.scheduler).__name__,
             "scheduler_config": {

@@ -9,11 +9,11 @@ negative prompt (the empty prompt).
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import field_validator, model_validator
+
+from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 
 DEFAULT_STEPS = 50
@@ -22,8 +22,7 @@ DEFAULT_CONTROL_SCALE = 1.0
 DEFAULT_ETA = 0.0
 
 
-@dataclass(frozen=True)
-class SamplingParams:
+class SamplingParams(Config):
     """How to denoise: DDIM ``steps``, classifier-free ``guidance_scale``, ControlNet
     ``control_scale`` on all its outputs (0: the unguided base model), ``negative_prompt`` (None:
     the empty prompt) and DDIM ``eta``. Validated on creation (one-line errors naming the field)."""
@@ -34,28 +33,36 @@ class SamplingParams:
     negative_prompt: str | None = None
     eta: float = DEFAULT_ETA
 
-    def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise UserInputError(f"steps: expected an integer >= 1, found {self.steps!r}")
-        for name in ("guidance_scale", "control_scale", "eta"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise UserInputError(f"{name}: expected a finite number, found {value!r}")
-            object.__setattr__(self, name, float(value))
-        if self.negative_prompt is not None and not isinstance(self.negative_prompt, str):
-            raise UserInputError(f"negative_prompt: expected text or None, found {self.negative_prompt!r}")
-
-    def replace(self, **changes: Any) -> SamplingParams:
-        """A copy with ``changes`` (field names only: another name is a one-line error)."""
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names(cls, data: Any) -> Any:
+        unknown = sorted(set(data) - set(cls.model_fields)) if isinstance(data, dict) else []
         if unknown:
-            fields = ", ".join(f.name for f in dataclasses.fields(self))
-            raise UserInputError(f"unknown sampling parameter(s) {', '.join(unknown)}; known: {fields}")
-        return dataclasses.replace(self, **changes) if changes else self
+            raise UserInputError(
+                f"unknown sampling parameter(s) {', '.join(unknown)}; known: {', '.join(cls.model_fields)}"
+            )
+        return data
 
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as plain JSON values (as sidecars record them)."""
-        return dataclasses.asdict(self)
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _whole_steps(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError("an integer >= 1")
+        return value
+
+    @field_validator("guidance_scale", "control_scale", "eta", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("a finite number")
+        return value
+
+    @field_validator("negative_prompt", mode="before")
+    @classmethod
+    def _text_or_none(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            raise ValueError("text or None")
+        return value
 
 
 def sampling_from(sampling: SamplingParams | None = None, **overrides: Any) -> SamplingParams:

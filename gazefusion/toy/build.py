@@ -70,7 +70,6 @@ class ToyBuild:
         progress: Progress = no_progress,
         log: Callable[[str], None] = print,
     ) -> None:
-        recipe.check()
         self.recipe = recipe
         self.out = Path(out)
         self.work = Path(work) if work is not None else self.out.with_name(self.out.name + ".build")
@@ -82,7 +81,7 @@ class ToyBuild:
         """A work folder holds one recipe: resuming with another one is refused."""
         self.work.mkdir(parents=True, exist_ok=True)
         path = self.work / RECIPE_FILE
-        current = self.recipe.to_json()
+        current = json.dumps(self.recipe.identity(), indent=2, sort_keys=True)
         if path.is_file() and path.read_text() != current:
             old = json.loads(path.read_text())
             new = json.loads(current)

@@ -7,11 +7,13 @@ cores); ``smoke`` runs every stage in seconds (tests).
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
+from pydantic import Field
+
+from gazefusion.config import Config
+from gazefusion.data.crops import CropResolution
 from gazefusion.errors import UserInputError
 
 
@@ -65,67 +67,50 @@ def _text_config() -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class ToyRecipe:
-    """The toy build, stage by stage (see :mod:`gazefusion.toy.build`)."""
+class ToyRecipe(Config):
+    """The toy build, stage by stage (see :mod:`gazefusion.toy.build`); checked on creation."""
 
     preset: str = "full"
     seed: int = 0
     # scenes and data
-    n_scenes: int = 8000
-    size: int = 64
+    n_scenes: int = Field(8000, ge=1)
+    size: CropResolution = 64
     saliency_model: str = "spectral-residual"
     #: Smoothing of the training smaps (sigma 1/16 of the width): OpenCV's spectral residual alone
     #: outlines objects with thin lines; smooth maps are what saliency maps look like.
-    saliency_options: dict[str, Any] = field(default_factory=lambda: {"blur": 0.0625})
+    saliency_options: dict[str, Any] = Field(default_factory=lambda: {"blur": 0.0625})
     # autoencoder
-    vae: dict[str, Any] = field(default_factory=_vae_config)
-    vae_steps: int = 2000
-    vae_batch: int = 16
+    vae: dict[str, Any] = Field(default_factory=_vae_config)
+    vae_steps: int = Field(2000, ge=1)
+    vae_batch: int = Field(16, ge=1)
     vae_lr: float = 1e-3
     vae_kl_weight: float = 1e-6
     # base text-to-image model (UNet + text encoder, trained together)
-    unet: dict[str, Any] = field(default_factory=_unet_config)
-    text_encoder: dict[str, Any] = field(default_factory=_text_config)
-    base_steps: int = 4000
-    base_batch: int = 32
+    unet: dict[str, Any] = Field(default_factory=_unet_config)
+    text_encoder: dict[str, Any] = Field(default_factory=_text_config)
+    base_steps: int = Field(4000, ge=1)
+    base_batch: int = Field(32, ge=1)
     base_lr: float = 5e-4
     base_warmup: int = 200
     base_prompt_dropout: float = 0.1
     ema_decay: float = 0.999
     # ControlNet (gazefusion train, base locked)
-    controlnet_steps: int = 3000
-    controlnet_batch: int = 32
+    controlnet_steps: int = Field(3000, ge=1)
+    controlnet_batch: int = Field(32, ge=1)
     controlnet_lr: float = 5e-4
     controlnet_proportion_empty_prompts: float = 0.1
     # bookkeeping
-    checkpoint_every: int = 250
-    threads: int = 2
+    checkpoint_every: int = Field(250, ge=1)
+    threads: int = Field(2, ge=1)
 
-    def check(self) -> None:
-        for name in (
-            "n_scenes",
-            "vae_steps",
-            "vae_batch",
-            "base_steps",
-            "base_batch",
-            "controlnet_steps",
-            "controlnet_batch",
-            "checkpoint_every",
-            "threads",
-        ):
-            if getattr(self, name) < 1:
-                raise UserInputError(
-                    f"toy recipe: {name} must be a positive integer, found {getattr(self, name)}"
-                )
-        if self.size % 8:
-            raise UserInputError(f"toy recipe: size must be a multiple of 8, found {self.size}")
+    @classmethod
+    def field_label(cls, loc: Sequence[str | int]) -> str:
+        return f"toy recipe {super().field_label(loc)}"
 
-    def to_json(self) -> str:
-        """The recipe's identity as JSON: every field but ``threads`` (which changes speed, not results)."""
-        fields = dataclasses.asdict(self)
-        fields.pop("threads")
-        return json.dumps(fields, indent=2, sort_keys=True)
+    def identity(self) -> dict[str, Any]:
+        """What the recipe's results depend on (``recipe.json``): every field but ``threads``
+        (which changes speed, not results), as JSON values; :meth:`from_json` reads it back."""
+        return self.model_dump(mode="json", exclude={"threads"})
 
     @property
     def latent_size(self) -> int:
@@ -158,10 +143,4 @@ def recipe_from_preset(name: str, **overrides: Any) -> ToyRecipe:
     """The named preset (``full`` or ``smoke``), with field overrides."""
     if name not in PRESETS:
         raise UserInputError(f"--preset: expected one of {', '.join(PRESETS)}, found {name!r}")
-    fields = {f.name for f in dataclasses.fields(ToyRecipe)}
-    unknown = set(overrides) - fields
-    if unknown:
-        raise UserInputError(f"toy recipe: unknown field(s) {', '.join(sorted(unknown))}")
-    recipe = PRESETS[name](**overrides) if name == "smoke" else ToyRecipe(**overrides)
-    recipe.check()
-    return recipe
+    return PRESETS[name](**overrides)

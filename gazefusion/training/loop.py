@@ -88,7 +88,6 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
     from gazefusion.training.model import load_training_models, set_trainable
     from gazefusion.training.step import StepModels, micro_step_seed, tokenize, training_loss
 
-    cfg.check()
     out = Path(cfg.output_dir)
     examples = load_examples(cfg.data)  # fail on bad data before loading any model
     accelerator = Accelerator(
@@ -165,12 +164,12 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
     if accelerator.is_main_process:
         accelerator.init_trackers(
             "gazefusion-train",
-            config={k: v for k, v in cfg.to_dict().items() if not isinstance(v, list) and v is not None},
+            config={k: v for k, v in cfg.to_json().items() if not isinstance(v, list) and v is not None},
         )
         atomic_write_text(
             out / "train_config.json",
             json.dumps(
-                {**cfg.to_dict(), "model_description": models.description, "examples": len(dataset)}, indent=2
+                {**cfg.to_json(), "model_description": models.description, "examples": len(dataset)}, indent=2
             ),
         )
 

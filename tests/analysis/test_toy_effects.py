@@ -16,14 +16,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def tiny_bench(tmp_path_factory):
-    from gazefusion.bench.benchmark import run_benchmark
+    from gazefusion.bench.benchmark import BenchOptions, run_benchmark
     from gazefusion.bench.results import read_results
 
     out = tmp_path_factory.mktemp("toy_effects")
     prompts = out / "prompts.txt"
     prompts.write_text("a red disc\na blue star\na green ring\n")
-    run_benchmark(
-        out / "bench",
+    options = BenchOptions(
         prompts=prompts,
         smaps=["blob_left", "blob_right", "two_blobs", "suppress_center"],
         seeds=(0,),
@@ -32,8 +31,8 @@ def tiny_bench(tmp_path_factory):
         control_scales=(1.0, 0.5),
         steps=2,
         size=(32, 32),
-        log=lambda _: None,
     )
+    run_benchmark(out / "bench", options, log=lambda _: None)
     return read_results(out / "bench"), out / "bench"
 
 
@@ -114,13 +113,12 @@ def test_card_hashes_round_trip(tmp_path, tiny_bench):
     (tmp_path / "unet").mkdir()
     (tmp_path / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"weights")
     (tmp_path / "model_index.json").write_text("{}")
-    import dataclasses
 
     from gazefusion.toy.recipe import ToyRecipe
 
     card = write_card(
         tmp_path,
-        recipe={**dataclasses.asdict(ToyRecipe()), "held_out_pairs": [("purple", "star")]},
+        recipe={**ToyRecipe().identity(), "held_out_pairs": [("purple", "star")]},
         losses={"autoencoder": [1.0, 0.5], "base": [0.3, 0.2], "controlnet": [0.2, 0.1]},
         stage_times={"base": 60.0},
         effects=toy_effects(df, bench),

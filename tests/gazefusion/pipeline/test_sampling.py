@@ -11,7 +11,7 @@ from gazefusion.pipeline.sampling import SamplingParams, sampling_from
 
 
 def test_defaults_are_the_original_generate_py():
-    assert SamplingParams().to_dict() == {
+    assert SamplingParams().to_json() == {
         "steps": 50,
         "guidance_scale": 9.0,
         "control_scale": 1.0,

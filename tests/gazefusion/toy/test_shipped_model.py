@@ -22,26 +22,24 @@ STEPS = 20
 
 def _bench(out, generator=None):
     from analysis.commands.demo import HELD_OUT_PROMPTS
-    from gazefusion.bench.benchmark import run_benchmark
+    from gazefusion.bench.benchmark import BenchOptions, run_benchmark
     from gazefusion.bench.results import read_results
     from gazefusion.models.loading import default_model_path
 
     lines = (default_model_path() / HELD_OUT_PROMPTS).read_text().splitlines()
     prompts = out.parent / f"{out.name}_prompts.txt"
     prompts.write_text("\n".join([p for p in lines if p and not p.startswith("#")][:4]) + "\n")
-    run_benchmark(
-        out,
+    options = BenchOptions(
         prompts=prompts,
-        smaps=list(SMAPS),
+        smaps=SMAPS,
         seeds=(0,),
-        scorers=list(SCORERS),
+        scorers=SCORERS,
         control_scales=CONTROL_SCALES,
         steps=STEPS,
         guidance_scale=5.0,
         size=(64, 64),
-        generator=generator,
-        log=lambda _: None,
     )
+    run_benchmark(out, options, generator=generator, log=lambda _: None)
     return toy_effects(read_results(out), out)
 
 
