@@ -141,6 +141,8 @@ def _describe(err: Any, cls: type[Config]) -> str:
         return f"{label}: unknown setting{hint}"
     if cause is not None:
         expected = str(cause)
+    elif kind in _EXPECTED:
+        expected = _EXPECTED[kind].format(**(err.get("ctx") or {}))
     else:
         expected = str(err.get("msg", "a valid value"))
         for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
@@ -148,6 +150,31 @@ def _describe(err: Any, cls: type[Config]) -> str:
                 expected = expected[len(prefix) :]
                 break
     return f"{label}: expected {expected}, found {found!r}"
+
+
+#: What pydantic's common error types expect, in our words (others: pydantic's message).
+_EXPECTED = {
+    "greater_than_equal": "a number >= {ge}",
+    "greater_than": "a number > {gt}",
+    "less_than_equal": "a number <= {le}",
+    "less_than": "a number < {lt}",
+    "int_parsing": "an integer",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "path_type": "a file path",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "a table of settings",
+    "model_type": "a table of settings",
+    "too_short": "at least {min_length} item(s)",
+    "too_long": "at most {max_length} item(s)",
+}
 
 
 def _known_fields(cls: type[BaseModel], loc: Sequence[str | int]) -> list[str]:

@@ -48,7 +48,7 @@ class Options(Config):
         ({"rate": float("inf")}, "--rate: expected a finite number, found inf"),
         ({"rate": 3.0}, "--rate: at most 2 at this resolution"),
         ({"bogus": 1}, "--bogus: unknown setting; known: resolution, rate, folder, names, limit, inner"),
-        ({"inner": {"count": 0}}, "--inner[count]: expected greater than or equal to 1, found 0"),
+        ({"inner": {"count": 0}}, "--inner[count]: expected a number >= 1, found 0"),
         ({"inner": {"other": 0}}, "--inner[other]: unknown setting; known: count"),
     ],
 )
@@ -60,8 +60,24 @@ def test_errors_are_one_line_naming_field_expected_and_found(changes, line):
 
 
 def test_several_problems_report_the_first_and_count_the_rest():
-    with pytest.raises(UserInputError, match=r"^--resolution: .* \(and 1 more problem\)$"):
+    with pytest.raises(
+        UserInputError, match=r"^--resolution: expected an integer, found 'x' \(and 1 more problem\)$"
+    ):
         Options(resolution="x", rate="y")
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        ({"folder": 3}, "--folder: expected a file path, found 3"),
+        ({"names": 5}, "--names: expected a list, found 5"),
+        ({"inner": 7}, "--inner: expected a table of settings, found 7"),
+    ],
+)
+def test_type_errors_say_what_kind_of_value_is_expected(changes, line):
+    with pytest.raises(UserInputError) as info:
+        Options(**changes)
+    assert str(info.value) == line
 
 
 def test_from_json_gives_the_same_errors_as_the_constructor():
