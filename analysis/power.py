@@ -238,6 +238,6 @@ def smallest_designs(curve: pd.DataFrame, target_power: float = 0.8) -> pd.DataF
 def setup_dict(setup: PowerSetup) -> dict:
     """The setup as plain data (for the report)."""
     d = asdict(setup)
-    d["geometry"] = setup.geometry.to_dict()
+    d["geometry"] = setup.geometry.to_json()
     d["observer_mode"] = OBSERVER_MODE
     return d

@@ -302,7 +302,7 @@ def to_spec(design: Design, description: str = "designed in gazefusion app"):
             "units": "px",
             "combine": design.combine,
             "normalize": design.normalize,
-            "display": {k: v for k, v in design.display.to_dict().items() if v is not None},
+            "display": design.display.to_json(),
             "elements": elements,
             "suppress": suppress,
         }

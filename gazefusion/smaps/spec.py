@@ -394,7 +394,7 @@ class SmapSpec:
                 raise UserInputError(
                     f"spec display: expected a table of DisplayGeometry fields, got {display!r}"
                 )
-            display = DisplayGeometry.from_dict(dict(display))
+            display = DisplayGeometry.from_json(dict(display))
         kwargs = {
             k: (tuple(v) if isinstance(v, list) else v)
             for k, v in d.items()
@@ -429,7 +429,7 @@ class SmapSpec:
             out["on_screen_px"] = list(self.on_screen_px)
         out.update(units=self.units, combine=self.combine, normalize=self.normalize, peak=self.peak)
         if self.display is not None:
-            out["display"] = {k: v for k, v in self.display.to_dict().items() if v is not None}
+            out["display"] = self.display.to_json()
         out["elements"] = [e.to_dict() for e in self.elements]
         if self.suppress:
             out["suppress"] = [e.to_dict() for e in self.suppress]

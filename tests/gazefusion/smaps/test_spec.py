@@ -41,7 +41,7 @@ def test_toml_and_json_files_give_the_same_spec(tmp_path):
     (tmp_path / "s.toml").write_text(TOML)
     spec = SmapSpec.from_file(tmp_path / "s.toml")
     assert spec.size == (64, 48) and spec.combine == "max" and spec.uses_degrees
-    assert spec.display == DisplayGeometry(1920, 1080, 53.1, 60.0)
+    assert spec.display == DisplayGeometry(width_px=1920, height_px=1080, width_cm=53.1, distance_cm=60.0)
     assert [e.type for e in spec.elements] == ["gaussian", "rect"]
     assert spec.suppress[0].get("strength") == 1.0  # default
     (tmp_path / "s.json").write_text(json.dumps(spec.to_dict()))
