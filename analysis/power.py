@@ -25,11 +25,13 @@ stimuli, so all cells of a curve share random numbers (smooth curves, same cost 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator
 
+from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DEFAULT_LAB_DISPLAY, DisplayGeometry
 from gazefusion.utils.seeds import seed_sequence
@@ -38,36 +40,39 @@ from gazefusion.utils.seeds import seed_sequence
 OBSERVER_MODE = "planted"
 
 
-@dataclass(frozen=True)
-class PowerSetup:
-    """Assumptions of the simulated studies (defaults: a typical lab free-viewing study)."""
+class PowerSetup(Config):
+    """Assumptions of the simulated studies (defaults: a typical lab free-viewing study). Errors name
+    the ``gazefusion analyze power`` option of a field (``--metric``)."""
+
+    label_style = "option"
 
     geometry: DisplayGeometry = DEFAULT_LAB_DISPLAY
-    stimulus_px: int = 512
-    map_size: int = 32
-    viewing_s: float = 5.0
-    centre_bias_weight: float = 0.3
-    accuracy_offset_deg: float = 0.5
+    stimulus_px: int = Field(512, gt=0)
+    map_size: int = Field(32, gt=0)
+    viewing_s: float = Field(5.0, gt=0)
+    centre_bias_weight: float = Field(0.3, ge=0, le=1)
+    accuracy_offset_deg: float = Field(0.5, ge=0)
     metric: str = "nss"
-    alpha: float = 0.05
+    alpha: float = Field(0.05, gt=0, lt=1)
     seed: int = 0
-    observer_kwargs: dict = field(default_factory=dict)
+    observer_kwargs: dict[str, Any] = Field(default_factory=dict)
 
-    def __post_init__(self) -> None:
+    @classmethod
+    def field_label(cls, loc: Sequence[str | int]) -> str:
+        if loc and loc[0] == "centre_bias_weight":
+            return "--centre-bias"
+        return super().field_label(loc)
+
+    @field_validator("metric")
+    @classmethod
+    def _fixation_metric(cls, metric: str) -> str:
         from metrics import METRICS
 
-        if (
-            self.metric not in METRICS
-            or METRICS[self.metric].target != "fixations"
-            or METRICS[self.metric].extra
-        ):
+        spec = METRICS.get(metric)
+        if spec is None or spec.target != "fixations" or spec.extra:
             ok = [m for m, s in METRICS.items() if s.target == "fixations" and not s.extra]
-            raise UserInputError(
-                f"--metric: expected a fixation metric without extra inputs ({', '.join(ok)}), "
-                f"got {self.metric!r}"
-            )
-        if not 0 < self.alpha < 1:
-            raise UserInputError(f"--alpha: expected a number in (0, 1), got {self.alpha}")
+            raise ValueError(f"a fixation metric without extra inputs ({', '.join(ok)})")
+        return metric
 
 
 def random_blob_smaps(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -237,7 +242,4 @@ def smallest_designs(curve: pd.DataFrame, target_power: float = 0.8) -> pd.DataF
 
 def setup_dict(setup: PowerSetup) -> dict:
     """The setup as plain data (for the report)."""
-    d = asdict(setup)
-    d["geometry"] = setup.geometry.to_dict()
-    d["observer_mode"] = OBSERVER_MODE
-    return d
+    return {**setup.to_json(), "observer_mode": OBSERVER_MODE}

@@ -14,7 +14,6 @@ mean/SD, dropped frames, samples lost, and a screenshot of the stimulus screen
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sqlite3
 import tempfile
@@ -120,7 +119,7 @@ def main() -> None:
             calibration={"drift_check_every": 0},
         )
         cfg = StudyConfig.from_file(cfg_path)
-        cfg = cfg.replace(design=dataclasses.replace(cfg.design, counterbalance="none"), practice=())
+        cfg = cfg.replace(design=cfg.design.replace(counterbalance="none"), practice=())
         res, wall, generated = run_session(cfg, tmp / "long.sqlite", VirtualDisplay(cfg.display))
         out = {
             "virtual": {

@@ -21,16 +21,23 @@ from ``distance_cm``. Conventions:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
+from pydantic import ValidationInfo, field_validator, model_serializer
 
+from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 
 
-@dataclass(frozen=True)
-class DisplayGeometry:
-    """A display and viewing distance. Lengths in cm, resolution in pixels, refresh in Hz."""
+class DisplayGeometry(Config):
+    """A display and viewing distance. Lengths in cm, resolution in pixels, refresh in Hz.
+
+    A :class:`~gazefusion.config.Config` (keywords only): ``DisplayGeometry(width_px=1920,
+    height_px=1080, width_cm=53.1, distance_cm=60.0)``; the file form (a study's ``[display]``, a
+    spec's ``[display]``, ``--display FILE``) is read by :meth:`from_json` and written by
+    :meth:`to_json`, which leaves out ``height_cm`` when it follows from the resolution.
+    """
 
     width_px: int
     height_px: int
@@ -39,25 +46,37 @@ class DisplayGeometry:
     height_cm: float | None = None
     refresh_hz: float = 60.0
 
-    def __post_init__(self) -> None:
-        for name in ("width_px", "height_px"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v <= 0:
-                raise UserInputError(f"{name} must be a positive integer number of pixels, got {v!r}")
-        for name in ("width_cm", "distance_cm", "refresh_hz"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise UserInputError(f"{name} must be a positive number, got {v!r}")
-        if self.height_cm is not None and not (math.isfinite(self.height_cm) and self.height_cm > 0):
-            raise UserInputError(f"height_cm must be a positive number, got {self.height_cm!r}")
-        if not 5.0 <= self.distance_cm <= 2000.0:
-            raise UserInputError(f"distance_cm={self.distance_cm} is implausible (expected 5..2000 cm)")
-        px_cm = self.width_px / self.width_cm
-        if not 5.0 <= px_cm <= 2000.0:
-            raise UserInputError(
-                f"{self.width_px} px over {self.width_cm} cm is {px_cm:.1f} px/cm, implausible "
-                "(expected 5..2000 px/cm); check width_cm"
-            )
+    @field_validator("width_px", "height_px")
+    @classmethod
+    def _pixels(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("a positive integer number of pixels")
+        return value
+
+    @field_validator("width_cm", "height_cm", "refresh_hz")
+    @classmethod
+    def _positive(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError("a positive number")
+        width_px = info.data.get("width_px")
+        if info.field_name == "width_cm" and width_px is not None and not 5.0 <= width_px / value <= 2000.0:
+            density = f"{width_px} px over {value} cm, {width_px / value:.1f} px/cm, is implausible"
+            raise ValueError(f"5..2000 px/cm ({density})")
+        return value
+
+    @field_validator("distance_cm")
+    @classmethod
+    def _distance(cls, value: float) -> float:
+        if not 5.0 <= value <= 2000.0:
+            raise ValueError("a plausible viewing distance of 5..2000 cm")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _without_unset_height(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("height_cm") is None:
+            data.pop("height_cm", None)  # follows from the resolution; TOML has no null
+        return data
 
     @property
     def px_per_cm(self) -> float:
@@ -114,17 +133,6 @@ class DisplayGeometry:
             if fit == "fill" or scale < 1.0:
                 w, h = w * scale, h * scale
         return ((self.width_px - w) / 2, (self.height_px - h) / 2, w, h)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> DisplayGeometry:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(d) - known
-        if unknown:
-            raise UserInputError(f"unknown display geometry keys {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**d)
 
 
 #: A typical lab setup (documented default, not the paper's, which is unknown): 24" 1920x1080

@@ -1,6 +1,6 @@
 """Eye-tracked study runner: the paper's user study as a reusable, crash-safe tool (docs/study.md).
 
-- :mod:`study.config`: the study file (TOML/YAML) as frozen dataclasses (:class:`StudyConfig`).
+- :mod:`study.config`: the study file (TOML/YAML) as validated config models (:class:`StudyConfig`).
 - :mod:`study.design`: per-participant trial plans, Latin-square counterbalancing, duration.
 - :mod:`study.stimuli`: stimulus files, on-screen rectangle, target smaps (``gazefusion.smaps``).
 - :mod:`study.observer`: :class:`SimulatedObserver`, realistic gaze from a saliency map.

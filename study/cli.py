@@ -24,11 +24,9 @@ def _load(config: Path, tracker: str | None = None):
 
     cfg = StudyConfig.from_file(config)
     if tracker:
-        import dataclasses
-
         # the config's settings belong to its own tracker: another one starts from its defaults
         settings = cfg.tracker.settings if tracker == cfg.tracker.name else {}
-        cfg = cfg.replace(tracker=dataclasses.replace(cfg.tracker, name=tracker, settings=settings))
+        cfg = cfg.replace(tracker=cfg.tracker.replace(name=tracker, settings=settings))
     check_tracker_name(cfg.tracker.name)
     return cfg
 

@@ -1,4 +1,4 @@
-"""Study configuration: frozen dataclasses read from a TOML or YAML file.
+"""Study configuration: the study file (TOML or YAML) as validated, frozen config models.
 
 A study file has the sections ``[display]`` (a :class:`~gazefusion.geometry.DisplayGeometry`),
 ``[tracker]``, ``[calibration]``, ``[trials]``, ``[design]``, ``[text]``, ``[messages]`` (the
@@ -8,16 +8,26 @@ Every default below is a convention of the field (PAPER.md §6: the paper's prot
 known), not the paper's value: a 1000 Hz video eye tracker, 9-point calibration validated
 under 1° mean error, a 1 s central fixation cross then 5 s of free viewing.
 See ``docs/study.md`` for the full format.
+
+Each section is a :class:`~gazefusion.config.Config`. A bad file is one
+:class:`~gazefusion.errors.UserInputError` line that names the setting as it is
+written in the file (``[trials] stimulus_s: expected greater than 0, found 0``; the n-th entry of a
+list is ``[[stimuli]] #n``); an unknown section or key lists the known ones.
+:meth:`StudyConfig.to_json` is the file form that :meth:`StudyConfig.from_dict` reads back;
+:meth:`StudyConfig.json_schema` describes it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
 from gazefusion.utils.datafiles import read_data_file
@@ -26,52 +36,51 @@ from gazefusion.utils.datafiles import read_data_file
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-def _build(cls: type, section: str, data: Any) -> Any:
-    """Build dataclass ``cls`` from a mapping, rejecting unknown keys with a clear message."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise UserInputError(f"[{section}] must be a table of settings, got {type(data).__name__}")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise UserInputError(f"[{section}] has unknown keys {unknown}; known: {sorted(known)}")
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise UserInputError(f"[{section}]: {exc}") from None
+def _label(prefix: str, loc: Sequence[str | int]) -> str:
+    """``[trials]`` + (``background``, 1) -> ``[trials] background[1]``."""
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return f"{prefix} {path}".strip() if path else prefix
 
 
-def _positive(section: str, **values: float) -> None:
-    for name, v in values.items():
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-            raise UserInputError(f"[{section}] {name} must be a number >= 0, got {v!r}")
+class _Section(Config):
+    """A table of the study file: errors name it as written (``[trials] stimulus_s``)."""
+
+    section: ClassVar[str] = ""
+
+    @classmethod
+    def field_label(cls, loc: Sequence[str | int]) -> str:
+        return _label(cls.section, loc)
 
 
-@dataclass(frozen=True)
-class TrackerConfig:
+class TrackerConfig(_Section):
     """Eye-tracker backend (a registry name, see :func:`study.trackers.available_trackers`).
 
     ``settings`` go to the backend unchanged (e.g. ``accuracy_offset_deg`` for ``simulated``,
     the ioHub device settings for ``iohub.*``).
     """
 
+    section = "[tracker]"
+
     name: str = "simulated"
     sampling_rate_hz: float = 1000.0
-    settings: dict = field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise UserInputError(f"[tracker] name must be a tracker name, got {self.name!r}")
-        if not (isinstance(self.sampling_rate_hz, (int, float)) and 0 < self.sampling_rate_hz <= 2000):
-            raise UserInputError(
-                f"[tracker] sampling_rate_hz must be in (0, 2000] Hz, got {self.sampling_rate_hz!r}"
-            )
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value:
+            raise ValueError("a tracker name")
+        return value
+
+    @field_validator("sampling_rate_hz")
+    @classmethod
+    def _rate(cls, value: float) -> float:
+        if not 0 < value <= 2000:
+            raise ValueError("a rate in (0, 2000] Hz")
+        return value
 
 
-@dataclass(frozen=True)
-class CalibrationConfig:
+class CalibrationConfig(_Section):
     """Calibration, validation and drift checks. Errors in degrees of visual angle.
 
     Validation passes when the mean error over ``points`` targets is at most ``threshold_deg``;
@@ -80,37 +89,19 @@ class CalibrationConfig:
     an error above ``drift_threshold_deg`` triggers recalibration.
     """
 
-    points: int = 9
-    threshold_deg: float = 1.0
-    max_attempts: int = 3
-    point_s: float = 1.5
-    drift_check_every: int = 10
-    drift_threshold_deg: float = 2.0
-    drift_check_s: float = 1.0
+    section = "[calibration]"
+
+    points: Literal[3, 5, 9, 13] = 9
+    threshold_deg: float = Field(1.0, ge=0)
+    max_attempts: int = Field(3, ge=1)
+    point_s: float = Field(1.5, ge=0)
+    drift_check_every: int = Field(10, ge=0)
+    drift_threshold_deg: float = Field(2.0, ge=0)
+    drift_check_s: float = Field(1.0, ge=0)
     abort_on_failure: bool = False
 
-    def __post_init__(self) -> None:
-        if self.points not in (3, 5, 9, 13):
-            raise UserInputError(f"[calibration] points must be 3, 5, 9 or 13, got {self.points!r}")
-        if not (isinstance(self.max_attempts, int) and self.max_attempts >= 1):
-            raise UserInputError(
-                f"[calibration] max_attempts must be an integer >= 1, got {self.max_attempts!r}"
-            )
-        if not (isinstance(self.drift_check_every, int) and self.drift_check_every >= 0):
-            raise UserInputError(
-                f"[calibration] drift_check_every must be an integer >= 0, got {self.drift_check_every!r}"
-            )
-        _positive(
-            "calibration",
-            threshold_deg=self.threshold_deg,
-            point_s=self.point_s,
-            drift_threshold_deg=self.drift_threshold_deg,
-            drift_check_s=self.drift_check_s,
-        )
 
-
-@dataclass(frozen=True)
-class TrialConfig:
+class TrialConfig(_Section):
     """Trial timing (seconds) and look.
 
     Each trial: central fixation cross for ``fixation_s``, stimulus for ``stimulus_s``, blank
@@ -119,35 +110,32 @@ class TrialConfig:
     size. ``background`` is an RGB triple 0-255.
     """
 
-    fixation_s: float = 1.0
-    stimulus_s: float = 5.0
-    iti_s: float = 1.0
-    break_every: int = 0
-    background: tuple = (128, 128, 128)
-    stimulus_size_px: tuple = ()
-    fixation_cross_deg: float = 0.8
+    section = "[trials]"
 
-    def __post_init__(self) -> None:
-        _positive(
-            "trials", fixation_s=self.fixation_s, iti_s=self.iti_s, fixation_cross_deg=self.fixation_cross_deg
-        )
-        if not (isinstance(self.stimulus_s, (int, float)) and self.stimulus_s > 0):
-            raise UserInputError(f"[trials] stimulus_s must be > 0 seconds, got {self.stimulus_s!r}")
-        if not (isinstance(self.break_every, int) and self.break_every >= 0):
-            raise UserInputError(f"[trials] break_every must be an integer >= 0, got {self.break_every!r}")
-        if len(self.background) != 3 or not all(0 <= c <= 255 for c in self.background):
-            raise UserInputError(f"[trials] background must be 3 values in 0..255, got {self.background!r}")
-        if self.stimulus_size_px and (
-            len(self.stimulus_size_px) != 2
-            or not all(isinstance(v, int) and v > 0 for v in self.stimulus_size_px)
-        ):
-            raise UserInputError(
-                f"[trials] stimulus_size_px must be [width, height] in pixels, got {self.stimulus_size_px!r}"
-            )
+    fixation_s: float = Field(1.0, ge=0)
+    stimulus_s: float = Field(5.0, gt=0)
+    iti_s: float = Field(1.0, ge=0)
+    break_every: int = Field(0, ge=0)
+    background: tuple[int, ...] = (128, 128, 128)
+    stimulus_size_px: tuple[int, ...] = ()
+    fixation_cross_deg: float = Field(0.8, ge=0)
+
+    @field_validator("background")
+    @classmethod
+    def _rgb(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(value) != 3 or not all(0 <= c <= 255 for c in value):
+            raise ValueError("3 values in 0..255 (red, green, blue)")
+        return value
+
+    @field_validator("stimulus_size_px")
+    @classmethod
+    def _size(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if value and (len(value) != 2 or not all(v > 0 for v in value)):
+            raise ValueError("[width, height] in pixels (empty: the image's own size)")
+        return value
 
 
-@dataclass(frozen=True)
-class DesignConfig:
+class DesignConfig(_Section):
     """Randomisation and counterbalancing.
 
     ``seed`` with the participant and session IDs seeds the trial order. ``counterbalance``:
@@ -155,21 +143,14 @@ class DesignConfig:
     given by a Latin square row chosen from the participant number (see :mod:`study.design`).
     """
 
+    section = "[design]"
+
     seed: int = 0
-    counterbalance: str = "none"
+    counterbalance: Literal["none", "latin_square"] = "none"
     shuffle: bool = True
 
-    def __post_init__(self) -> None:
-        if self.counterbalance not in ("none", "latin_square"):
-            raise UserInputError(
-                f"[design] counterbalance must be 'none' or 'latin_square', got {self.counterbalance!r}"
-            )
-        if not isinstance(self.seed, int):
-            raise UserInputError(f"[design] seed must be an integer, got {self.seed!r}")
 
-
-@dataclass(frozen=True)
-class TextConfig:
+class TextConfig(_Section):
     """Texts shown to the participant; SPACE continues. ``auto_advance_s`` > 0 makes these
     self-paced screens continue by themselves after that many seconds (piloting, automated
     tests); 0 waits for the key."""
@@ -181,15 +162,23 @@ class TextConfig:
     practice_done: str = "Practice is over. Press SPACE to start the experiment."
     break_text: str = "Take a short break. Press SPACE to continue."
     end: str = "Thank you! The session is complete."
-    auto_advance_s: float = 0.0
+    section = "[text]"
+
+    instructions: str = (
+        "Please look at each picture freely, as you would look at a photograph.\n\n"
+        "Look at the cross when it appears.\n\nPress SPACE to start."
+    )
+    practice_done: str = "Practice is over. Press SPACE to start the experiment."
+    break_text: str = "Take a short break. Press SPACE to continue."
+    end: str = "Thank you! The session is complete."
+    auto_advance_s: float = Field(0.0, ge=0)
 
 
 #: Groups the message patterns must have (named groups of Python regexes).
 _MESSAGE_GROUPS = {"trial": "trial", "stimulus": "stimulus"}
 
 
-@dataclass(frozen=True)
-class MessageConfig:
+class MessageConfig(_Section):
     """Message patterns that map a recording made elsewhere to trials and stimuli
     (``gazefusion study import``; Python regexes searched in each message's text).
 
@@ -203,6 +192,8 @@ class MessageConfig:
     (``TRIALID 3``, ``!V IMGLOAD CENTER img.png``, ``SYNCTIME``, ``TRIAL_RESULT``, ``stim=img.png``).
     """
 
+    section = "[messages]"
+
     trial: str = r"^TRIALID\s+(?P<trial>\d+)"
     stimulus: str = r"(?:\bstim=|^STIM_ONSET\s+|^!V\s+IMGLOAD\s+\w+\s+)(?P<stimulus>[^\s,;]+)"
     stimulus_onset: str = r"^STIM_ONSET\b|^SYNCTIME\b|\bstim="
@@ -210,31 +201,35 @@ class MessageConfig:
     fixation_onset: str = r"^FIXATION_ONSET\b"
     trial_end: str = r"^TRIAL_END\b|^TRIAL_RESULT\b"
 
-    def __post_init__(self) -> None:
-        for name in ("trial", "stimulus", "stimulus_onset", "stimulus_offset", "fixation_onset", "trial_end"):
-            pattern = getattr(self, name)
-            if not isinstance(pattern, str) or not pattern:
-                raise UserInputError(f"[messages] {name} must be a regular expression, got {pattern!r}")
-            try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                raise UserInputError(f"[messages] {name} = {pattern!r} is not a valid regex: {exc}") from None
-            group = _MESSAGE_GROUPS.get(name)
-            if group and group not in compiled.groupindex:
-                raise UserInputError(f"[messages] {name} = {pattern!r} needs a named group (?P<{group}>...)")
+    @field_validator("*")
+    @classmethod
+    def _pattern(cls, pattern: str, info: ValidationInfo) -> str:
+        name = info.field_name
+        if not pattern:
+            raise ValueError("a regular expression")
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise UserInputError(f"[messages] {name} = {pattern!r} is not a valid regex: {exc}") from None
+        group = _MESSAGE_GROUPS.get(name or "")
+        if group and group not in compiled.groupindex:
+            raise UserInputError(f"[messages] {name} = {pattern!r} needs a named group (?P<{group}>...)")
+        return pattern
 
     def compiled(self) -> dict[str, re.Pattern]:
         """The patterns compiled, by field name."""
-        return {f.name: re.compile(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {name: re.compile(getattr(self, name)) for name in type(self).model_fields}
 
 
-@dataclass(frozen=True)
-class Stimulus:
+class Stimulus(_Section):
     """One stimulus: an image, its target saliency map, a condition label and an item label.
 
     ``smap`` is a map file or a built-in/spec name understood by ``gazefusion.smaps``; ``item``
     groups stimuli that show the same content in different conditions (for counterbalancing).
+    ``id`` defaults to the image's file stem.
     """
+
+    section = "[[stimuli]]"
 
     image: str
     smap: str = ""
@@ -242,83 +237,134 @@ class Stimulus:
     item: str = ""
     id: str = ""
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.image, str) or not self.image:
-            raise UserInputError(f"stimulus image must be a file path, got {self.image!r}")
-        if not self.id:
-            object.__setattr__(self, "id", Path(self.image).stem)
+    @model_validator(mode="before")
+    @classmethod
+    def _default_id(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and not data.get("id") and isinstance(data.get("image"), str):
+            return {**data, "id": Path(data["image"]).stem}
+        return data
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not value:
+            raise ValueError("an image file path")
+        return value
 
 
-@dataclass(frozen=True)
-class StudyConfig:
-    """A whole study definition. Paths of stimuli are resolved against ``base_dir``."""
+#: The tables of a study file and their models.
+_TABLES: dict[str, type[Config]] = {
+    "display": DisplayGeometry,
+    "tracker": TrackerConfig,
+    "calibration": CalibrationConfig,
+    "trials": TrialConfig,
+    "design": DesignConfig,
+    "text": TextConfig,
+    "messages": MessageConfig,
+}
+#: The lists of a study file (``[[stimuli]]``, ``[[practice]]``): tables of :class:`Stimulus`.
+_LISTS = ("stimuli", "practice")
 
+
+class StudyConfig(Config):
+    """A whole study definition. Paths of stimuli are resolved against ``base_dir``.
+
+    Read a file with :meth:`from_file` (or a parsed mapping with :meth:`from_dict`); ``base_dir``
+    is not part of the file form (:meth:`to_json`).
+    """
+
+    name: str = "study"
+    task: str = "freeview"
     display: DisplayGeometry
-    stimuli: tuple[Stimulus, ...]
     tracker: TrackerConfig = TrackerConfig()
     calibration: CalibrationConfig = CalibrationConfig()
     trials: TrialConfig = TrialConfig()
     design: DesignConfig = DesignConfig()
     text: TextConfig = TextConfig()
     messages: MessageConfig = MessageConfig()
+    stimuli: tuple[Stimulus, ...]
     practice: tuple[Stimulus, ...] = ()
-    name: str = "study"
-    task: str = "freeview"
-    base_dir: Path = Path(".")
+    base_dir: SkipJsonSchema[Path] = Field(Path("."), exclude=True)
 
     @classmethod
-    def from_dict(cls, data: dict, base_dir: str | Path = ".") -> StudyConfig:
-        """Build from a mapping (the parsed file)."""
-        sections = {
-            "display",
-            "tracker",
-            "calibration",
-            "trials",
-            "design",
-            "text",
-            "messages",
-            "stimuli",
-            "practice",
-            "name",
-            "task",
-        }
-        unknown = sorted(set(data) - sections)
+    def field_label(cls, loc: Sequence[str | int]) -> str:
+        """``[trials] stimulus_s``, ``[[stimuli]] #2 image`` (entries count from 1), ``name``."""
+        if not loc:
+            return "study config"
+        head, rest = str(loc[0]), tuple(loc[1:])
+        if head in _LISTS:
+            if rest and isinstance(rest[0], int):
+                return _label(f"[[{head}]] #{rest[0] + 1}", rest[1:])
+            return _label(f"[[{head}]]", rest)
+        if head in _TABLES:
+            return _label(f"[{head}]", rest)
+        return _label("", loc)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_shape(cls, data: Any) -> Any:
+        """The shape of the file: known sections, tables of known keys, lists of stimuli."""
+        if not isinstance(data, Mapping):
+            raise UserInputError(f"study config must be a mapping of sections, got {type(data).__name__}")
+        sections = sorted(k for k in cls.model_fields if k != "base_dir")
+        unknown = sorted(str(k) for k in set(data) - set(cls.model_fields))
         if unknown:
-            raise UserInputError(f"study config has unknown sections {unknown}; known: {sorted(sections)}")
-        if "display" not in data:
+            raise UserInputError(f"study config has unknown sections {unknown}; known: {sections}")
+        if data.get("display") is None:
             raise UserInputError(
                 "study config needs a [display] section (width_px, height_px, width_cm, "
                 "distance_cm, refresh_hz)"
             )
-        if not isinstance(data["display"], dict):
-            raise UserInputError("[display] must be a table of settings")
-        stimuli = tuple(_stimulus(s, "stimuli", i) for i, s in enumerate(data.get("stimuli") or []))
-        if not stimuli:
-            raise UserInputError("study config needs at least one [[stimuli]] entry with an image")
-        ids = [s.id for s in stimuli]
+        out = dict(data)
+        for key, model in _TABLES.items():
+            value = out.get(key)
+            if value is None:
+                out.pop(key, None)  # an empty YAML section: the defaults
+            elif isinstance(value, Mapping):
+                _no_unknown_keys(f"[{key}]", value, model)
+            elif not isinstance(value, model):
+                raise UserInputError(f"[{key}] must be a table of settings, got {type(value).__name__}")
+        for key in _LISTS:
+            entries = out.get(key)
+            if entries is None:
+                out[key] = []
+            elif not isinstance(entries, list | tuple):
+                raise UserInputError(f"[[{key}]] must be a list of entries, got {type(entries).__name__}")
+            else:
+                out[key] = [_entry(key, i, e) for i, e in enumerate(entries)]
+        return out
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not _PLAIN_NAME.fullmatch(value) or ".." in value:
+            raise ValueError("a plain file name (letters, digits, '_', '-', '.'; it names the data files)")
+        return value
+
+    @field_validator("stimuli")
+    @classmethod
+    def _some_stimuli(cls, value: tuple[Stimulus, ...]) -> tuple[Stimulus, ...]:
+        if not value:
+            raise ValueError("at least one entry with an image")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> StudyConfig:
+        ids = [s.id for s in self.stimuli]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise UserInputError(f"stimulus ids must be unique; repeated: {dupes} (set id = ... explicitly)")
-        name = data.get("name", "study")
-        if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or ".." in name:
-            raise UserInputError(
-                "name: expected a plain file name (letters, digits, '_', '-', '.'; it names the data "
-                f"files), found {name!r}"
-            )
-        return cls(
-            display=DisplayGeometry.from_dict(data["display"]),
-            stimuli=stimuli,
-            tracker=_build(TrackerConfig, "tracker", data.get("tracker")),
-            calibration=_build(CalibrationConfig, "calibration", data.get("calibration")),
-            trials=_build(TrialConfig, "trials", data.get("trials")),
-            design=_build(DesignConfig, "design", data.get("design")),
-            text=_build(TextConfig, "text", data.get("text")),
-            messages=_build(MessageConfig, "messages", data.get("messages")),
-            practice=tuple(_stimulus(s, "practice", i) for i, s in enumerate(data.get("practice") or [])),
-            name=name,
-            task=str(data.get("task", "freeview")),
-            base_dir=Path(base_dir),
-        )
+        return self
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path = ".") -> StudyConfig:
+        """Build from a mapping (the parsed file; :meth:`to_json` gives one)."""
+        if not isinstance(data, Mapping):
+            return cls.from_json(data)  # the one-line error of a file that is not a mapping
+        if "base_dir" in data:  # a field, but not a setting of the file
+            sections = sorted(k for k in cls.model_fields if k != "base_dir")
+            raise UserInputError(f"study config has unknown sections ['base_dir']; known: {sections}")
+        return cls.from_json({**data, "base_dir": Path(base_dir)})
 
     @classmethod
     def from_file(cls, path: str | Path) -> StudyConfig:
@@ -329,40 +375,27 @@ class StudyConfig:
             raise UserInputError(f"study config {p} must be a mapping of sections")
         return cls.from_dict(data, base_dir=p.parent.resolve())
 
-    def to_dict(self) -> dict:
-        """A plain mapping that :meth:`from_dict` reads back (``base_dir`` is not included)."""
-        d = {
-            "name": self.name,
-            "task": self.task,
-            "display": self.display.to_dict(),
-            "tracker": dataclasses.asdict(self.tracker),
-            "calibration": dataclasses.asdict(self.calibration),
-            "trials": {
-                k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self.trials).items()
-            },
-            "design": dataclasses.asdict(self.design),
-            "text": dataclasses.asdict(self.text),
-            "messages": dataclasses.asdict(self.messages),
-            "stimuli": [dataclasses.asdict(s) for s in self.stimuli],
-            "practice": [dataclasses.asdict(s) for s in self.practice],
-        }
-        if d["display"].get("height_cm") is None:
-            d["display"].pop("height_cm", None)
-        return d
-
     def resolve(self, relpath: str) -> Path:
         """A stimulus path made absolute against the config's folder."""
         p = Path(relpath).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
-    def replace(self, **changes: Any) -> StudyConfig:
-        """A copy with some top-level fields replaced (e.g. ``tracker=...``)."""
-        return dataclasses.replace(self, **changes)
+
+def _no_unknown_keys(label: str, table: Mapping, model: type[Config]) -> None:
+    known = sorted(model.model_fields)
+    unknown = sorted(str(k) for k in set(table) - set(known))
+    if unknown:
+        raise UserInputError(f"{label} has unknown keys {unknown}; known: {known}")
 
 
-def _stimulus(data: Any, section: str, index: int) -> Stimulus:
-    if isinstance(data, str):
-        data = {"image": data}
-    if not isinstance(data, dict) or "image" not in data:
-        raise UserInputError(f"[[{section}]] entry {index} needs an 'image' file, got {data!r}")
-    return _build(Stimulus, f"{section}[{index}]", {k: str(v) for k, v in data.items()})
+def _entry(key: str, index: int, entry: Any) -> Any:
+    """A ``[[stimuli]]``/``[[practice]]`` entry as :class:`Stimulus` reads it: an image path alone
+    is ``{image = path}``; numbers (``item = 3``) are labels, read as text."""
+    if isinstance(entry, str):
+        return {"image": entry}
+    if not isinstance(entry, Mapping):
+        return entry  # a Stimulus, or a mistake that validation reports
+    _no_unknown_keys(f"[[{key}]] #{index + 1}", entry, Stimulus)
+    return {
+        k: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for k, v in entry.items()
+    }

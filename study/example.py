@@ -98,7 +98,7 @@ def write_example_study(
     config = {
         "name": "gazefusion-example",
         "task": "freeview",
-        "display": {k: v for k, v in display.to_dict().items() if v is not None},
+        "display": display.to_json(),
         "tracker": {
             "name": tracker,
             "sampling_rate_hz": 1000.0,

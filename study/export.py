@@ -149,7 +149,7 @@ def _export_session(store: StudyStore, sess, out: Path) -> Path:
     with atomic_path(prefix.with_name(prefix.name + "_samples.parquet")) as tmp:
         physio.to_parquet(tmp, index=False)
 
-    geometry = DisplayGeometry.from_dict(json.loads(sess.display))
+    geometry = DisplayGeometry.from_json(json.loads(sess.display))
     tracker = json.loads(sess.tracker)
     cal = store.table("calibrations", sid)
     val = cal[(cal["kind"] == "validation") & (cal["status"] == "ok")]

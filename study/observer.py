@@ -49,10 +49,11 @@ down to fit if larger). Results are deterministic for a ``seed``; ``fixations(d)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
 
 import numpy as np
+from pydantic import Field
 
+from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
 from gazefusion.saliency.centre_bias import DEFAULT_SIGMA_FRAC, centre_bias
@@ -83,32 +84,21 @@ TRAIT_SD = {
 }
 
 
-@dataclass(frozen=True)
-class SceneWalkParams:
+class SceneWalkParams(Config):
     """SceneWalk scan-path parameters (degrees, seconds). Defaults: the subtractive SceneWalk fit
     of Schütt et al. (2017, J Vision 17(8):5), as used by pysaliency; ``omega_attention`` = inf
-    (theirs is 2.4e30 /s: the attention map follows the current fixation at once)."""
+    (theirs is 2.4e30 /s: the attention map follows the current fixation at once). Numbers >= 0;
+    the spans and ``lam`` > 0, ``lam`` and ``gam`` finite, ``zeta`` at most 1; the spans, rates
+    and ``inhibition_strength`` may be inf."""
 
-    sigma_attention_deg: float = 5.9
-    sigma_inhibition_deg: float = 4.5
-    omega_attention: float = math.inf
-    omega_inhibition: float = 1.97
-    lam: float = 0.8115
-    gam: float = 44.78
-    inhibition_strength: float = 0.3637
-    zeta: float = 0.0722
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if not (isinstance(v, int | float) and not math.isnan(v) and v >= 0):
-                raise UserInputError(f"{f.name} must be a number >= 0, got {v!r}")
-        if self.sigma_attention_deg == 0 or self.sigma_inhibition_deg == 0 or self.lam == 0:
-            raise UserInputError("sigma_attention_deg, sigma_inhibition_deg and lam must be > 0")
-        if self.gam == 0 or math.isinf(self.gam) or math.isinf(self.lam):
-            raise UserInputError(f"lam and gam must be finite and > 0, got {self.lam}, {self.gam}")
-        if self.zeta > 1:
-            raise UserInputError(f"zeta must be in [0, 1], got {self.zeta}")
+    sigma_attention_deg: float = Field(5.9, gt=0, allow_inf_nan=True)
+    sigma_inhibition_deg: float = Field(4.5, gt=0, allow_inf_nan=True)
+    omega_attention: float = Field(math.inf, ge=0, allow_inf_nan=True)
+    omega_inhibition: float = Field(1.97, ge=0, allow_inf_nan=True)
+    lam: float = Field(0.8115, gt=0)
+    gam: float = Field(44.78, gt=0)
+    inhibition_strength: float = Field(0.3637, ge=0, allow_inf_nan=True)
+    zeta: float = Field(0.0722, ge=0, le=1)
 
     @classmethod
     def independent(cls) -> SceneWalkParams:
@@ -228,8 +218,7 @@ def observer_traits(
     )
     z = np.random.default_rng(ss).normal(size=4)
     sd = TRAIT_SD
-    scanpath = replace(
-        scanpath,
+    scanpath = scanpath.replace(
         sigma_attention_deg=scanpath.sigma_attention_deg * math.exp(sd["sigma_attention_deg"] * z[1]),
         inhibition_strength=scanpath.inhibition_strength * math.exp(sd["inhibition_strength"] * z[2]),
     )

@@ -139,9 +139,9 @@ class Session:
                 self.participant,
                 self.session,
                 plan=[p.to_dict() for p in self.plan],
-                config=self.config.to_dict(),
+                config=self.config.to_json(),
                 tracker=self.tracker.describe(),
-                display=self.geometry.to_dict(),
+                display=self.geometry.to_json(),
                 software=software,
                 resume=self.resume,
             )

@@ -302,7 +302,7 @@ def to_spec(design: Design, description: str = "designed in gazefusion app"):
             "units": "px",
             "combine": design.combine,
             "normalize": design.normalize,
-            "display": {k: v for k, v in design.display.to_dict().items() if v is not None},
+            "display": design.display.to_json(),
             "elements": elements,
             "suppress": suppress,
         }
@@ -353,7 +353,7 @@ def _render(spec, design: Design) -> np.ndarray:
     with tempfile.TemporaryDirectory(prefix="gazefusion-app-") as tmp:
         for key, array in _masks(design).items():
             save_smap(Path(tmp) / MASK_FILES[key], _quantize(array))
-        smap = render_spec(replace(spec, base_dir=Path(tmp)))
+        smap = render_spec(spec.replace(base_dir=Path(tmp)))
     if float(smap.max()) <= 0.0:
         raise UserInputError(
             "smap: the map is empty (all zero after suppression); paint attention or place a blob outside the suppressed area"

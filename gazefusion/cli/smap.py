@@ -34,7 +34,7 @@ def parse_display(value: str):
         from gazefusion.utils.datafiles import read_data_file
 
         data = read_data_file(path, "--display")
-        return DisplayGeometry.from_dict(data.get("display", data))
+        return DisplayGeometry.from_json(data.get("display", data))
     try:
         res, width_cm, distance_cm = value.split(":")
         width_px, height_px = (int(v) for v in res.lower().split("x"))

@@ -56,10 +56,13 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field, SkipValidation, field_validator, model_serializer, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
 from gazefusion.smaps.io import check_size
@@ -102,12 +105,40 @@ DEFAULTS = {"angle": 0.0, "weight": 1.0, "edge": 0.0, "feather": 0.0, "strength"
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%]*)\s*$")
 
 
-@dataclass(frozen=True)
-class Keyframes:
-    """A parameter that changes over normalised time t in [0, 1] (linear interpolation)."""
+class Keyframes(Config):
+    """A parameter that changes over normalised time t in [0, 1] (linear interpolation).
+
+    Its file form (:meth:`to_json`, read back by :meth:`from_json`) is the list of
+    ``{t = ..., value = ...}`` tables of the spec file.
+    """
 
     times: tuple[float, ...]
     values: tuple[Any, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_frames(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple) and all(isinstance(f, Mapping) for f in data):
+            return {"times": [f.get("t") for f in data], "values": [f.get("value") for f in data]}
+        return data
+
+    @field_validator("values")
+    @classmethod
+    def _frozen(cls, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        return _freeze(values)
+
+    @model_validator(mode="after")
+    def _one_value_per_time(self) -> Keyframes:
+        if len(self.times) != len(self.values):
+            raise UserInputError(
+                f"keyframes: expected one value per time, found {len(self.times)} times and "
+                f"{len(self.values)} values"
+            )
+        return self
+
+    @model_serializer
+    def _frames(self) -> list[dict[str, Any]]:
+        return [{"t": t, "value": _thaw(v)} for t, v in zip(self.times, self.values, strict=True)]
 
 
 def parse_quantity(value: object, where: str) -> tuple[float, str | None]:
@@ -181,7 +212,7 @@ def _freeze(value: Any) -> Any:
 
 def _thaw(value: Any) -> Any:
     if isinstance(value, Keyframes):
-        return [{"t": t, "value": _thaw(v)} for t, v in zip(value.times, value.values, strict=True)]
+        return value.to_json()
     if isinstance(value, tuple):
         return [_thaw(v) for v in value]
     return value
@@ -199,7 +230,7 @@ def _parse_param(kind: str, value: object, where: str) -> Any:
         _check_value(kind, value, where)
         return _freeze(value)
     if isinstance(value, Keyframes):
-        value = [{"t": t, "value": v} for t, v in zip(value.times, value.values, strict=True)]
+        value = value.to_json()
     times, values = [], []
     for i, frame in enumerate(value):
         if set(frame) != {"t", "value"}:
@@ -216,65 +247,62 @@ def _parse_param(kind: str, value: object, where: str) -> Any:
         values.append(_freeze(frame["value"]))
     if kind == "points" and len({len(v) for v in values}) > 1:
         raise UserInputError(f"{where}: every keyframe of a polygon needs the same number of points")
-    return Keyframes(tuple(times), tuple(values))
+    return Keyframes(times=tuple(times), values=tuple(values))
 
 
-@dataclass(frozen=True)
-class Element:
+class Element(Config):
     """One shape of a spec: ``type`` and its parameters (as in the file, validated, immutable).
 
-    ``role`` is "element" (adds attention) or "suppress" (a suppression region).
+    ``role`` is "element" (adds attention) or "suppress" (a suppression region). In a spec file an
+    element is one table, ``{type = ..., <params>}``, of the ``elements`` or ``suppress`` list.
     """
 
     type: str
-    params: Mapping[str, Any]
-    role: str = "element"
+    params: SkipValidation[dict[str, Any]]
+    role: Literal["element", "suppress"] = "element"
 
-    def __post_init__(self) -> None:
-        where = f"{self.role} ({self.type!r})"
-        allowed_types = ELEMENT_TYPES if self.role == "element" else REGION_TYPES
-        if self.role not in ("element", "suppress"):
-            raise UserInputError(f"role must be 'element' or 'suppress', got {self.role!r}")
-        if self.type not in allowed_types:
+    @model_validator(mode="before")
+    @classmethod
+    def _check(cls, data: Any) -> Any:
+        """The parameters of the type checked and frozen (errors say which element and parameter)."""
+        if not isinstance(data, Mapping):
+            return data
+        type_, params, role = data.get("type"), data.get("params", {}), data.get("role", "element")
+        where = f"{role} ({type_!r})"
+        if role not in ("element", "suppress"):
+            raise UserInputError(f"role must be 'element' or 'suppress', got {role!r}")
+        allowed_types = ELEMENT_TYPES if role == "element" else REGION_TYPES
+        if type_ not in allowed_types:
             raise UserInputError(
-                f"{self.role} type {self.type!r} is unknown; expected one of {', '.join(allowed_types)}"
+                f"{role} type {type_!r} is unknown; expected one of {', '.join(allowed_types)}"
             )
-        schema = {**_SHAPES[self.type], **(_EDGE if self.role == "element" else _FEATHER)}
-        if not isinstance(self.params, Mapping):
-            raise UserInputError(f"{where}: parameters must be a table, got {type(self.params).__name__}")
-        unknown = sorted(set(self.params) - set(schema))
+        schema = {**_SHAPES[type_], **(_EDGE if role == "element" else _FEATHER)}
+        if not isinstance(params, Mapping):
+            raise UserInputError(f"{where}: parameters must be a table, got {type(params).__name__}")
+        unknown = sorted(set(params) - set(schema))
         if unknown:
             raise UserInputError(f"{where}: unknown parameter(s) {unknown}; known: {sorted(schema)}")
-        for name in _REQUIRED.get(self.type, ()):
-            if name not in self.params:
+        for name in _REQUIRED.get(type_, ()):
+            if name not in params:
                 raise UserInputError(f"{where}: missing required parameter {name!r}")
-        groups = [g for g in _ONE_OF[self.type] if any(k in self.params for k in g)]
-        if len(groups) != 1 or not all(k in self.params for k in groups[0]):
-            options = " or ".join("+".join(g) for g in _ONE_OF[self.type])
-            raise UserInputError(f"{where}: give exactly one of {options}; got {sorted(self.params)}")
+        groups = [g for g in _ONE_OF[type_] if any(k in params for k in g)]
+        if len(groups) != 1 or not all(k in params for k in groups[0]):
+            options = " or ".join("+".join(g) for g in _ONE_OF[type_])
+            raise UserInputError(f"{where}: give exactly one of {options}; got {sorted(params)}")
         frozen = {
             name: _parse_param(schema[name], value, f"{where} {name}")
-            for name, value in sorted(self.params.items())
+            for name, value in sorted(params.items())
         }
         for name in ("weight", "strength"):
             for v in _values(frozen.get(name, DEFAULTS[name])):
                 if v < 0 or (name == "strength" and v > 1):
                     bound = "in [0, 1]" if name == "strength" else ">= 0"
                     raise UserInputError(f"{where} {name}: must be {bound}, got {v!r}")
-        object.__setattr__(self, "params", _FrozenParams(frozen))
+        return {**data, "params": _FrozenParams(frozen)}
 
     def get(self, name: str) -> Any:
         """The parameter's stored value, or its default (None if it has none)."""
         return self.params.get(name, DEFAULTS.get(name))
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], role: str = "element") -> Element:
-        if not isinstance(d, Mapping) or "type" not in d:
-            raise UserInputError(f"each {role} must be a table with a 'type' key, got {d!r}")
-        return cls(type=d["type"], params={k: v for k, v in d.items() if k != "type"}, role=role)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, **{k: _thaw(v) for k, v in self.params.items()}}
 
 
 class _FrozenParams(dict):
@@ -310,60 +338,83 @@ _SPEC_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class SmapSpec:
+class SmapSpec(Config):
     """A saliency map described as data; render it with :func:`gazefusion.smaps.render_spec`.
 
     ``size`` = (width, height) of the canvas that pixel values refer to (rendering at another size
     scales them); without it the canvas is the display's resolution or the size given at render
-    time. ``base_dir`` is where relative mask files are looked up (the spec file's folder).
+    time. ``base_dir`` is where relative mask files are looked up (the spec file's folder; not part
+    of the file form). :meth:`to_json` is the file form (what :meth:`from_dict` reads).
     """
 
+    description: str = ""
+    size: tuple[int, int] | None = None
+    on_screen_px: tuple[int, int] | None = None
+    units: Literal["px", "deg"] = "px"
+    combine: Literal["sum", "max"] = "sum"
+    normalize: Literal["peak", "none"] = "peak"
+    peak: float = Field(1.0, gt=0, le=1)
+    display: DisplayGeometry | None = None
     elements: tuple[Element, ...]
     suppress: tuple[Element, ...] = ()
-    size: tuple[int, int] | None = None
-    display: DisplayGeometry | None = None
-    on_screen_px: tuple[int, int] | None = None
-    units: str = "px"
-    combine: str = "sum"
-    normalize: str = "peak"
-    peak: float = 1.0
-    description: str = ""
-    base_dir: Path | None = field(default=None, compare=False, repr=False)
+    base_dir: SkipJsonSchema[Path | None] = Field(None, exclude=True, repr=False)
 
-    def __post_init__(self) -> None:
+    @classmethod
+    def field_label(cls, loc: Any) -> str:
+        """``spec peak``, ``spec display.width_cm``."""
+        return "spec " + ".".join(str(p) for p in loc) if loc else "spec"
 
-        object.__setattr__(self, "elements", tuple(self.elements))
-        object.__setattr__(self, "suppress", tuple(self.suppress))
-        if not self.elements:
-            raise UserInputError("spec elements: need at least one element, got none")
-        for e in self.elements:
-            if not isinstance(e, Element) or e.role != "element":
-                raise UserInputError(
-                    f"spec elements: expected Element objects with role 'element', got {e!r}"
-                )
-        for e in self.suppress:
-            if not isinstance(e, Element) or e.role != "suppress":
-                raise UserInputError(
-                    f"spec suppress: expected Element objects with role 'suppress', got {e!r}"
-                )
-        for name in ("size", "on_screen_px"):
-            if getattr(self, name) is not None:
-                object.__setattr__(self, name, check_size(getattr(self, name), f"spec {name}"))
-        for name, allowed in (("units", UNITS), ("combine", COMBINE_MODES), ("normalize", NORMALIZE_MODES)):
-            if getattr(self, name) not in allowed:
-                raise UserInputError(
-                    f"spec {name}: expected one of {', '.join(allowed)}, got {getattr(self, name)!r}"
-                )
-        _check_scalar(self.peak, "spec peak")
-        if not 0.0 < self.peak <= 1.0:
-            raise UserInputError(f"spec peak: must be in (0, 1], got {self.peak!r}")
-        if not isinstance(self.description, str):
-            raise UserInputError(f"spec description: expected a string, got {self.description!r}")
-        if self.display is not None and not isinstance(self.display, DisplayGeometry):
-            raise UserInputError(
-                f"spec display: expected a DisplayGeometry, got {type(self.display).__name__}"
-            )
+    @model_validator(mode="before")
+    @classmethod
+    def _file_form(cls, data: Any) -> Any:
+        """Known keys; the entries of ``elements`` and ``suppress`` read as :class:`Element`."""
+        if not isinstance(data, Mapping):
+            raise UserInputError(f"spec must be a table/object, got {type(data).__name__}")
+        unknown = sorted(str(k) for k in set(data) - set(_SPEC_KEYS) - {"base_dir"})
+        if unknown:
+            raise UserInputError(f"spec: unknown key(s) {unknown}; known: {list(_SPEC_KEYS)}")
+        out = dict(data)
+        for key, role in (("elements", "element"), ("suppress", "suppress")):
+            items = out.get(key, [])
+            if not isinstance(items, list | tuple):
+                raise UserInputError(f"spec {key}: expected a list of tables, got {items!r}")
+            out[key] = [_element(item, role, f"{key}[{i}]") for i, item in enumerate(items)]
+        return out
+
+    @field_validator("size", "on_screen_px", mode="before")
+    @classmethod
+    def _size(cls, value: Any, info: Any) -> Any:
+        return None if value is None else check_size(value, f"spec {info.field_name}")
+
+    @field_validator("elements")
+    @classmethod
+    def _some_elements(cls, value: tuple[Element, ...]) -> tuple[Element, ...]:
+        if not value:
+            raise ValueError("at least one element")
+        if any(e.role != "element" for e in value):
+            raise ValueError("Element objects with role 'element'")
+        return value
+
+    @field_validator("suppress")
+    @classmethod
+    def _regions(cls, value: tuple[Element, ...]) -> tuple[Element, ...]:
+        if any(e.role != "suppress" for e in value):
+            raise ValueError("Element objects with role 'suppress'")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _as_file(self, handler: Any) -> dict[str, Any]:
+        """The file form: entries as ``{type, <params>}`` tables, unset keys left out (TOML has no null)."""
+        data = handler(self)
+        for key in ("size", "on_screen_px", "display"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        if not self.suppress:
+            data.pop("suppress", None)
+        for key in ("elements", "suppress"):
+            if key in data:
+                data[key] = [{"type": e["type"], **e["params"]} for e in data[key]]
+        return data
 
     @property
     def uses_degrees(self) -> bool:
@@ -377,36 +428,13 @@ class SmapSpec:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], base_dir: str | os.PathLike | None = None) -> SmapSpec:
-        """Build a spec from a dict (the parsed TOML/JSON); unknown keys are an error."""
-        if not isinstance(d, Mapping):
-            raise UserInputError(f"spec must be a table/object, got {type(d).__name__}")
-        unknown = sorted(set(d) - set(_SPEC_KEYS))
-        if unknown:
-            raise UserInputError(f"spec: unknown key(s) {unknown}; known: {list(_SPEC_KEYS)}")
-        elements = d.get("elements", [])
-        suppress = d.get("suppress", [])
-        for name, items in (("elements", elements), ("suppress", suppress)):
-            if not isinstance(items, (list, tuple)):
-                raise UserInputError(f"spec {name}: expected a list of tables, got {items!r}")
-        display = d.get("display")
-        if display is not None:
-            if not isinstance(display, Mapping):
-                raise UserInputError(
-                    f"spec display: expected a table of DisplayGeometry fields, got {display!r}"
-                )
-            display = DisplayGeometry.from_dict(dict(display))
-        kwargs = {
-            k: (tuple(v) if isinstance(v, list) else v)
-            for k, v in d.items()
-            if k in ("description", "size", "on_screen_px", "units", "combine", "normalize", "peak")
-        }
-        return cls(
-            elements=_elements_from_dicts(elements, "element", "elements"),
-            suppress=_elements_from_dicts(suppress, "suppress", "suppress"),
-            display=display,
-            base_dir=Path(base_dir) if base_dir is not None else None,
-            **kwargs,
-        )
+        """Build a spec from a dict (the parsed TOML/JSON); unknown keys are an error. Relative mask
+        files resolve against ``base_dir``."""
+        if not isinstance(d, Mapping) or base_dir is None:
+            return cls.from_json(d)
+        if "base_dir" in d:  # a field, but not a key of the file
+            raise UserInputError(f"spec: unknown key(s) ['base_dir']; known: {list(_SPEC_KEYS)}")
+        return cls.from_json({**d, "base_dir": Path(base_dir)})
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> SmapSpec:
@@ -420,21 +448,6 @@ class SmapSpec:
         except UserInputError as exc:
             raise UserInputError(f"{p}: {exc}") from None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The spec as plain data (lists, dicts, numbers, strings): what ``from_dict`` reads."""
-        out: dict[str, Any] = {"description": self.description}
-        if self.size is not None:
-            out["size"] = list(self.size)
-        if self.on_screen_px is not None:
-            out["on_screen_px"] = list(self.on_screen_px)
-        out.update(units=self.units, combine=self.combine, normalize=self.normalize, peak=self.peak)
-        if self.display is not None:
-            out["display"] = {k: v for k, v in self.display.to_dict().items() if v is not None}
-        out["elements"] = [e.to_dict() for e in self.elements]
-        if self.suppress:
-            out["suppress"] = [e.to_dict() for e in self.suppress]
-        return out
-
     def to_file(self, path: str | os.PathLike) -> None:
         """Write the spec as TOML or JSON (by extension), atomically."""
         import tomli_w
@@ -443,22 +456,24 @@ class SmapSpec:
 
         p = Path(path)
         if p.suffix.lower() == ".toml":
-            atomic_write_text(p, tomli_w.dumps(self.to_dict()))
+            atomic_write_text(p, tomli_w.dumps(self.to_json()))
         elif p.suffix.lower() == ".json":
-            atomic_write_text(p, json.dumps(self.to_dict(), indent=2) + "\n")
+            atomic_write_text(p, json.dumps(self.to_json(), indent=2) + "\n")
         else:
             raise UserInputError(f"spec file must end in .toml or .json, got {p}")
 
 
-def _elements_from_dicts(items: list, role: str, key: str) -> tuple[Element, ...]:
-    """Parse a spec's element list; errors say which entry (``elements[2]: ...``)."""
-    out = []
-    for i, d in enumerate(items):
-        try:
-            out.append(Element.from_dict(d, role))
-        except UserInputError as exc:
-            raise UserInputError(f"{key}[{i}]: {exc}") from None
-    return tuple(out)
+def _element(item: Any, role: str, where: str) -> Any:
+    """A file entry ``{type = ..., <params>}`` as an :class:`Element`; errors say which entry
+    (``elements[2]: ...``)."""
+    if isinstance(item, Element):
+        return item
+    if not isinstance(item, Mapping) or "type" not in item:
+        raise UserInputError(f"{where}: each {role} must be a table with a 'type' key, got {item!r}")
+    try:
+        return Element(type=item["type"], params={k: v for k, v in item.items() if k != "type"}, role=role)
+    except UserInputError as exc:
+        raise UserInputError(f"{where}: {exc}") from None
 
 
 def _uses_degrees(value: Any, default_unit: str) -> bool:

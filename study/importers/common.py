@@ -368,9 +368,9 @@ def store_session(
             participant,
             session,
             plan=plan,
-            config=config.to_dict(),
+            config=config.to_json(),
             tracker=tracker,
-            display=config.display.to_dict(),
+            display=config.display.to_json(),
             software=software,
             resume=False,
         )

@@ -91,4 +91,4 @@ def test_centre_bias_and_bad_sigma():
     assert cb.sum() == pytest.approx(1.0)
     assert np.unravel_index(cb.argmax(), cb.shape) in {(14, 19), (14, 20), (15, 19), (15, 20)}
     with pytest.raises(UserInputError, match="sigma-deg"):
-        sigma_image_px(DisplayGeometry(800, 600, 40.0, 60.0), 0.0)
+        sigma_image_px(DisplayGeometry(width_px=800, height_px=600, width_cm=40.0, distance_cm=60.0), 0.0)

@@ -27,9 +27,9 @@ def test_roundtrip_toml_and_yaml(make_study, tmp_path):
     path = make_study()
     cfg = StudyConfig.from_file(path)
     yml = path.with_suffix(".yaml")
-    yml.write_text(yaml.safe_dump(cfg.to_dict()))
+    yml.write_text(yaml.safe_dump(cfg.to_json()))
     again = StudyConfig.from_file(yml)
-    assert again.to_dict() == cfg.to_dict()
+    assert again.to_json() == cfg.to_json()
     assert again.stimuli == cfg.stimuli and again.display == cfg.display
     assert cfg.tracker.sampling_rate_hz == 1000.0 and cfg.calibration.points == 9  # field defaults
 

@@ -180,7 +180,7 @@ def test_iohub_adapter_with_iohub_mouse_gaze(tmp_path):
             plan=[],
             config={},
             tracker={"sampling_rate_hz": 1000},
-            display=geometry.to_dict(),
+            display=geometry.to_json(),
             software={},
             resume=False,
         )

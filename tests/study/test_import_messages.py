@@ -54,7 +54,7 @@ def test_bad_overrides_are_config_errors(messages, expected):
     assert expected in str(exc.value)
 
 
-def test_overrides_round_trip_through_to_dict():
+def test_overrides_round_trip_through_to_json():
     data = {
         "display": {"width_px": 320, "height_px": 240, "width_cm": 30.0, "distance_cm": 60.0},
         "stimuli": ["a.png"],
@@ -63,4 +63,4 @@ def test_overrides_round_trip_through_to_dict():
     cfg = StudyConfig.from_dict(data)
     assert cfg.messages.trial == r"^start_trial\s+(?P<trial>\d+)"
     assert cfg.messages.stimulus == MessageConfig().stimulus
-    assert StudyConfig.from_dict(cfg.to_dict()).messages == cfg.messages
+    assert StudyConfig.from_dict(cfg.to_json()).messages == cfg.messages

@@ -6,7 +6,6 @@ back with ``study import eyelink-asc``, gives the same samples, fixations and an
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import sqlite3
 from pathlib import Path
@@ -105,7 +104,7 @@ def test_simulated_session_through_asc_gives_the_same_data_and_numbers(make_stud
     cfg_path = make_study(trials={"stimulus_s": 1.0})
     cfg = StudyConfig.from_file(cfg_path)
     # blinking observers: their missing samples must come back missing
-    cfg = cfg.replace(tracker=dataclasses.replace(cfg.tracker, settings={"blink_rate_hz": 2.0}))
+    cfg = cfg.replace(tracker=cfg.tracker.replace(settings={"blink_rate_hz": 2.0}))
     data = cfg_path.parent / "data"
     recorded, imported = data / "recorded.sqlite", data / "imported.sqlite"
     simulate_participants(cfg, recorded, ["sim01"])

@@ -46,7 +46,7 @@ def test_wal_full_sync_and_all_or_nothing_trials(tmp_path):
             plan=[],
             config={},
             tracker={"sampling_rate_hz": 1000},
-            display=GEOM.to_dict(),
+            display=GEOM.to_json(),
             software={},
             resume=False,
         )

@@ -37,7 +37,10 @@ def test_a_degree_target_is_placed_by_the_study_display_and_on_screen_size(tmp_p
     # independent of the code: 5 deg at 60 cm on a 53.1 cm / 1920 px screen (at the screen centre,
     # 60 cm x tan(5 deg) of screen), in image pixels of a 512 px image shown at shown_px
     screen_px = 1920 / 53.1 * 60 * np.tan(np.radians(5))
-    assert screen_px == pytest.approx(5 * DisplayGeometry(1920, 1080, 53.1, 60.0).px_per_deg, rel=0.01)
+    assert screen_px == pytest.approx(
+        5 * DisplayGeometry(width_px=1920, height_px=1080, width_cm=53.1, distance_cm=60.0).px_per_deg,
+        rel=0.01,
+    )
     expected_x = 255.5 + screen_px * 512 / shown_px
     rows, cols = np.nonzero(smap >= smap.max() - 1e-6)  # the peak's plateau (8-bit levels)
     row, col = rows.mean(), cols.mean()

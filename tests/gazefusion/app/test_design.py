@@ -13,7 +13,9 @@ from gazefusion.geometry import DisplayGeometry
 
 
 def _canvas(w: int = 64, h: int = 48) -> dz.Design:
-    return dz.with_canvas(dz.Design(), w, h, DisplayGeometry(1920, 1080, 53.1, 60.0))
+    return dz.with_canvas(
+        dz.Design(), w, h, DisplayGeometry(width_px=1920, height_px=1080, width_cm=53.1, distance_cm=60.0)
+    )
 
 
 def test_blob_is_the_gaussian_formula_at_8_bit_levels():
@@ -26,7 +28,7 @@ def test_blob_is_the_gaussian_formula_at_8_bit_levels():
 
 
 def test_sigma_in_degrees_uses_the_display_geometry():
-    geometry = DisplayGeometry(1920, 1080, 53.1, 60.0)
+    geometry = DisplayGeometry(width_px=1920, height_px=1080, width_cm=53.1, distance_cm=60.0)
     d = dz.add_blob(_canvas(64, 64), 32.0, 32.0, 2.0, unit="deg")
     row = dz.render_design(d)[32].astype(np.float64)
     # a 64 px image full-screen on 1080 px: one image px is 1080/64 screen px
