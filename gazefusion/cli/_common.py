@@ -1,4 +1,4 @@
-"""Shared CLI helpers: consoles, one-line messages, a progress bar with ETA, option parsers.
+"""Shared CLI helpers: consoles, one-line messages, progress bars with ETA, option parsers.
 
 The consoles print text as it is (``markup=False``): a message holding user text such as
 ``[display]`` or a file name with brackets is never read as rich markup. Styled labels go through
@@ -53,6 +53,54 @@ def print_ok(text: str) -> None:
     from rich.text import Text
 
     console.print(Text(str(text), style="green"), highlight=False, soft_wrap=True)
+
+
+class RichProgress:
+    """The CLI's :class:`~gazefusion.progress.Progress`: one rich bar per task, on stderr.
+
+    Each bar shows the task's name, the bar, done/total, the elapsed time and the ETA; it starts
+    at the task's first report. Use it around the work::
+
+        with RichProgress() as progress:
+            prepare_dataset(cfg, progress=progress)
+
+    Nothing is drawn before the first report, so a command that fails early shows no bar. A task
+    reported again with a smaller ``done`` (the same stage run once more) gets a new bar. The bars
+    stay on screen when the context ends.
+    """
+
+    def __init__(self) -> None:
+        self._bars: Progress | None = None
+        self._tasks: dict[str, tuple[Any, int]] = {}  # task name -> (rich task id, done)
+
+    def __enter__(self) -> RichProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bars is not None:
+            self._bars.stop()
+            self._bars = None
+        self._tasks.clear()
+
+    def __call__(self, task: str, done: int, total: int | None) -> None:
+        if self._bars is None:
+            self._bars = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=error_console,
+            )
+            self._bars.start()
+        known = self._tasks.get(task)
+        if known is None or done < known[1]:
+            task_id = self._bars.add_task(task, total=total, completed=done)
+        else:
+            task_id = known[0]
+            self._bars.update(task_id, total=total, completed=done)
+        self._tasks[task] = (task_id, done)
 
 
 T = TypeVar("T")

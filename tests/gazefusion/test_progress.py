@@ -1,0 +1,90 @@
+"""The progress protocol: its helpers, the CLI's rich adapter, and producers keeping the protocol."""
+
+from __future__ import annotations
+
+import pytest
+from testsupport import ProgressLog, check_progress
+
+from gazefusion.progress import NO_PROGRESS, part_of, stage, tracked
+
+
+def test_tracked_reports_the_start_and_each_finished_item():
+    log = ProgressLog()
+    assert list(tracked(["a", "b", "c"], log, "letters")) == ["a", "b", "c"]
+    assert log.reports == [("letters", k, 3) for k in range(4)]
+    check_progress(log)
+
+
+def test_tracked_counts_earlier_units_and_may_not_know_the_total():
+    log = ProgressLog()
+    list(tracked(range(7, 10), log, "updates", total=10, start=7))
+    assert log.of("updates") == [(7, 10), (8, 10), (9, 10), (10, 10)]
+    unknown = ProgressLog()
+    list(tracked(iter("xy"), unknown, "stream"))
+    assert unknown.of("stream") == [(0, None), (1, None), (2, None)]
+
+
+def test_tracked_left_early_does_not_report_the_end():
+    log = ProgressLog()
+    for item in tracked(range(5), log, "loop"):
+        if item == 1:
+            break
+    assert log.of("loop") == [(0, 5), (1, 5)]
+
+
+def test_part_of_shifts_the_part_into_the_whole_and_drops_the_rest():
+    log = ProgressLog()
+    part = part_of(log, "denoising", 6, 12)
+    for report in [("images", 0, 2), ("denoising", 0, 6), ("denoising", 1, 6), ("denoising", 6, 6)]:
+        part(*report)
+    assert log.reports == [("denoising", 7, 12), ("denoising", 12, 12)]
+    assert part_of(NO_PROGRESS, "denoising", 0, 1) is NO_PROGRESS
+
+
+def test_stage_is_one_unit_finished_only_without_an_error():
+    log = ProgressLog()
+    with stage(log, "reading"):
+        pass
+    with pytest.raises(RuntimeError), stage(log, "writing"):
+        raise RuntimeError("disk full")
+    assert log.reports == [("reading", 0, 1), ("reading", 1, 1), ("writing", 0, 1)]
+
+
+def test_no_progress_takes_every_report():
+    assert NO_PROGRESS("anything", 3, None) is None
+    assert list(tracked(range(3), NO_PROGRESS, "quiet")) == [0, 1, 2]
+
+
+def _bar_lines(text: str, task: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(task + " ")]
+
+
+def test_rich_adapter_draws_one_bar_per_task_on_stderr(capsys):
+    from gazefusion.cli._common import RichProgress
+
+    with RichProgress() as progress:
+        for k in range(4):
+            progress("crop", k, 3 if k < 4 else None)
+        progress("saliency", 0, 2)
+        progress("saliency", 2, 2)
+        progress("caption", 0, None)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    crop, saliency, caption = (_bar_lines(captured.err, t) for t in ("crop", "saliency", "caption"))
+    assert len(crop) == len(saliency) == len(caption) == 1, captured.err
+    assert "3/3" in crop[0] and "2/2" in saliency[0] and "0/?" in caption[0]
+    assert "eta" in crop[0] and "0:00:00" in crop[0]  # elapsed and ETA columns
+
+
+def test_rich_adapter_draws_nothing_before_a_report_and_a_new_bar_for_a_rerun(capsys):
+    from gazefusion.cli._common import RichProgress
+
+    with RichProgress():
+        pass
+    assert capsys.readouterr().err == ""
+    with RichProgress() as progress:
+        for run in range(2):
+            for k in range(3):
+                progress("images", k, 2 + run)
+    bars = _bar_lines(capsys.readouterr().err, "images")
+    assert len(bars) == 2 and "2/2" in bars[0] and "2/3" in bars[1]
