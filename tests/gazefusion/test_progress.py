@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from testsupport import ProgressLog, check_progress
 
@@ -88,3 +89,14 @@ def test_rich_adapter_draws_nothing_before_a_report_and_a_new_bar_for_a_rerun(ca
                 progress("images", k, 2 + run)
     bars = _bar_lines(capsys.readouterr().err, "images")
     assert len(bars) == 2 and "2/2" in bars[0] and "2/3" in bars[1]
+
+
+def test_the_pipeline_reports_images_and_denoising_steps_per_batch(pipe):
+    log = ProgressLog()
+    smap = np.full((32, 32), 0.5, np.float32)
+    out = pipe(["a boat", "an apple", "a cat"], smap, seed=[1], steps=2, batch_size=2, progress=log)
+    assert len(out.images) == 3
+    assert log.tasks == ["images", "denoising"]
+    assert log.of("images") == [(0, 3), (2, 3), (3, 3)]  # batches of 2 and 1
+    assert log.of("denoising") == [(k, 4) for k in range(5)]  # 2 batches x 2 steps
+    check_progress(log)
