@@ -16,10 +16,11 @@ from gazefusion.bench.generators import Generator, PipelineGenerator
 from gazefusion.bench.plan import DEFAULT_METRICS, BenchConfig
 from gazefusion.bench.prompts import DEFAULT_PROMPTS, load_prompts
 from gazefusion.bench.results import merge_results
-from gazefusion.bench.runner import Progress, RunSummary, prepare_output, run_shard
+from gazefusion.bench.runner import RunSummary, prepare_output, run_shard
 from gazefusion.bench.smapset import DEFAULT_SMAP_DIR, load_smap_set
 from gazefusion.bench.targets import DEFAULT_N_FIXATIONS, DEFAULT_N_OTHER, DEFAULT_TARGET_SEED
 from gazefusion.errors import UserInputError
+from gazefusion.progress import NO_PROGRESS, Progress
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,14 @@ def run_benchmark(
     dtype: str | None = None,
     overwrite: bool = False,
     generator: Generator | None = None,
-    progress: Progress | None = None,
+    progress: Progress = NO_PROGRESS,
     log: Callable[[str], None] = print,
 ) -> BenchRun:
     """Run (or resume) a benchmark into ``out_dir``; arguments as ``gazefusion bench run --help``.
 
     ``generator`` replaces the model under test (``model``, ``steps``, ``dtype`` are then unused);
-    ``progress`` wraps the item loop (e.g. :func:`gazefusion.cli._common.track`); ``log`` gets
+    ``progress`` gets the main process's ``bench`` task (work items, see
+    :func:`~gazefusion.bench.runner.run_shard`); ``log`` gets
     one-line messages (main process only); ``overwrite`` replaces the results of another config
     in ``out_dir`` (otherwise such a run is refused, see
     :func:`~gazefusion.bench.runner.prepare_output`).
@@ -191,7 +193,7 @@ def run_benchmark(
         limit=limit,
         rank=state.process_index,
         world=state.num_processes,
-        progress=progress if main else None,
+        progress=progress if main else NO_PROGRESS,
     )
     state.wait_for_everyone()
     results = None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, parse_list, track
+from gazefusion.cli._common import RichProgress, console, parse_list
 from gazefusion.errors import UserInputError
 
 bench_app = typer.Typer(
@@ -107,31 +107,32 @@ def run(
     from gazefusion.bench.prompts import DEFAULT_PROMPTS
     from gazefusion.bench.smapset import DEFAULT_SMAP_DIR
 
-    run_benchmark(
-        out,
-        prompts=prompts or DEFAULT_PROMPTS,
-        smaps=smaps or [DEFAULT_SMAP_DIR],
-        seeds=parse_list(seeds, "--seeds", int),
-        model=model,
-        scorers=None if scorers is None else parse_list(scorers, "--scorers"),
-        metrics=parse_list(metrics, "--metrics"),
-        control_scales=parse_list(control_scales, "--control-scales", float),
-        steps=steps,
-        guidance_scale=guidance_scale,
-        size=parse_size(size),
-        baseline=baseline,
-        shuffled=shuffled,
-        n_fixations=n_fixations,
-        n_other=n_other,
-        target_seed=target_seed,
-        shuffle_seed=shuffle_seed,
-        limit=limit,
-        device=device,
-        dtype=dtype,
-        overwrite=overwrite,
-        progress=track,
-        log=console.print,
-    )
+    with RichProgress() as progress:
+        run_benchmark(
+            out,
+            prompts=prompts or DEFAULT_PROMPTS,
+            smaps=smaps or [DEFAULT_SMAP_DIR],
+            seeds=parse_list(seeds, "--seeds", int),
+            model=model,
+            scorers=None if scorers is None else parse_list(scorers, "--scorers"),
+            metrics=parse_list(metrics, "--metrics"),
+            control_scales=parse_list(control_scales, "--control-scales", float),
+            steps=steps,
+            guidance_scale=guidance_scale,
+            size=parse_size(size),
+            baseline=baseline,
+            shuffled=shuffled,
+            n_fixations=n_fixations,
+            n_other=n_other,
+            target_seed=target_seed,
+            shuffle_seed=shuffle_seed,
+            limit=limit,
+            device=device,
+            dtype=dtype,
+            overwrite=overwrite,
+            progress=progress,
+            log=console.print,
+        )
 
 
 def register(app: typer.Typer) -> None:

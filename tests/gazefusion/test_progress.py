@@ -91,6 +91,40 @@ def test_rich_adapter_draws_nothing_before_a_report_and_a_new_bar_for_a_rerun(ca
     assert len(bars) == 2 and "2/2" in bars[0] and "2/3" in bars[1]
 
 
+def test_a_resumed_toy_stage_reports_from_its_checkpoint(tmp_path):
+    import torch
+
+    from gazefusion.toy.trainer import Stage, run_stage
+
+    def make():
+        torch.manual_seed(0)
+        net = torch.nn.Linear(2, 1)
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1.0)
+        return net, Stage(
+            "autoencoder", tmp_path, {"net": net}, opt, sched, total_steps=5, checkpoint_every=2
+        )
+
+    def update_of(net, stop_at=None):
+        def update(k):
+            if k == stop_at:
+                raise KeyboardInterrupt
+            return net(torch.ones(1, 2)).pow(2).sum()
+
+        return update
+
+    first = ProgressLog()
+    net, stage_ = make()
+    with pytest.raises(KeyboardInterrupt):
+        run_stage(stage_, update_of(net, stop_at=3), list(net.parameters()), progress=first)
+    assert first.of("autoencoder") == [(0, 5), (1, 5), (2, 5), (3, 5)]
+    resumed = ProgressLog()
+    net, stage_ = make()
+    run_stage(stage_, update_of(net), list(net.parameters()), progress=resumed)
+    assert resumed.of("autoencoder") == [(2, 5), (3, 5), (4, 5), (5, 5)]  # the checkpoint was at update 2
+    check_progress(resumed)
+
+
 def test_the_pipeline_reports_images_and_denoising_steps_per_batch(pipe):
     log = ProgressLog()
     smap = np.full((32, 32), 0.5, np.float32)
@@ -100,3 +134,51 @@ def test_the_pipeline_reports_images_and_denoising_steps_per_batch(pipe):
     assert log.of("images") == [(0, 3), (2, 3), (3, 3)]  # batches of 2 and 1
     assert log.of("denoising") == [(k, 4) for k in range(5)]  # 2 batches x 2 steps
     check_progress(log)
+
+
+def test_convert_shows_one_finished_bar_per_conversion_stage(tmp_path, capsys):
+    from gazefusion.cli import main
+    from gazefusion.models.tiny import save_tiny_cldm
+
+    ckpt = save_tiny_cldm(tmp_path / "tiny.ckpt", seed=0)
+    with pytest.raises(SystemExit) as info:
+        main(["convert", str(ckpt), str(tmp_path / "out")])
+    assert info.value.code in (0, None)
+    err = capsys.readouterr().err
+    for task in ("reading checkpoint", "converting with diffusers", "writing diffusers folder"):
+        bars = _bar_lines(err, task)
+        assert len(bars) == 1 and "1/1" in bars[0], err
+
+
+def test_prepare_reports_its_three_stages_and_nothing_to_do_on_a_rerun(tmp_path):
+    from PIL import Image
+
+    from gazefusion.data.prepare import PrepareConfig, prepare_dataset
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (32, 48, 3), dtype=np.uint8)).save(raw / f"img{i}.png")
+        rows.append(f"img{i}.png,picture {i}")
+    captions = tmp_path / "captions.csv"
+    captions.write_text("file,caption\n" + "\n".join(rows) + "\n")
+    cfg = PrepareConfig(
+        raw_dir=raw,
+        out_dir=tmp_path / "ds",
+        captions=captions,
+        resolution=32,
+        saliency_model="centre-bias",
+        saliency_batch_size=4,
+    )
+    log = ProgressLog()
+    report = prepare_dataset(cfg, progress=log)
+    assert log.tasks == ["crop", "saliency", "caption"]
+    assert log.of("crop") == [(k, 3) for k in range(4)]  # raw images
+    n_batches = -(-report.new_smaps // 4)
+    assert log.of("saliency")[-1] == (n_batches, n_batches)  # batches of crops
+    check_progress(log)
+    again = ProgressLog()
+    prepare_dataset(cfg, progress=again)
+    assert again.reports == [("crop", 0, 0)]  # every stage already done
