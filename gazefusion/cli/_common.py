@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -101,34 +100,6 @@ class RichProgress:
             task_id = known[0]
             self._bars.update(task_id, total=total, completed=done)
         self._tasks[task] = (task_id, done)
-
-
-T = TypeVar("T")
-
-
-def progress_bar(transient: bool = False) -> Progress:
-    """A rich progress bar: description, bar, done/total, elapsed, ETA (on stderr)."""
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=error_console,
-        transient=transient,
-    )
-
-
-def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """Iterate over ``items`` showing a progress bar with ETA."""
-    if total is None and hasattr(items, "__len__"):
-        total = len(items)  # type: ignore[arg-type]
-    with progress_bar() as bar:
-        task = bar.add_task(description, total=total)
-        for item in items:
-            yield item
-            bar.advance(task)
 
 
 def parse_list(text: str, option: str, kind: type = str, min_items: int = 0) -> list:
