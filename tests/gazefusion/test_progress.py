@@ -91,6 +91,24 @@ def test_rich_adapter_draws_nothing_before_a_report_and_a_new_bar_for_a_rerun(ca
     assert len(bars) == 2 and "2/2" in bars[0] and "2/3" in bars[1]
 
 
+def test_the_apps_gradio_adapter_shows_the_latest_report():
+    pytest.importorskip("gradio")
+    from gazefusion.app.ui import GradioProgress
+
+    calls = []
+    progress = GradioProgress(lambda value, desc: calls.append((value, desc)))
+    progress("loading the model", 0, None)
+    for k in (0, 3):
+        progress("denoising", k, 8)
+    progress("stream", 2, None)
+    assert calls == [
+        (0.0, "loading the model"),
+        ((0, 8), "denoising"),
+        ((3, 8), "denoising"),
+        ((2, None), "stream"),
+    ]
+
+
 def test_a_resumed_toy_stage_reports_from_its_checkpoint(tmp_path):
     import torch
 
