@@ -14,9 +14,11 @@ A function doing long work (a *producer*) takes ``progress: Progress = NO_PROGRE
 
 A producer that calls another passes its ``progress`` on (the inner tasks are reported as they
 are) or, to count an inner task as a part of its own, :func:`part_of`. Loops over items stay one
-line with :func:`tracked`, and a stage done in one go is a ``with`` block of :func:`stage`. What the reports look like is the consumer's business: the CLI's rich
-bars (:class:`gazefusion.cli._common.RichProgress`), the app's Gradio bar, or nothing
-(:data:`NO_PROGRESS`). A report only informs: it never changes what the producer computes.
+line with :func:`tracked`, and a stage done in one go is a ``with`` block of :func:`stage`.
+What the reports look like is the consumer's business: the CLI's rich bars
+(:class:`gazefusion.cli._common.RichProgress`), the app's Gradio bar
+(:class:`gazefusion.app.ui.GradioProgress`), or nothing (:data:`NO_PROGRESS`). A report only
+informs: it never changes what the producer computes.
 """
 
 from __future__ import annotations
