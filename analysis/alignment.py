@@ -24,7 +24,7 @@ paper's "gaze distributions pooled across users").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ import pandas as pd
 from analysis.maps import DEFAULT_SIGMA_DEG, fixation_map, sigma_image_px
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DisplayGeometry
+from gazefusion.progress import NO_PROGRESS, Progress
 from gazefusion.saliency.centre_bias import DEFAULT_SIGMA_FRAC, centre_bias
 from gazefusion.utils.seeds import derive_seed
 
@@ -93,14 +94,15 @@ def score_alignment(
     blur: str = "gaussian",
     centre_sigma_frac: float = DEFAULT_SIGMA_FRAC,
     seed: int = 0,
-    on_item: Callable[[], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> pd.DataFrame:
     """Score gaze against the targets and controls; one row per (unit, predictor, metric).
 
     ``fixations`` is :func:`analysis.fixations.fixations_on_stimuli` output (``x_img``, ``y_img``
     in the pixels of the target maps, which must have the images' size); ``targets`` maps every
     scored stimulus id to its target smap (H, W). Stimuli without a target are skipped.
-    ``on_item`` is called after each scored unit (progress bars). The stochastic metrics of the
+    ``progress`` gets ``scoring (LEVEL)``: the scored units (participant x stimulus, or stimuli
+    when pooled). The stochastic metrics of the
     ``k``-th stimulus draw from :func:`~gazefusion.utils.seeds.derive_seed` ``(seed, k)``.
     Returns :data:`ALIGNMENT_COLUMNS`.
     """
@@ -120,6 +122,10 @@ def score_alignment(
     smap_key = {s: _target_key(targets[s]) for s in stimuli}
     shuffle = shuffled_assignment(stimuli, smap_key, seed)
     pts_of = {s: fix.loc[fix["stimulus_id"] == s, ["x_img", "y_img", "participant"]] for s in stimuli}
+    task = f"scoring ({level})"
+    total = len(stimuli) if level == "pooled" else sum(pts_of[s]["participant"].nunique() for s in stimuli)
+    done = 0
+    progress(task, done, total)
     rows = []
     for k, sid in enumerate(stimuli):
         target = np.asarray(targets[sid], dtype=np.float64)
@@ -165,8 +171,8 @@ def score_alignment(
                             "n_fixations": len(points),
                         }
                     )
-            if on_item is not None:
-                on_item()
+            done += 1
+            progress(task, done, total)
     return pd.DataFrame(rows, columns=ALIGNMENT_COLUMNS)
 
 

@@ -24,7 +24,7 @@ stimuli, so all cells of a curve share random numbers (smooth curves, same cost 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from pydantic import Field, field_validator
 from gazefusion.config import Config
 from gazefusion.errors import UserInputError
 from gazefusion.geometry import DEFAULT_LAB_DISPLAY, DisplayGeometry
+from gazefusion.progress import NO_PROGRESS, Progress
 from gazefusion.utils.seeds import seed_sequence
 
 #: The simulated observers' mode (see :mod:`study.observer`): they look at a planted map.
@@ -179,11 +180,12 @@ def power_curve(
     stimuli: Sequence[int],
     sims: int = 100,
     setup: PowerSetup | None = None,
-    on_sim: Callable[[], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> pd.DataFrame:
     """Power for every effect x participants x stimuli: columns ``effect, participants, stimuli,
     power, power_ci_low, power_ci_high`` (Wilson 95% interval over ``sims``), ``mean_diff``,
-    ``mean_dz`` (averages over the simulated studies) and ``sims``."""
+    ``mean_dz`` (averages over the simulated studies) and ``sims``. ``progress`` gets
+    ``simulating studies``: the ``sims x len(effects)`` simulated studies."""
     from statsmodels.stats.proportion import proportion_confint
 
     setup = setup or PowerSetup()
@@ -195,15 +197,16 @@ def power_curve(
     if sims < 1:
         raise UserInputError(f"--sims: expected a positive integer, got {sims}")
     rows = []
-    for effect in effects:
+    task, total = "simulating studies", sims * len(effects)
+    progress(task, 0, total)
+    for k, effect in enumerate(effects):
         results = {(p, s): [] for p in participants for s in stimuli}
         for rep in range(sims):
             tgt, shf = simulate_study_scores(effect, participants[-1], stimuli[-1], setup, replicate=rep)
             for p in participants:
                 for s in stimuli:
                     results[(p, s)].append(planned_test(tgt[:s, :p], shf[:s, :p]))
-            if on_sim is not None:
-                on_sim()
+            progress(task, k * sims + rep + 1, total)
         for (p, s), res in results.items():
             arr = np.asarray(res, dtype=np.float64)
             n_sig = int(np.sum(arr[:, 2] < setup.alpha))

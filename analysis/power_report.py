@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.figures import plot_power, write_table
 from analysis.power import OBSERVER_MODE, PowerSetup, power_curve, setup_dict, smallest_designs
+from gazefusion.progress import NO_PROGRESS, Progress
 
 
 def write_power_report(
@@ -19,11 +20,13 @@ def write_power_report(
     sims: int = 100,
     setup: PowerSetup | None = None,
     target_power: float = 0.8,
-    on_sim: Callable[[], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Path:
-    """Run :func:`analysis.power.power_curve` and write the report folder; returns ``report.md``."""
+    """Run :func:`analysis.power.power_curve` and write the report folder; returns ``report.md``.
+
+    ``progress`` gets ``power_curve``'s ``simulating studies``."""
     setup = setup or PowerSetup()
-    curve = power_curve(effects, participants, stimuli, sims, setup, on_sim=on_sim)
+    curve = power_curve(effects, participants, stimuli, sims, setup, progress=progress)
     return write_power_files(curve, out_dir, setup, target_power)
 
 

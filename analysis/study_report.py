@@ -20,7 +20,7 @@ scored against the smap of their ``item``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from analysis.alignment import DEFAULT_METRICS, per_stimulus, score_alignment
 from analysis.figures import PREDICTOR_LABELS, plot_alignment, plot_heatmaps, write_table
 from analysis.maps import DEFAULT_SIGMA_DEG, sigma_image_px, stimulus_maps
 from analysis.stats import holm, paired_by_group, summarize
+from gazefusion.progress import NO_PROGRESS, Progress
 from gazefusion.utils.atomic import atomic_write_text
 
 TEST_COLUMNS = [
@@ -101,12 +102,13 @@ def write_study_report(
     n_examples: int = 4,
     seed: int = 0,
     mixed: bool = True,
-    on_progress: Callable[[int, int], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Path:
     """Analyse study ``data`` (export folder or .sqlite) into ``out_dir``; returns ``report.md``.
 
     ``fixations``: ``tracker`` (the tracker's events), ``ivt`` or ``idt`` (pymovements).
-    ``on_progress(done, total)`` is called as participant x stimulus units are scored.
+    ``progress`` gets :func:`~analysis.alignment.score_alignment`'s ``scoring (participant)``
+    (participant x stimulus units) and ``scoring (pooled)`` (stimuli).
     """
     from analysis.fixations import fixations_on_stimuli, study_fixations
     from analysis.study_data import image_sizes, load_study, target_smaps
@@ -126,16 +128,8 @@ def write_study_report(
         raise UserInputError("DATA: no fixations fall on the stimuli")
     atomic_write_text(out / "fixations.csv", fix.to_csv(index=False))
     guided = {r.stimulus_id for r in study.trials.itertuples() if r.smap}
-    total = int(fix.groupby(["stimulus_id", "participant"]).ngroups) + fix["stimulus_id"].nunique()
-    done = [0]
-
-    def tick() -> None:
-        done[0] += 1
-        if on_progress:
-            on_progress(done[0], total)
-
     scores = score_alignment(
-        fix, targets, study.geometry, metrics=metrics, sigma_deg=sigma_deg, seed=seed, on_item=tick
+        fix, targets, study.geometry, metrics=metrics, sigma_deg=sigma_deg, seed=seed, progress=progress
     )
     pooled = score_alignment(
         fix,
@@ -146,7 +140,7 @@ def write_study_report(
         seed=seed,
         level="pooled",
         predictors=("target", "shuffled", "centre"),
-        on_item=tick,
+        progress=progress,
     )
     atomic_write_text(out / "scores.csv", scores.to_csv(index=False))
     atomic_write_text(out / "pooled.csv", pooled.to_csv(index=False))

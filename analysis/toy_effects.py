@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from gazefusion.progress import NO_PROGRESS, Progress
+
 #: Held-out built-in smaps whose alignment is measured (blobs at 9 positions, two blobs, the originals').
 EFFECT_SMAPS = (
     "blob_left",
@@ -64,10 +66,12 @@ def run_toy_bench(
     steps: int = BENCH_STEPS,
     guidance_scale: float = BENCH_GUIDANCE,
     size: int = BENCH_SIZE,
-    progress=None,
+    progress: Progress = NO_PROGRESS,
     log=print,
 ):
-    """Run (or resume) the held-out benchmark: ``prompts`` x :data:`EFFECT_SMAPS` + suppression smaps x seed 0."""
+    """Run (or resume) the held-out benchmark: ``prompts`` x :data:`EFFECT_SMAPS` + suppression smaps x seed 0.
+
+    ``progress`` gets :func:`~gazefusion.bench.benchmark.run_benchmark`'s ``bench`` task."""
     from gazefusion.bench.benchmark import BenchOptions, run_benchmark
     from gazefusion.saliency import available_saliency_models
 

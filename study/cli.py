@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, print_ok, print_warning, progress_bar
+from gazefusion.cli._common import RichProgress, console, print_ok, print_warning
 from gazefusion.errors import UserInputError
 
 study_app = typer.Typer(help="Eye-tracked user study: run, check, simulate, export.", no_args_is_help=True)
@@ -172,9 +172,8 @@ def simulate(
     db = db or _default_db(config, cfg)
     ids = [f"{prefix}{i:02d}" for i in range(1, participants + 1)]
     console.print(describe_observers(cfg))
-    with progress_bar() as bar:
-        task = bar.add_task("simulating", total=len(ids))
-        results = simulate_participants(cfg, db, ids, on_done=lambda _pid, _res: bar.advance(task))
+    with RichProgress() as progress:
+        results = simulate_participants(cfg, db, ids, progress=progress)
     n = sum(r.n_samples for r in results)
     console.print(f"{len(results)} simulated sessions in {db} ({n} new samples)")
 

@@ -92,7 +92,7 @@ class _Recording:
 class Session:
     """Runs one participant's session on ``display`` with ``tracker``, storing into ``store``.
 
-    ``on_trial(spec, record)`` is called after each stored trial (progress bars); ``log`` gets
+    ``on_trial(spec, record)`` is called after each stored trial (the CLI logs a line per trial); ``log`` gets
     one-line status messages; ``screenshot`` is a path where the first main stimulus screen is
     saved (PsychoPy displays only).
     """

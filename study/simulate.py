@@ -8,9 +8,10 @@ resumed, so the job is resumable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
+from gazefusion.progress import NO_PROGRESS, Progress, tracked
 from gazefusion.utils.seeds import derive_seed
 from study.config import StudyConfig
 from study.display import VirtualDisplay
@@ -46,17 +47,16 @@ def simulate_participants(
     db: str | Path,
     participants: Iterable[str],
     session: str = "1",
-    on_done: Callable[[str, SessionResult | None], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> list[SessionResult]:
     """Simulate (or finish) the sessions of ``participants`` into ``db``; returns the results of
-    the sessions that ran (complete ones are skipped)."""
+    the sessions that ran (complete ones are skipped). ``progress`` gets ``simulating``:
+    participants, skipped ones included."""
     results = []
     with StudyStore(db) as store:
-        for pid in participants:
+        for pid in tracked(participants, progress, "simulating"):
             found = store.find_session(pid, session)
             if found and found[1] == "complete":
-                if on_done:
-                    on_done(pid, None)
                 continue
             tracker = get_tracker(
                 "simulated", config.tracker.sampling_rate_hz, **simulated_tracker_settings(config, pid)
@@ -65,6 +65,4 @@ def simulate_participants(
                 config, store, VirtualDisplay(config.display), tracker, pid, session, resume=found is not None
             ).run()
             results.append(result)
-            if on_done:
-                on_done(pid, result)
     return results

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, parse_list, progress_bar
+from gazefusion.cli._common import RichProgress, console, parse_list
 from gazefusion.errors import UserInputError
 
 analyze_app = typer.Typer(help="Analyse study and benchmark data; power analysis.", no_args_is_help=True)
@@ -36,8 +36,7 @@ def study(
     """Gaze vs target smaps with controls (shuffled, centre bias, unguided, ceiling); stats; figures."""
     from analysis.study_report import write_study_report
 
-    with progress_bar() as bar:
-        task = bar.add_task("scoring", total=None)
+    with RichProgress() as progress:
         report = write_study_report(
             data,
             out,
@@ -48,7 +47,7 @@ def study(
             n_examples=examples,
             seed=seed,
             mixed=mixed,
-            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=progress,
         )
     console.print(f"report written to {report}")
 
@@ -105,8 +104,7 @@ def power(
     console.print(
         f"observer mode: {OBSERVER_MODE} (observers look at a map with the effect planted, not at images)"
     )
-    with progress_bar() as bar:
-        task = bar.add_task("simulating studies", total=sims * len(effects))
+    with RichProgress() as progress:
         report = write_power_report(
             out,
             effects,
@@ -115,6 +113,6 @@ def power(
             sims,
             setup,
             target_power,
-            on_sim=lambda: bar.advance(task),
+            progress=progress,
         )
     console.print(f"report written to {report}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 
 from analysis.toy_effects import BENCH_GUIDANCE, BENCH_STEPS  # the held-out benchmark's settings
-from gazefusion.cli._common import console, track
+from gazefusion.cli._common import RichProgress, console
 from gazefusion.errors import UserInputError
 from gazefusion.resources import asset_path
 
@@ -67,26 +67,27 @@ def demo(
     builtin = default_model_path() if model is None and not os.environ.get("GAZEFUSION_MODEL") else None
     bench_dir = out / "bench"
     start = time.perf_counter()
-    if builtin is not None:
-        from analysis.toy_effects import run_toy_bench
+    with RichProgress() as progress:
+        if builtin is not None:
+            from analysis.toy_effects import run_toy_bench
 
-        run_toy_bench(
-            bench_dir, builtin / HELD_OUT_PROMPTS, steps=steps, guidance_scale=guidance, size=size,
-            progress=track, log=console.print,
-        )  # fmt: skip
-    else:
-        usable = set(available_saliency_models(usable_only=True))
-        options = BenchOptions(
-            prompts=DEMO_PROMPTS,
-            smaps=DEMO_SMAPS,
-            seeds=(0,),
-            model=model,
-            scorers=[s for s in DEMO_SCORERS if s in usable],
-            steps=steps,
-            guidance_scale=guidance,
-            size=(size, size),
-        )
-        run_benchmark(bench_dir, options, progress=track, log=console.print)
+            run_toy_bench(
+                bench_dir, builtin / HELD_OUT_PROMPTS, steps=steps, guidance_scale=guidance, size=size,
+                progress=progress, log=console.print,
+            )  # fmt: skip
+        else:
+            usable = set(available_saliency_models(usable_only=True))
+            options = BenchOptions(
+                prompts=DEMO_PROMPTS,
+                smaps=DEMO_SMAPS,
+                seeds=(0,),
+                model=model,
+                scorers=[s for s in DEMO_SCORERS if s in usable],
+                steps=steps,
+                guidance_scale=guidance,
+                size=(size, size),
+            )
+            run_benchmark(bench_dir, options, progress=progress, log=console.print)
     report = write_bench_report(bench_dir, out / "report")
     if builtin is not None:
         _toy_effects(bench_dir, out / "report", time.perf_counter() - start)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, track
+from gazefusion.cli._common import RichProgress, console
 
 toy_app = typer.Typer(
     help="The toy GazeFusion: the paper's recipe at small scale, trained on a CPU.", no_args_is_help=True
@@ -54,14 +54,9 @@ def build(
     import gazefusion.training.loop  # noqa: F401
     import gazefusion.training.step  # noqa: F401
 
-    builder = ToyBuild(
-        recipe,
-        out,
-        work,
-        progress=lambda items, desc, total: track(items, desc, total=total),
-        log=console.print,
-    )
-    folder = builder.run(until=until)
+    with RichProgress() as progress:
+        builder = ToyBuild(recipe, out, work, progress=progress, log=console.print)
+        folder = builder.run(until=until)
     times = builder.stage_times()
     console.print("stage times (s): " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()), highlight=False)
     if until is None and evaluate:
@@ -92,7 +87,8 @@ def evaluate_and_write_card(builder) -> Path:
     atomic_write_text(prompts, header + "\n".join(held_out_prompts(recipe.seed)) + "\n")
     bench_dir = builder.work / "evaluate"
     start = time.perf_counter()
-    run_toy_bench(bench_dir, prompts, model=str(out), progress=track, log=console.print)
+    with RichProgress() as progress:
+        run_toy_bench(bench_dir, prompts, model=str(out), progress=progress, log=console.print)
     seconds = time.perf_counter() - start
     effects = toy_effects(read_results(bench_dir), bench_dir)
     failures = check_thresholds(effects)

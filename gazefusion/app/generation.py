@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from gazefusion.app.scoring import METRIC_LABELS, score_images
 from gazefusion.app.session import Session
 from gazefusion.config import Config
 from gazefusion.errors import UserInputError
+from gazefusion.progress import NO_PROGRESS, Progress, part_of
 
 
 class ModelCache:
@@ -188,16 +189,18 @@ def run_generation(
     design: Design,
     request: GenerateRequest,
     pipe,
-    on_step: Callable[[int, int], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Generate ``request`` from ``design`` with ``pipe`` into a new run folder of ``session``.
 
-    ``on_step(done, total)`` is called after every denoising step. Raises :class:`UserInputError`
+    ``progress`` gets ``denoising``: the steps of every image of every control scale (seeds x
+    scales x steps), after each one. Raises :class:`UserInputError`
     (before anything is written) for an empty design, a size the model cannot make, or a scorer
     that is unknown or cannot run here.
     """
     from gazefusion.app.design import to_spec
     from gazefusion.pipeline import generate_to_folder
+    from gazefusion.pipeline.core import DENOISING
     from gazefusion.saliency import get_saliency_model
     from gazefusion.utils.atomic import atomic_write_json
     from gazefusion.utils.images import read_rgb
@@ -213,16 +216,11 @@ def run_generation(
 
     folder = session.new_folder("runs")
     spec_path, png, smap = write_design(design, folder)
-    total = len(request.seeds) * len(request.control_scales) * request.steps
-    done = [0]
-
-    def step() -> None:
-        done[0] += 1
-        if on_step is not None:
-            on_step(done[0], total)
-
+    per_scale = len(request.seeds) * request.steps  # generate_to_folder: one image per batch
+    total = per_scale * len(request.control_scales)
+    progress(DENOISING, 0, total)
     result = RunResult(folder=folder, smap_png=png, spec=spec_path, model=pipe.model_id)
-    for scale in request.control_scales:
+    for k, scale in enumerate(request.control_scales):
         out = folder / scale_folder(scale)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # sizes are already multiples of 8: no resize notice
@@ -237,7 +235,7 @@ def run_generation(
                 control_scale=scale,
                 negative_prompt=request.negative_prompt,
                 blend=request.blend,
-                on_step=step,
+                progress=part_of(progress, DENOISING, k * per_scale, total),
             )
         images = [read_rgb(p) for p in run.images]
         blends = [read_rgb(p.with_name(f"{p.stem}_blend.png")) if request.blend else None for p in run.images]

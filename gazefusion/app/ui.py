@@ -48,6 +48,20 @@ _INTRO = (
 )
 
 
+class GradioProgress:
+    """The app's :class:`~gazefusion.progress.Progress`: Gradio's one bar shows the latest report,
+    the task as its description (done/total; an empty bar while nothing of an unknown total is done)."""
+
+    def __init__(self, bar: gr.Progress) -> None:
+        self.bar = bar
+
+    def __call__(self, task: str, done: int, total: int | None) -> None:
+        if total:
+            self.bar((done, total), desc=task)
+        else:
+            self.bar((done, None) if done else 0.0, desc=task)
+
+
 def _status_ok(text: str) -> str:
     return f"<span class='ok'>{text}</span>"
 
@@ -361,18 +375,13 @@ def build_app(
         export.click(on_export, [state], [status, export_files])
 
         @guarded(4, prefix="cannot generate: ")
-        def on_generate(design, model_name, p, neg, sd, st, g, cs, sw, sc, progress=gr.Progress()):
+        def on_generate(design, model_name, p, neg, sd, st, g, cs, sw, sc, bar=gr.Progress()):
             request = parse_request(p, neg, sd, st, g, cs, sw, sc)
             dz.render_design(design)  # empty map: refused before the model loads
-            progress(0, desc="loading the model")
+            progress = GradioProgress(bar)
+            progress("loading the model", 0, None)
             pipe = cache.get(model_name)
-            result = run_generation(
-                session,
-                design,
-                request,
-                pipe,
-                on_step=lambda done, total: progress((done, total), desc="denoising"),
-            )
+            result = run_generation(session, design, request, pipe, progress=progress)
             from gazefusion.smaps import jet_colormap
 
             gallery = []

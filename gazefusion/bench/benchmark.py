@@ -20,9 +20,10 @@ from gazefusion.bench.generators import Generator, PipelineGenerator
 from gazefusion.bench.plan import BenchConfig, BenchSettings
 from gazefusion.bench.prompts import DEFAULT_PROMPTS, load_prompts
 from gazefusion.bench.results import merge_results
-from gazefusion.bench.runner import Progress, RunSummary, prepare_output, run_shard
+from gazefusion.bench.runner import RunSummary, prepare_output, run_shard
 from gazefusion.bench.smapset import DEFAULT_SMAP_DIR, load_smap_set
 from gazefusion.errors import UserInputError
+from gazefusion.progress import NO_PROGRESS, Progress
 
 
 class BenchOptions(BenchSettings):
@@ -120,15 +121,16 @@ def run_benchmark(
     options: BenchOptions | None = None,
     *,
     generator: Generator | None = None,
-    progress: Progress | None = None,
+    progress: Progress = NO_PROGRESS,
     log: Callable[[str], None] = print,
 ) -> BenchRun:
     """Run (or resume) a benchmark with ``options`` (default :class:`BenchOptions()`) into ``out_dir``.
 
     ``generator`` replaces the model under test (``options.model``, ``steps`` and ``dtype`` are
-    then unused); ``progress`` wraps the item loop (e.g. :func:`gazefusion.cli._common.track`);
-    ``log`` gets one-line messages (main process only); ``options.overwrite`` replaces the results
-    of another config in ``out_dir`` (otherwise such a run is refused, see
+    then unused); ``progress`` gets the main process's ``bench`` task (work items, see
+    :func:`~gazefusion.bench.runner.run_shard`); ``log`` gets one-line messages (main process
+    only); ``options.overwrite`` replaces the results of another config in ``out_dir`` (otherwise
+    such a run is refused, see
     :func:`~gazefusion.bench.runner.prepare_output`).
     """
     from accelerate import PartialState
@@ -200,7 +202,7 @@ def run_benchmark(
         limit=options.limit,
         rank=state.process_index,
         world=state.num_processes,
-        progress=progress if main else None,
+        progress=progress if main else NO_PROGRESS,
     )
     state.wait_for_everyone()
     results = None

@@ -9,7 +9,7 @@ Processes of a sharded run write disjoint part-files; the main process merges th
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,11 +31,9 @@ from gazefusion.bench.results import CONFIG_FILE, PARTS_DIR, RESULTS_FILE, finis
 from gazefusion.bench.scoring import score_prediction
 from gazefusion.bench.targets import Target, build_targets, derangement
 from gazefusion.errors import UserInputError
+from gazefusion.progress import NO_PROGRESS, Progress, tracked
 from gazefusion.utils.atomic import atomic_write_json
 from gazefusion.utils.seeds import stable_hash
-
-#: Wraps the iteration over the items to show progress: ``progress(items, description, total)``.
-Progress = Callable[[Iterable[WorkItem], str, int], Iterator[WorkItem]]
 
 
 @dataclass(frozen=True)
@@ -128,12 +126,14 @@ def run_shard(
     limit: int | None = None,
     rank: int = 0,
     world: int = 1,
-    progress: Progress | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> RunSummary:
     """Generate and score this process's share of the plan into ``out_dir`` (see the module docstring).
 
     ``scorers`` maps scorer names to objects with ``predict(images) -> list of (H, W) maps``;
-    ``smaps`` are the set's maps in ``config.smap_ids`` order at ``config.size``. Call
+    ``smaps`` are the set's maps in ``config.smap_ids`` order at ``config.size``. ``progress``
+    gets ``bench`` (``bench [r/w]`` when sharded): the work items of this process's share, those
+    finished by an earlier run counted from the start. Call
     :func:`prepare_output` first (main process) and :func:`~gazefusion.bench.results.merge_results`
     after all processes finish.
     """
@@ -146,10 +146,8 @@ def run_shard(
     smap_by_id = dict(zip(config.smap_ids, smaps, strict=True))
     targets = build_targets(config.smap_ids, smaps, config.n_fixations, config.n_other, config.target_seed)
     shuffled_of = shuffled_assignment(config) if config.shuffled else {}
-    items: Iterable[WorkItem] = todo
-    if progress is not None:
-        items = progress(todo, f"bench [{rank + 1}/{world}]" if world > 1 else "bench", len(todo))
-    for item in items:
+    task = f"bench [{rank + 1}/{world}]" if world > 1 else "bench"
+    for item in tracked(todo, progress, task, total=len(mine), start=len(mine) - len(todo)):
         run_item(item, config, Path(out_dir), generator, scorers, smap_by_id, targets, shuffled_of)
     return RunSummary(planned=len(mine), skipped=len(mine) - len(todo), done=len(todo))
 

@@ -1,4 +1,4 @@
-"""Shared CLI helpers: consoles, one-line messages, a progress bar with ETA, option parsers.
+"""Shared CLI helpers: consoles, one-line messages, progress bars with ETA, option parsers.
 
 The consoles print text as it is (``markup=False``): a message holding user text such as
 ``[display]`` or a file name with brackets is never read as rich markup. Styled labels go through
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -55,32 +54,52 @@ def print_ok(text: str) -> None:
     console.print(Text(str(text), style="green"), highlight=False, soft_wrap=True)
 
 
-T = TypeVar("T")
+class RichProgress:
+    """The CLI's :class:`~gazefusion.progress.Progress`: one rich bar per task, on stderr.
 
+    Each bar shows the task's name, the bar, done/total, the elapsed time and the ETA; it starts
+    at the task's first report. Use it around the work::
 
-def progress_bar(transient: bool = False) -> Progress:
-    """A rich progress bar: description, bar, done/total, elapsed, ETA (on stderr)."""
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=error_console,
-        transient=transient,
-    )
+        with RichProgress() as progress:
+            prepare_dataset(cfg, progress=progress)
 
+    Nothing is drawn before the first report, so a command that fails early shows no bar. A task
+    reported again with a smaller ``done`` (the same stage run once more) gets a new bar. The bars
+    stay on screen when the context ends.
+    """
 
-def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """Iterate over ``items`` showing a progress bar with ETA."""
-    if total is None and hasattr(items, "__len__"):
-        total = len(items)  # type: ignore[arg-type]
-    with progress_bar() as bar:
-        task = bar.add_task(description, total=total)
-        for item in items:
-            yield item
-            bar.advance(task)
+    def __init__(self) -> None:
+        self._bars: Progress | None = None
+        self._tasks: dict[str, tuple[Any, int]] = {}  # task name -> (rich task id, done)
+
+    def __enter__(self) -> RichProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bars is not None:
+            self._bars.stop()
+            self._bars = None
+        self._tasks.clear()
+
+    def __call__(self, task: str, done: int, total: int | None) -> None:
+        if self._bars is None:
+            self._bars = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=error_console,
+            )
+            self._bars.start()
+        known = self._tasks.get(task)
+        if known is None or done < known[1]:
+            task_id = self._bars.add_task(task, total=total, completed=done)
+        else:
+            task_id = known[0]
+            self._bars.update(task_id, total=total, completed=done)
+        self._tasks[task] = (task_id, done)
 
 
 def parse_list(text: str, option: str, kind: type = str, min_items: int = 0) -> list:

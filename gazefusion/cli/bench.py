@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, parse_list, track
+from gazefusion.cli._common import RichProgress, console, parse_list
 from gazefusion.errors import UserInputError
 
 bench_app = typer.Typer(
@@ -127,7 +127,8 @@ def run(
         dtype=dtype,
         overwrite=overwrite,
     )
-    run_benchmark(out, options, progress=track, log=console.print)
+    with RichProgress() as progress:
+        run_benchmark(out, options, progress=progress, log=console.print)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, progress_bar
+from gazefusion.cli._common import RichProgress, console
 
 
 def convert(
@@ -46,22 +46,13 @@ def convert(
     if to_cldm:
         if out.exists() and not overwrite:
             raise UserInputError(f"OUT: expected a new file, found existing {out} (use --overwrite)")
-        with progress_bar(transient=True) as bar:
-            bar.add_task("writing cldm checkpoint", total=None)
-            diffusers_to_cldm(source, out)
+        with RichProgress() as progress:
+            diffusers_to_cldm(source, out, progress=progress)
         console.print(f"wrote {out}")
         return
 
-    steps = ("reading checkpoint", "converting with diffusers", "writing diffusers folder")
-    with progress_bar() as bar:
-        task = bar.add_task(steps[0], total=len(steps))
-
-        def on_step(message: str) -> None:
-            done = steps.index(message) if message in steps else 0
-            bar.update(task, completed=done, description=message)
-
-        cldm_to_diffusers(source, out, config_dir=config, overwrite=overwrite, on_step=on_step)
-        bar.update(task, completed=len(steps), description="done")
+    with RichProgress() as progress:
+        cldm_to_diffusers(source, out, config_dir=config, overwrite=overwrite, progress=progress)
     console.print(f"wrote {out}")
 
 

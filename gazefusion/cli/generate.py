@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, print_notice, print_warning, progress_bar
+from gazefusion.cli._common import RichProgress, console, print_notice, print_warning
 from gazefusion.errors import UserInputError
 from gazefusion.pipeline.core import DEFAULT_NUM_SAMPLES, DEFAULT_PROMPT, DEFAULT_SEED
 from gazefusion.pipeline.sampling import DEFAULT_CONTROL_SCALE, DEFAULT_GUIDANCE_SCALE, DEFAULT_STEPS
@@ -175,9 +175,7 @@ def _prompt_list(prompt: str, prompts: Path | None) -> list[str]:
 def _images(pipe, prompts, smap, seed, num_samples, batch_size, blend, out, common, overwrite) -> None:
     from gazefusion.pipeline import generate_to_folder
 
-    total = len(prompts) * num_samples
-    with progress_bar() as bar:
-        task = bar.add_task("generating", total=total)
+    with RichProgress() as progress:
         run = generate_to_folder(
             pipe,
             prompts,
@@ -188,7 +186,7 @@ def _images(pipe, prompts, smap, seed, num_samples, batch_size, blend, out, comm
             batch_size=batch_size,
             blend=blend,
             overwrite=overwrite,
-            on_image=lambda n: bar.advance(task, n),
+            progress=progress,
             **common,
         )
     console.print(
@@ -248,14 +246,13 @@ def _video(pipe, prompts, smap, seed, frames, fps, fmt, out, common, motion, ove
         "options": {**common, **motion},
     }
     _check_video_target(target, request, overwrite)
-    with progress_bar() as bar:
-        task = bar.add_task("video (denoising steps)", total=None)
+    with RichProgress() as progress:
         result = generate_video(
             pipe,
             prompts[0],
             maps,
             seed=seed,
-            on_step=lambda total: bar.update(task, total=total, advance=1),
+            progress=progress,
             **common,
             **motion,
         )

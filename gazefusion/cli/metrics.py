@@ -22,8 +22,9 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, print_warning, track
+from gazefusion.cli._common import RichProgress, console, print_warning
 from gazefusion.errors import UserInputError
+from gazefusion.progress import tracked
 
 _POINT_EXTENSIONS = (".csv", ".tsv")
 
@@ -253,42 +254,43 @@ def metrics_command(
         return fix_cache[key]
 
     todo = [s for s in matched if any((s, n) not in done for n in names)]
-    try:  # whatever happens, the scores computed so far are kept
-        for count, stem in enumerate(track(todo, "scoring"), start=1):
-            try:
-                pred = read_gray(preds[stem])
-                target = read_gray(targets[stem])
-                fix = fixation_map(stem, target.shape) if needs_fix else None
-            except UserInputError as exc:
-                problems.append(f"{stem}: unreadable ({exc})")
-                continue
-            for name in names:
-                if (stem, name) in done:
-                    continue
-                spec = METRICS[name]
-                kwargs = {"seed": seed} if spec.stochastic else {}
+    with RichProgress() as progress:
+        try:  # whatever happens, the scores computed so far are kept
+            for count, stem in enumerate(tracked(todo, progress, "scoring"), start=1):
                 try:
-                    if name == "emd":
-                        check_emd_size(target.shape)
-                    if name == "auc_shuffled":
-                        kwargs["other"] = _other_fixations(
-                            stem, matched, fix.shape, fixation_map, shuffle_others
-                        )
-                    if name == "information_gain" and base_map is not None:
-                        kwargs["baseline"] = base_map
-                    value = spec.fn(pred, target if spec.target == "density" else fix, **kwargs)
-                except (ValueError, UserInputError) as exc:
-                    problems.append(f"{stem}/{name}: {exc}")
+                    pred = read_gray(preds[stem])
+                    target = read_gray(targets[stem])
+                    fix = fixation_map(stem, target.shape) if needs_fix else None
+                except UserInputError as exc:
+                    problems.append(f"{stem}: unreadable ({exc})")
                     continue
-                if not np.isfinite(value):
-                    problems.append(f"{stem}/{name}: not a finite score ({value}); not recorded")
-                    continue
-                rows.append({"image": stem, "metric": name, "value": float(value)})
-            if count % checkpoint == 0:
+                for name in names:
+                    if (stem, name) in done:
+                        continue
+                    spec = METRICS[name]
+                    kwargs = {"seed": seed} if spec.stochastic else {}
+                    try:
+                        if name == "emd":
+                            check_emd_size(target.shape)
+                        if name == "auc_shuffled":
+                            kwargs["other"] = _other_fixations(
+                                stem, matched, fix.shape, fixation_map, shuffle_others
+                            )
+                        if name == "information_gain" and base_map is not None:
+                            kwargs["baseline"] = base_map
+                        value = spec.fn(pred, target if spec.target == "density" else fix, **kwargs)
+                    except (ValueError, UserInputError) as exc:
+                        problems.append(f"{stem}/{name}: {exc}")
+                        continue
+                    if not np.isfinite(value):
+                        problems.append(f"{stem}/{name}: not a finite score ({value}); not recorded")
+                        continue
+                    rows.append({"image": stem, "metric": name, "value": float(value)})
+                if count % checkpoint == 0:
+                    _write(rows, out, params)
+        finally:
+            if len(rows) > n_before or (overwrite and rows):
                 _write(rows, out, params)
-    finally:
-        if len(rows) > n_before or (overwrite and rows):
-            _write(rows, out, params)
 
     for line in [f"unmatched (skipped): {s}" for s in unmatched] + problems:
         print_warning(" ".join(line.splitlines()))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, print_warning, track
+from gazefusion.cli._common import RichProgress, console, print_warning
 
 
 def register(app: typer.Typer) -> None:
@@ -74,7 +74,8 @@ def prepare(
         device=device,
         overwrite=overwrite,
     )
-    report = prepare_dataset(cfg, progress=lambda items, desc, total: track(items, desc, total=total))
+    with RichProgress() as progress:
+        report = prepare_dataset(cfg, progress=progress)
     if not report.main_process:
         return
     for name, message in report.corrupt:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
-from gazefusion.cli._common import console, error_console, print_warning, progress_bar
+from gazefusion.cli._common import RichProgress, console, error_console, print_warning
 from gazefusion.errors import UserInputError
+from gazefusion.progress import NO_PROGRESS, Progress
 
 FORMATS = ("png", "npy")
 
@@ -77,7 +78,10 @@ def saliency(
         "format": fmt,
         "options": {k: str(v) for k, v in sorted(kwargs.items())},
     }
-    written, unreadable, skipped = run_folder(smap_model, images_dir, out_dir, fmt, params, overwrite)
+    with RichProgress() as progress:
+        written, unreadable, skipped = run_folder(
+            smap_model, images_dir, out_dir, fmt, params, overwrite, progress=progress
+        )
     console.print(
         f"{written} map(s) written to {out_dir}, {skipped} already there", highlight=False, soft_wrap=True
     )
@@ -114,11 +118,13 @@ def run_folder(
     fmt: str = "png",
     params: dict | None = None,
     overwrite: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> tuple[int, list[Path], int]:
     """Write one map per image of ``images_dir`` into ``out_dir``; return (written, unreadable, skipped).
 
     ``params`` (what determines the maps) are recorded in ``out_dir/saliency.json``; a folder
     recorded with other params is refused unless ``overwrite`` (then every map is predicted again).
+    ``progress`` gets ``saliency (MODEL)``: the images to do (unreadable ones included).
     """
     from gazefusion.errors import UserInputError
     from gazefusion.utils.images import IMAGE_EXTENSIONS, list_images, read_rgb
@@ -137,21 +143,21 @@ def run_folder(
     if not same or not (out_dir / RECORD_NAME).is_file():
         write_record(out_dir / RECORD_NAME, params)
     written, unreadable = 0, []
-    with progress_bar() as bar:
-        task = bar.add_task(f"saliency ({model.name})", total=len(todo))
-        for start in range(0, len(todo), model.batch_size):
-            paths, arrays = [], []
-            for path in todo[start : start + model.batch_size]:
-                try:
-                    arrays.append(read_rgb(path))
-                    paths.append(path)
-                except UserInputError:
-                    unreadable.append(path)
-                    bar.advance(task)
-            for path, smap in zip(paths, model.predict(arrays) if arrays else [], strict=True):
-                _write_map(targets[path], smap, fmt)
-                written += 1
-                bar.advance(task)
+    task = f"saliency ({model.name})"
+    progress(task, 0, len(todo))
+    for start in range(0, len(todo), model.batch_size):
+        paths, arrays = [], []
+        for path in todo[start : start + model.batch_size]:
+            try:
+                arrays.append(read_rgb(path))
+                paths.append(path)
+            except UserInputError:
+                unreadable.append(path)
+                progress(task, written + len(unreadable), len(todo))
+        for path, smap in zip(paths, model.predict(arrays) if arrays else [], strict=True):
+            _write_map(targets[path], smap, fmt)
+            written += 1
+            progress(task, written + len(unreadable), len(todo))
     return written, unreadable, len(images) - len(todo)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from gazefusion.cli._common import console, progress_bar
+from gazefusion.cli._common import RichProgress, console
 
 
 def register(app: typer.Typer) -> None:
@@ -30,20 +30,8 @@ def train(ctx: typer.Context) -> None:
     from gazefusion.training.loop import train as run
 
     cfg = parse_args(list(ctx.args))
-    bar = progress_bar()
-    task = None
-
-    def show(done: int, total: int) -> None:  # the bar starts with the first update, after loading
-        nonlocal task
-        if task is None:
-            bar.start()
-            task = bar.add_task("train", total=total, completed=done - 1)
-        bar.update(task, completed=done)
-
-    try:
-        result = run(cfg, progress=show)
-    finally:
-        bar.stop()
+    with RichProgress() as progress:  # the bar starts after loading, with the first report
+        result = run(cfg, progress=progress)
     if not result.is_main_process:
         return
     if result.losses:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -47,6 +47,7 @@ from gazefusion.data.crops import CropResolution, cut_crops, is_dark, resized_si
 from gazefusion.data.journal import JournalWriter, journal_path, read_journal
 from gazefusion.data.manifest import MANIFEST_NAME, write_manifest
 from gazefusion.errors import UserInputError
+from gazefusion.progress import NO_PROGRESS, Progress, tracked
 from gazefusion.utils.images import write_gray
 
 STATE_DIR = ".prepare-state"
@@ -54,12 +55,6 @@ REPORT_NAME = "prepare.json"
 PARAMS_NAME = "params.json"
 #: Journal records are made durable in groups of this many items.
 _FLUSH_EVERY = 32
-
-Progress = Callable[[Iterable[Any], str, int], Iterator[Any]]
-
-
-def _no_progress(items: Iterable[Any], description: str, total: int) -> Iterator[Any]:
-    yield from items
 
 
 class PrepareConfig(Config):
@@ -242,7 +237,7 @@ def run_crop_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareReport,
 
     records: list[dict[str, Any]] = []
     with JournalWriter(journal_path(state, "crop", workers.rank)) as journal:
-        for src in progress(pending, "crop", len(pending)):
+        for src in tracked(pending, progress, "crop"):
             try:
                 image = decode_rgb(src)
             except ValueError as exc:
@@ -355,7 +350,7 @@ def run_saliency_stage(
         pending[i : i + cfg.saliency_batch_size] for i in range(0, len(pending), cfg.saliency_batch_size)
     ]
     with JournalWriter(journal_path(state, "saliency", workers.rank)) as journal:
-        for batch in progress(batches, "saliency", len(batches)):
+        for batch in tracked(batches, progress, "saliency"):
             images = [decode_rgb(Path(cfg.out_dir) / c["image"]).permute(1, 2, 0).numpy() for c in batch]
             smaps = model.predict(images)
             records = []
@@ -412,7 +407,7 @@ def run_caption_stage(
     size = captioner.batch_size
     batches = [pending[i : i + size] for i in range(0, len(pending), size)]
     with JournalWriter(journal_path(state, "caption", workers.rank)) as journal:
-        for batch in progress(batches, "caption", len(batches)):
+        for batch in tracked(batches, progress, "caption"):
             refs = [CropRef(c["id"], Path(cfg.out_dir) / c["image"], c["source"]) for c in batch]
             records = []
             for c, prompt in zip(batch, captioner(refs), strict=True):
@@ -473,10 +468,12 @@ def _merge_reports(report: PrepareReport, workers: _Workers) -> PrepareReport:
     return merged
 
 
-def prepare_dataset(cfg: PrepareConfig, progress: Progress = _no_progress) -> PrepareReport:
+def prepare_dataset(cfg: PrepareConfig, progress: Progress = NO_PROGRESS) -> PrepareReport:
     """Run the three stages (each only on what is missing) and rebuild the manifest.
 
     Works in a single process or under ``accelerate launch`` (the report sums every process's work).
+    ``progress`` gets, on every process for its share, ``crop`` (raw images), then ``saliency`` and
+    ``caption`` (batches of crops) when they have work.
     """
     import torch
 

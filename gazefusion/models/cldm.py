@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ from gazefusion.models.ldm_keys import (
     unet_to_ldm,
     vae_to_ldm,
 )
+from gazefusion.progress import NO_PROGRESS, Progress, stage
 from gazefusion.utils.atomic import atomic_path
 
 if TYPE_CHECKING:
@@ -309,47 +310,47 @@ def cldm_to_diffusers(
     *,
     config_dir: str | Path | None = None,
     overwrite: bool = False,
-    on_step: Callable[[str], None] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Path:
     """Convert a cldm checkpoint into a diffusers ``StableDiffusionControlNetPipeline`` folder.
 
     The folder's files are diffusers' own conversion, saved with ``save_pretrained`` (safetensors),
     plus :data:`EXTRAS_FILE`. Written into a temporary sibling folder and renamed at the end, so an
-    interrupted run leaves no half folder. ``on_step`` is called with a description before each step.
+    interrupted run leaves no half folder. ``progress`` gets the tasks ``reading checkpoint``,
+    ``converting with diffusers`` and ``writing diffusers folder``, one unit each.
     """
     from diffusers import StableDiffusionControlNetPipeline
     from safetensors.torch import save_file
 
-    step = on_step or (lambda _msg: None)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UserInputError(
             f"out_dir: expected a new or empty folder, found {out} with files (use overwrite)"
         )
-    step("reading checkpoint")
-    state_dict = load_cldm_state_dict(ckpt)
-    step("converting with diffusers")
-    components = components_from_cldm(state_dict, config_dir)
-    pipe = StableDiffusionControlNetPipeline(
-        **components, safety_checker=None, feature_extractor=None, requires_safety_checker=False
-    )
+    with stage(progress, "reading checkpoint"):
+        state_dict = load_cldm_state_dict(ckpt)
+    with stage(progress, "converting with diffusers"):
+        components = components_from_cldm(state_dict, config_dir)
+        pipe = StableDiffusionControlNetPipeline(
+            **components, safety_checker=None, feature_extractor=None, requires_safety_checker=False
+        )
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        step("writing diffusers folder")
-        pipe.save_pretrained(tmp, safe_serialization=True)
-        dropped = _dropped_keys(state_dict, components)
-        keys = list(state_dict)
-        metadata = {
-            "format": _EXTRAS_FORMAT,
-            "source": Path(ckpt).name,
-            "keys": json.dumps(keys),
-            "dtypes": json.dumps([str(state_dict[k].dtype).removeprefix("torch.") for k in keys]),
-        }
-        save_file({k: state_dict[k].contiguous() for k in dropped}, tmp / EXTRAS_FILE, metadata=metadata)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        with stage(progress, "writing diffusers folder"):
+            pipe.save_pretrained(tmp, safe_serialization=True)
+            dropped = _dropped_keys(state_dict, components)
+            keys = list(state_dict)
+            metadata = {
+                "format": _EXTRAS_FORMAT,
+                "source": Path(ckpt).name,
+                "keys": json.dumps(keys),
+                "dtypes": json.dumps([str(state_dict[k].dtype).removeprefix("torch.") for k in keys]),
+            }
+            save_file({k: state_dict[k].contiguous() for k in dropped}, tmp / EXTRAS_FILE, metadata=metadata)
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -510,7 +511,7 @@ def _with_side_file(components: Mapping[str, Any], extras_path: Path) -> dict[st
     return ordered | state
 
 
-def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path) -> Path:
+def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path, progress: Progress = NO_PROGRESS) -> Path:
     """Write a diffusers SD + ControlNet folder back as an original cldm checkpoint.
 
     ``out`` ending in ``.safetensors`` gives a flat safetensors file, anything else a bare
@@ -518,12 +519,15 @@ def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path) -> Path:
     :data:`EXTRAS_FILE` (from :func:`cldm_to_diffusers`) the result has the original's keys, order,
     dtypes and bytes; without it, buffers are recomputed and unused OpenCLIP tensors get placeholders.
     Written atomically; tensors are only renamed (q/k/v concatenated), never copied wholesale.
+    ``progress`` gets the tasks ``reading diffusers folder`` and ``writing cldm checkpoint``, one
+    unit each.
     """
     import torch
     from safetensors.torch import save_file
 
     folder = Path(diffusers_dir)
-    components, scheduler_config = _read_folder(folder)
+    with stage(progress, "reading diffusers folder"):
+        components, scheduler_config = _read_folder(folder)
     if (folder / EXTRAS_FILE).is_file():
         state = _with_side_file(components, folder / EXTRAS_FILE)
     else:
@@ -539,7 +543,7 @@ def diffusers_to_cldm(diffusers_dir: str | Path, out: str | Path) -> Path:
         extras = _placeholder_openclip_extras(text_state, n_layers)
         state = components_to_cldm(components, scheduler_config=scheduler_config, openclip_extras=extras)
     out = Path(out)
-    with atomic_path(out) as tmp:
+    with stage(progress, "writing cldm checkpoint"), atomic_path(out) as tmp:
         if out.suffix == ".safetensors":
             save_file({k: v.contiguous() for k, v in state.items()}, tmp)
         else:

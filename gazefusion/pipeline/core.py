@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from gazefusion.errors import UserInputError
 from gazefusion.pipeline.hint import EmptySmapWarning, fit_smap, smaps_to_hint
 from gazefusion.pipeline.provenance import file_sha256
 from gazefusion.pipeline.sampling import SamplingParams, sampling_from
+from gazefusion.progress import NO_PROGRESS, Progress
 
 SmapInput = Any  # np.ndarray (H, W) float32 in [0, 1], or a file / spec / built-in name (str, Path)
 
@@ -34,6 +35,11 @@ SmapInput = Any  # np.ndarray (H, W) float32 in [0, 1], or a file / spec / built
 DEFAULT_PROMPT = "a sailboat on the sea"
 DEFAULT_SEED = 123
 DEFAULT_NUM_SAMPLES = 2
+
+#: Progress task: images finished.
+IMAGES = "images"
+#: Progress task: denoising steps, one per step of each batch (a batch of several images counts once).
+DENOISING = "denoising"
 
 
 @dataclass
@@ -334,28 +340,27 @@ class GazeFusionPipeline:
         sampling: SamplingParams | None = None,
         *,
         batch_size: int = 1,
-        on_image: Callable[[int], None] | None = None,
-        on_step: Callable[[], None] | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> list[np.ndarray]:
         """Generate the jobs' images (uint8 (H, W, 3)) with ``sampling`` (default
         :class:`SamplingParams()`) in batches of up to ``batch_size`` same-size jobs.
 
-        ``on_image(n)`` is called after each batch with the number of images it produced;
-        ``on_step()`` after each denoising step of a batch (``steps`` calls per batch).
+        ``progress`` gets :data:`IMAGES` (the jobs' images, after each batch) and :data:`DENOISING`
+        (``steps`` per batch, after each step).
         """
         import torch
 
         sampling = sampling or SamplingParams()
         if batch_size < 1:
             raise UserInputError(f"batch_size: expected >= 1, found {batch_size}")
+        batches = job_batches(jobs, batch_size)
+        total_steps = len(batches) * sampling.steps
+        progress(IMAGES, 0, len(jobs))
+        progress(DENOISING, 0, total_steps)
+        step_callback = None if progress is NO_PROGRESS else denoising_callback(progress, total_steps)
         images: list[np.ndarray] = []
-        start = 0
-        while start < len(jobs):
-            shape = jobs[start].smap.shape
-            stop = start + 1
-            while stop < len(jobs) and stop - start < batch_size and jobs[stop].smap.shape == shape:
-                stop += 1
-            batch = jobs[start:stop]
+        for batch in batches:
+            shape = batch[0].smap.shape
             out = self.sd(
                 prompt=[j.prompt for j in batch],
                 image=smaps_to_hint([j.smap for j in batch]),
@@ -371,12 +376,10 @@ class GazeFusionPipeline:
                 guess_mode=False,
                 generator=[torch.Generator("cpu").manual_seed(j.seed) for j in batch],
                 output_type="np",
-                callback_on_step_end=None if on_step is None else _step_callback(on_step),
+                callback_on_step_end=step_callback,
             )
             images.extend(to_uint8(im) for im in out.images)
-            if on_image is not None:
-                on_image(len(batch))
-            start = stop
+            progress(IMAGES, len(images), len(jobs))
         return images
 
     def params(self, sampling: SamplingParams | None = None) -> dict[str, Any]:
@@ -405,6 +408,7 @@ class GazeFusionPipeline:
         width: int | None = None,
         batch_size: int = 1,
         blend: bool = False,
+        progress: Progress = NO_PROGRESS,
         **overrides: Any,
     ) -> GazeFusionOutput:
         """Generate ``num_samples`` images for each (prompt, smap) pair.
@@ -429,6 +433,8 @@ class GazeFusionPipeline:
             Images per denoising batch; results do not depend on it.
         blend
             Also return each image blended 50/50 with its smap in the JET colormap.
+        progress
+            Gets :data:`IMAGES` and :data:`DENOISING` (see :meth:`run_jobs`).
 
         Raises
         ------
@@ -441,7 +447,7 @@ class GazeFusionPipeline:
             smap = DEFAULT_SMAP
         sampling = sampling_from(sampling, **overrides)
         jobs = self.prepare_jobs(prompt, smap, seed=seed, num_samples=num_samples, height=height, width=width)
-        images = self.run_jobs(jobs, sampling, batch_size=batch_size)
+        images = self.run_jobs(jobs, sampling, batch_size=batch_size, progress=progress)
         blends = None
         if blend:
             from gazefusion.smaps import jet_overlay
@@ -458,11 +464,30 @@ class GazeFusionPipeline:
         )
 
 
-def _step_callback(on_step: Callable[[], None]):
-    """A diffusers ``callback_on_step_end`` that calls ``on_step()`` and changes nothing."""
+def job_batches(jobs: Sequence[Job], batch_size: int) -> list[Sequence[Job]]:
+    """The batches :meth:`GazeFusionPipeline.run_jobs` makes: runs of up to ``batch_size``
+    consecutive jobs of one smap size."""
+    batches = []
+    start = 0
+    while start < len(jobs):
+        shape = jobs[start].smap.shape
+        stop = start + 1
+        while stop < len(jobs) and stop - start < batch_size and jobs[stop].smap.shape == shape:
+            stop += 1
+        batches.append(jobs[start:stop])
+        start = stop
+    return batches
+
+
+def denoising_callback(progress: Progress, total: int):
+    """The one wrap of diffusers' ``callback_on_step_end``: reports :data:`DENOISING` after each
+    step (of ``total`` in all, over every call it is passed to) and changes nothing."""
+    done = 0
 
     def callback(_pipe, _step, _timestep, callback_kwargs):
-        on_step()
+        nonlocal done
+        done += 1
+        progress(DENOISING, done, total)
         return callback_kwargs
 
     return callback

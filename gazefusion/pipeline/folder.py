@@ -16,19 +16,23 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gazefusion.errors import UserInputError
 from gazefusion.pipeline.core import (
+    DENOISING,
+    IMAGES,
     GazeFusionPipeline,
     Job,
     SmapInput,
+    job_batches,
 )
 from gazefusion.pipeline.provenance import array_sha256, library_versions
 from gazefusion.pipeline.sampling import SamplingParams, sampling_from
+from gazefusion.progress import NO_PROGRESS, Progress, part_of
 from gazefusion.utils.atomic import atomic_write_json
 from gazefusion.utils.images import write_rgb
 
@@ -111,17 +115,17 @@ def generate_to_folder(
     batch_size: int = 1,
     blend: bool = False,
     overwrite: bool = False,
-    on_image: Callable[[int], None] | None = None,
-    on_step: Callable[[], None] | None = None,
+    progress: Progress = NO_PROGRESS,
     **overrides: Any,
 ) -> FolderRun:
     """Generate every (prompt, smap) pair for every seed into ``out_dir``, skipping finished images.
 
     ``prompts``/``smaps``/``seeds``/``num_samples`` mean what they mean for
-    :meth:`GazeFusionPipeline.__call__`, and so do ``sampling`` and its keyword ``overrides``. ``on_image(n)`` is called as images are finished
-    (skipped ones included), e.g. to advance a progress bar; ``overwrite`` replaces images made
-    with other parameters under the same names (otherwise such a run is refused). ``on_step()`` is
-    called after each denoising step of each batch that is generated.
+    :meth:`GazeFusionPipeline.__call__`, and so do ``sampling`` and its keyword ``overrides``.
+    ``overwrite`` replaces images made with other parameters under the same names (otherwise such
+    a run is refused). ``progress`` gets ``images`` (the request's images written, skipped ones
+    included: they count from the start) and ``denoising`` (the steps of the batches generated
+    now, as :meth:`GazeFusionPipeline.run_jobs` counts them).
     """
     from gazefusion.smaps import jet_overlay
     from gazefusion.utils.paths import check_output_dir
@@ -149,14 +153,26 @@ def generate_to_folder(
         png, previous, record = conflicts[0]
         diffs = differences(previous, record) or ["(unreadable sidecar)"]
         raise other_parameters_error("--out", out, [f"{png.name}: {diffs[0]}", *diffs[1:]])
-    if on_image is not None and done:
-        on_image(done)
+    chunks = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+    chunk_steps = [
+        len(job_batches([job for job, _, _ in chunk], batch_size)) * sampling.steps for chunk in chunks
+    ]
+    total_steps = sum(chunk_steps)
+    finished = done
+    progress(IMAGES, finished, len(jobs))
+    progress(DENOISING, 0, total_steps)
     out.mkdir(parents=True, exist_ok=True)
 
     versions = library_versions()
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start : start + batch_size]
-        images = pipe.run_jobs([job for job, _, _ in chunk], sampling, batch_size=batch_size, on_step=on_step)
+    steps_done = 0
+    for chunk, steps in zip(chunks, chunk_steps, strict=True):
+        images = pipe.run_jobs(
+            [job for job, _, _ in chunk],
+            sampling,
+            batch_size=batch_size,
+            progress=part_of(progress, DENOISING, steps_done, total_steps),
+        )
+        steps_done += steps
         for (job, png, record), image in zip(chunk, images, strict=True):
             write_rgb(png, image)
             files = {"image": png.name}
@@ -173,6 +189,6 @@ def generate_to_folder(
                     "versions": versions,
                 },
             )
-            if on_image is not None:
-                on_image(1)
+            finished += 1
+            progress(IMAGES, finished, len(jobs))
     return FolderRun(images=paths, generated=len(todo), skipped=done)

@@ -36,8 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from gazefusion.errors import UserInputError
+from gazefusion.progress import NO_PROGRESS, Progress, tracked
 from gazefusion.toy.recipe import ToyRecipe
-from gazefusion.toy.trainer import Progress, Stage, no_progress, run_stage
+from gazefusion.toy.trainer import Stage, run_stage
 from gazefusion.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
 
 RECIPE_FILE = "recipe.json"
@@ -60,14 +61,21 @@ def _is_done(folder: Path) -> bool:
 
 
 class ToyBuild:
-    """One build: ``recipe`` into ``out`` (the model folder), intermediate work under ``work``."""
+    """One build: ``recipe`` into ``out`` (the model folder), intermediate work under ``work``.
+
+    ``progress`` gets the tasks of the stages that run: ``scenes`` (scenes), ``crop``,
+    ``saliency`` and ``caption`` (:func:`~gazefusion.data.prepare.prepare_dataset`),
+    ``autoencoder`` and ``base model`` (updates, :func:`~gazefusion.toy.trainer.run_stage`),
+    ``encode latents`` (batches of 64 crops) and ``train ControlNet`` (updates,
+    :func:`~gazefusion.training.loop.train`).
+    """
 
     def __init__(
         self,
         recipe: ToyRecipe,
         out: str | os.PathLike,
         work: str | os.PathLike | None = None,
-        progress: Progress = no_progress,
+        progress: Progress = NO_PROGRESS,
         log: Callable[[str], None] = print,
     ) -> None:
         self.recipe = recipe
@@ -130,7 +138,7 @@ class ToyBuild:
         raw = folder / "raw"
         raw.mkdir(parents=True, exist_ok=True)
         rows = []
-        for k in self.progress(range(r.n_scenes), "scenes", r.n_scenes):
+        for k in tracked(range(r.n_scenes), self.progress, "scenes"):
             scene = make_scene(r.seed, k, r.size)
             name = f"scene_{k:05d}.png"
             rows.append((name, scene.caption))
@@ -239,7 +247,7 @@ class ToyBuild:
         vae = AutoencoderKL.from_pretrained(self.work / "vae" / "model").eval()
         means, stds = [], []
         with torch.no_grad():
-            for start in self.progress(range(0, len(images), 64), "encode latents", (len(images) + 63) // 64):
+            for start in tracked(range(0, len(images), 64), self.progress, "encode latents"):
                 dist = vae.encode(images[start : start + 64]).latent_dist
                 means.append(dist.mean)
                 stds.append(dist.std)
@@ -346,19 +354,7 @@ class ToyBuild:
         from gazefusion.training.loop import train
 
         cfg = parse_args(self.train_argv())
-        done = {"n": 0}
-        bar_items = iter(
-            self.progress(range(cfg.max_train_steps), "ControlNet (gazefusion train)", cfg.max_train_steps)
-        )
-
-        def progress(step: int, total: int) -> None:
-            while done["n"] < step:  # advance the bar to the update counter (resumed runs jump)
-                next(bar_items, None)
-                done["n"] += 1
-
-        result = train(cfg, progress=progress)
-        for _ in bar_items:  # close the bar
-            pass
+        result = train(cfg, progress=self.progress)
         previous = (
             json.loads((self.work / LOSSES_FILE).read_text()).get("controlnet", [])
             if (self.work / LOSSES_FILE).is_file()

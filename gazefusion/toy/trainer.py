@@ -10,19 +10,15 @@ resumed stage performs the updates of an uninterrupted one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gazefusion.progress import NO_PROGRESS, Progress, tracked
 from gazefusion.utils.atomic import atomic_path
 
 CHECKPOINT = "checkpoint.pt"
-Progress = Callable[[Iterable[Any], str, int], Iterator[Any]]
-
-
-def no_progress(items: Iterable[Any], description: str, total: int) -> Iterator[Any]:
-    yield from items
 
 
 @dataclass
@@ -83,20 +79,22 @@ def run_stage(
     stage: Stage,
     update: Callable[[int], Any],
     params: list,
-    progress: Progress = no_progress,
+    progress: Progress = NO_PROGRESS,
     max_grad_norm: float | None = 1.0,
 ) -> list[float]:
     """Run ``stage`` from its checkpoint (or the start) to ``total_steps``; returns all losses.
 
     ``update(k)`` returns the loss tensor of update ``k`` (forward only); this loop does the
     backward pass, clipping, the optimiser and schedule steps, the EMA and the checkpoints.
+    ``progress`` gets the task ``stage.name`` in updates of ``total_steps`` (a resumed stage
+    starts at its checkpoint's update).
     """
     import torch
 
     stage.folder.mkdir(parents=True, exist_ok=True)
     stage.try_resume()
     remaining = range(stage.step, stage.total_steps)
-    for k in progress(remaining, f"{stage.name} (from update {stage.step})", len(remaining)):
+    for k in tracked(remaining, progress, stage.name, stage.total_steps, start=stage.step):
         loss = update(k)
         loss.backward()
         if max_grad_norm is not None:

@@ -18,11 +18,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gazefusion.errors import UserInputError
+from gazefusion.progress import NO_PROGRESS, Progress
 from gazefusion.training.config import TrainConfig
 from gazefusion.utils.atomic import atomic_write_text
 
@@ -71,10 +71,15 @@ def _optimizer(cfg: TrainConfig, params):
     )
 
 
-def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None) -> TrainResult:
+#: The task :func:`train` reports: optimiser updates (``done`` starts at a resumed run's step).
+TRAIN_TASK = "train ControlNet"
+
+
+def train(cfg: TrainConfig, progress: Progress = NO_PROGRESS) -> TrainResult:
     """Train the ControlNet as configured; returns a :class:`TrainResult` (on every process).
 
-    ``progress(done, total)`` is called on the main process after each update.
+    ``progress`` gets :data:`TRAIN_TASK` in optimiser updates of ``cfg.max_train_steps``, on the
+    main process only: once the models are loaded (and a checkpoint resumed), then after each update.
     """
     import torch
     from accelerate import Accelerator
@@ -187,6 +192,8 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
 
     rank = accelerator.process_index
     generator = torch.Generator(device=accelerator.device)
+    if accelerator.is_main_process:
+        progress(TRAIN_TASK, global_step, cfg.max_train_steps)
     for epoch in range(first_epoch, num_epochs):
         if global_step >= cfg.max_train_steps:
             break
@@ -234,8 +241,8 @@ def train(cfg: TrainConfig, progress: Callable[[int, int], object] | None = None
                 result.validation_files += _validate(
                     models, controlnet, ema, params, cfg, accelerator, global_step
                 )
-            if progress is not None and accelerator.is_main_process:
-                progress(global_step, cfg.max_train_steps)
+            if accelerator.is_main_process:
+                progress(TRAIN_TASK, global_step, cfg.max_train_steps)
             if global_step >= cfg.max_train_steps:
                 break
 

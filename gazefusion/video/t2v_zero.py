@@ -21,7 +21,7 @@ without the motion field.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +30,14 @@ import numpy as np
 from gazefusion.errors import UserInputError
 from gazefusion.pipeline.core import (
     DEFAULT_SEED,
+    DENOISING,
     GazeFusionPipeline,
+    denoising_callback,
     to_uint8,
 )
 from gazefusion.pipeline.hint import fit_smap, smaps_to_hint
 from gazefusion.pipeline.sampling import SamplingParams, sampling_from
+from gazefusion.progress import NO_PROGRESS, Progress
 from gazefusion.video.motion_field import (
     T2V_ZERO_STRENGTH,
     T2V_ZERO_T0,
@@ -105,16 +108,16 @@ def generate_video(
     motion_field_strength_y: float = T2V_ZERO_STRENGTH,
     t0: int = T2V_ZERO_T0,
     t1: int = T2V_ZERO_T1,
-    on_step: Callable[[int], None] | None = None,
+    progress: Progress = NO_PROGRESS,
     **overrides: Any,
 ) -> VideoOutput:
     """Generate one frame per smap (float32 (H, W) in [0, 1], all of one size) for ``prompt``.
 
     ``sampling`` and its keyword ``overrides`` (``steps=``, ``guidance_scale=``, ...) as for still
     images, with the same defaults (DDIM 50, CFG 9.0, eta 0, strength 1.0); Text2Video-Zero
-    itself used DDIM 20 with an added and a negative prompt in its ControlNet mode. ``on_step(total)``
-    is called after every denoising step (of a model call, whatever its frames) with the number of
-    such steps of the whole video.
+    itself used DDIM 20 with an added and a negative prompt in its ControlNet mode. ``progress``
+    gets ``denoising``: the steps of the model calls (one per step of a call, whatever its frames)
+    of the whole video.
 
     ``motion_field``: start the frames from T2V-Zero's motion-field latents. The strengths are
     pixels per frame on a 512×512 grid (T2V-Zero: 12, 12); ``t0 < t1`` are DDIM step indices
@@ -166,10 +169,8 @@ def generate_video(
     if motion_field:
         total_steps = (steps - t0 - 1) + (t1 + 1) * len(chunks)
 
-    def step_callback(_pipe, _i, _t, tensors):
-        if on_step is not None:
-            on_step(total_steps)
-        return tensors
+    progress(DENOISING, 0, total_steps)
+    step_callback = denoising_callback(progress, total_steps)
 
     def denoise(idx: list[int], latents, output_type: str = "np", callback=step_callback):
         return sd(
@@ -201,7 +202,7 @@ def generate_video(
                 t0=t0,
                 t1=t1,
                 strength=(motion_field_strength_x, motion_field_strength_y),
-                on_step=step_callback,
+                step_callback=step_callback,
             )
             window = timestep_window(sd, steps - t1 - 1)
         else:
@@ -229,7 +230,7 @@ def generate_video(
     return VideoOutput(frames=frames, smaps=fitted, params=params)
 
 
-def _motion_field_latents(sd, denoise, noise, generator, *, n_frames, steps, t0, t1, strength, on_step):
+def _motion_field_latents(sd, denoise, noise, generator, *, n_frames, steps, t0, t1, strength, step_callback):
     """Every frame's latent at step ``t1`` (n_frames, C, h, w), as Text2Video-Zero makes them.
 
     Frame 0 alone (its smap, ``denoise``) goes through ``timesteps[: -t0 - 1]``, keeping its latent
@@ -245,7 +246,7 @@ def _motion_field_latents(sd, denoise, noise, generator, *, n_frames, steps, t0,
     def keep_x_t1(pipe, i, t, tensors):
         if i + 1 == keep_at:
             kept["x_t1"] = tensors["latents"].clone()
-        return on_step(pipe, i, t, tensors)
+        return step_callback(pipe, i, t, tensors)
 
     with timestep_window(sd, 0, steps - t0 - 1):
         x_t0 = denoise([0], noise, output_type="latent", callback=keep_x_t1)

@@ -69,3 +69,36 @@ def random_controlnet_pipeline():
                 p.normal_(0.0, 0.05)
     components["controlnet"] = net.eval()
     return GazeFusionPipeline.from_components(components, device="cpu", model_description="random ControlNet")
+
+
+class ProgressLog:
+    """A :class:`gazefusion.progress.Progress` that keeps every report ``(task, done, total)``."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[str, int, int | None]] = []
+
+    def __call__(self, task: str, done: int, total: int | None) -> None:
+        self.reports.append((task, done, total))
+
+    @property
+    def tasks(self) -> list[str]:
+        """The reported tasks, in the order of their first report."""
+        return list(dict.fromkeys(task for task, _, _ in self.reports))
+
+    def of(self, task: str) -> list[tuple[int, int | None]]:
+        """``(done, total)`` of every report of ``task``, in order."""
+        return [(done, total) for name, done, total in self.reports if name == task]
+
+
+def check_progress(log: ProgressLog) -> None:
+    """Every task of ``log`` kept the protocol of :mod:`gazefusion.progress`: one total, ``done``
+    never decreasing nor above the total, and the last report ``done == total``."""
+    assert log.reports, "nothing was reported"
+    for task in log.tasks:
+        seen = log.of(task)
+        dones = [done for done, _ in seen]
+        assert len({total for _, total in seen}) == 1, f"{task}: the total changed: {seen}"
+        assert dones == sorted(dones), f"{task}: done decreased: {seen}"
+        total = seen[0][1]
+        if total is not None:
+            assert dones[-1] == total and max(dones) <= total, f"{task}: not done == total at the end: {seen}"

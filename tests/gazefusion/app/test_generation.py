@@ -43,11 +43,11 @@ def test_run_is_saved_scored_and_regenerates(pipe, design, tmp_path):
     from metrics import cc, nss
 
     session = Session.open(tmp_path / "s")
-    steps = []
+    reports = []
     result = run_generation(
-        session, design, _request(sweep="0.5,1"), pipe, on_step=lambda d, t: steps.append((d, t))
+        session, design, _request(sweep="0.5,1"), pipe, progress=lambda *r: reports.append(r)
     )
-    assert steps[-1] == (8, 8) and len(steps) == 8  # 2 seeds x 2 scales x 2 steps
+    assert reports == [("denoising", k, 8) for k in range(9)]  # 2 seeds x 2 scales x 2 steps
     assert result.folder == session.root / "runs" / "0001"
     assert sorted(p.name for p in (result.folder / "cs0.5").glob("*.png")) == [
         "0000_a-boat_seed3.png",

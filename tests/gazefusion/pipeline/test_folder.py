@@ -75,10 +75,17 @@ def test_resume_skips_finished_and_redoes_changed(pipe, smap_file, tmp_path):
 
     seen = []
     second = generate_to_folder(
-        pipe, ["a boat", "an apple"], [str(smap_file)], 1, out, on_image=seen.append, **kwargs
+        pipe,
+        ["a boat", "an apple"],
+        [str(smap_file)],
+        1,
+        out,
+        progress=lambda task, done, total: seen.append((task, done, total)),
+        **kwargs,
     )
     assert (second.generated, second.skipped) == (0, 2)
-    assert sum(seen) == 2
+    assert [r for r in seen if r[0] == "images"] == [("images", 2, 2)]  # the skipped ones count as done
+    assert [r for r in seen if r[0] == "denoising"] == [("denoising", 0, 0)]
     assert {p: p.stat().st_mtime_ns for p in second.images} == stamps
 
     first.images[1].unlink()  # a crash before this image was written
@@ -110,14 +117,25 @@ def test_array_smaps_are_recorded_by_hash(pipe, tmp_path):
     assert gen["smap"]["hint_sha256"] == h.hexdigest()
 
 
-def test_on_step_counts_denoising_steps_and_changes_nothing(pipe, tmp_path):
+def test_progress_counts_denoising_steps_and_images_and_changes_nothing(pipe, tmp_path):
     smap = np.zeros((32, 32), np.float32)
     smap[8:24, 8:24] = 0.7
     calls = []
     run = generate_to_folder(
-        pipe, "a boat", smap, [1, 2], tmp_path / "a", steps=3, batch_size=1, on_step=lambda: calls.append(1)
+        pipe,
+        "a boat",
+        smap,
+        [1, 2],
+        tmp_path / "a",
+        steps=3,
+        batch_size=1,
+        progress=lambda task, done, total: calls.append((task, done, total)),
     )
-    assert len(calls) == 2 * 3  # two images, three steps each
+    steps = [(done, total) for task, done, total in calls if task == "denoising"]
+    assert steps == [(k, 2 * 3) for k in range(2 * 3 + 1)]  # two images, three steps each
+    images = [(done, total) for task, done, total in calls if task == "images"]
+    assert images == [(0, 2), (1, 2), (2, 2)]
+    assert {task for task, _, _ in calls} == {"denoising", "images"}
     plain = generate_to_folder(pipe, "a boat", smap, [1, 2], tmp_path / "b", steps=3, batch_size=1)
     for a, b in zip(run.images, plain.images, strict=True):
         np.testing.assert_array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))

@@ -121,9 +121,11 @@ def test_without_control_equals_diffusers_text_to_video_zero(pipe):
 def test_motion_field_changes_later_frames_only_and_is_deterministic(pipe):
     smaps = moving_blob(3)
     kwargs = dict(seed=7, steps=4, t0=1, t1=2)
-    totals: list[int] = []
+    reports: list[tuple] = []
     plain = generate_video(pipe, "a boat", smaps, seed=7, steps=4)
-    moved = generate_video(pipe, "a boat", smaps, motion_field=True, on_step=totals.append, **kwargs)
+    moved = generate_video(
+        pipe, "a boat", smaps, motion_field=True, progress=lambda *r: reports.append(r), **kwargs
+    )
     again = generate_video(pipe, "a boat", smaps, motion_field=True, **kwargs)
     chunked = generate_video(pipe, "a boat", smaps, motion_field=True, chunk_size=2, **kwargs)
     # frame 0: its own latent at t1, never warped nor re-noised -> the plain run's (= the still image)
@@ -133,7 +135,7 @@ def test_motion_field_changes_later_frames_only_and_is_deterministic(pipe):
         np.testing.assert_array_equal(a, b)
         assert max_diff(a, c) <= 1  # one draw of the forward noise for all frames: chunks agree
     # frame 0 alone for steps - t0 - 1 = 2 steps, then all frames for t1 + 1 = 3 steps
-    assert totals == [2 + 3] * 5
+    assert reports == [("denoising", k, 2 + 3) for k in range(5 + 1)]
     assert moved.params["motion_field"] is True and moved.params["t0"] == 1 and moved.params["t1"] == 2
     assert plain.params["motion_field"] is False
 

@@ -25,9 +25,9 @@ def moving_blob(n: int) -> list[np.ndarray]:
 def test_frames_count_shape_and_determinism(pipe):
     smaps = moving_blob(3)
     steps_seen = []
-    a = generate_video(pipe, "a boat", smaps, seed=4, steps=STEPS, on_step=steps_seen.append)
+    a = generate_video(pipe, "a boat", smaps, seed=4, steps=STEPS, progress=lambda *r: steps_seen.append(r))
     b = generate_video(pipe, "a boat", smaps, seed=4, steps=STEPS)
-    assert steps_seen == [STEPS] * STEPS  # one chunk: STEPS steps in all
+    assert steps_seen == [("denoising", k, STEPS) for k in range(STEPS + 1)]  # one chunk: STEPS steps in all
     assert len(a.frames) == 3
     assert all(f.shape == (SIZE, SIZE, 3) and f.dtype == np.uint8 for f in a.frames)
     for fa, fb in zip(a.frames, b.frames, strict=True):
