@@ -155,13 +155,6 @@ class TextConfig(_Section):
     self-paced screens continue by themselves after that many seconds (piloting, automated
     tests); 0 waits for the key."""
 
-    instructions: str = (
-        "Please look at each picture freely, as you would look at a photograph.\n\n"
-        "Look at the cross when it appears.\n\nPress SPACE to start."
-    )
-    practice_done: str = "Practice is over. Press SPACE to start the experiment."
-    break_text: str = "Take a short break. Press SPACE to continue."
-    end: str = "Thank you! The session is complete."
     section = "[text]"
 
     instructions: str = (
