@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,11 +29,23 @@ def metric_title(metric: str) -> str:
     return metric + (" (lower is better)" if lower_is_better(metric) else "")
 
 
-def _ci_yerr(rows: pd.DataFrame) -> np.ndarray:
-    """Error-bar lengths below and above ``mean`` to the 95% CI (``ci_low``, ``ci_high``); 0 where
+def _ci_yerr(
+    rows: pd.DataFrame, value: str = "mean", low: str = "ci_low", high: str = "ci_high"
+) -> np.ndarray:
+    """Error-bar lengths below and above ``value`` to the 95% CI (columns ``low``, ``high``); 0 where
     NaN (no CI) and never negative (matplotlib refuses negative lengths)."""
-    err = np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]])
+    err = np.vstack([rows[value] - rows[low], rows[high] - rows[value]])
     return np.nan_to_num(np.clip(err, 0, None))
+
+
+def _ci_lines(ax: Any, data: pd.DataFrame, by: str, x: str, y: str, label: str = "{}", **ci: str) -> None:
+    """One line per value of column ``by``: ``y`` over ``x`` (sorted) with 95% CI error bars
+    (:func:`_ci_yerr`, column names ``ci``); legend labels ``label.format(value)``."""
+    for key, rows in data.groupby(by):
+        rows = rows.sort_values(x)
+        ax.errorbar(
+            rows[x], rows[y], yerr=_ci_yerr(rows, y, **ci), marker="o", capsize=2, label=label.format(key)
+        )
 
 
 def pyplot():
@@ -108,18 +121,17 @@ def plot_power(curve: pd.DataFrame, stem: str | Path, target_power: float = 0.8)
         1, len(effects), figsize=(3.4 * len(effects) + 0.5, 3.0), squeeze=False, sharey=True
     )
     for ax, effect in zip(axes[0], effects, strict=True):
-        for s, grp in curve[curve["effect"] == effect].groupby("stimuli"):
-            grp = grp.sort_values("participants")
-            ax.errorbar(
-                grp["participants"],
-                grp["power"],
-                yerr=np.clip(
-                    [grp["power"] - grp["power_ci_low"], grp["power_ci_high"] - grp["power"]], 0, None
-                ),
-                marker="o",
-                capsize=2,
-                label=f"{s} stimuli",
-            )
+        panel = curve[curve["effect"] == effect]
+        _ci_lines(
+            ax,
+            panel,
+            "stimuli",
+            "participants",
+            "power",
+            "{} stimuli",
+            low="power_ci_low",
+            high="power_ci_high",
+        )
         ax.axhline(target_power, color="grey", ls="--", lw=0.8)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("participants", fontsize=8)
@@ -212,16 +224,7 @@ def plot_bench_sweep(df: pd.DataFrame, path: Path) -> Path:
     metrics = list(dict.fromkeys(summary["metric"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1, 3.0), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
-        for scorer, rows in summary[summary["metric"] == metric].groupby("scorer"):
-            rows = rows.sort_values("control_scale")
-            ax.errorbar(
-                rows["control_scale"],
-                rows["mean"],
-                yerr=_ci_yerr(rows),
-                marker="o",
-                capsize=2,
-                label=scorer,
-            )
+        _ci_lines(ax, summary[summary["metric"] == metric], "scorer", "control_scale", "mean")
         ax.set_xlabel("control strength (0 = baseline)", fontsize=8)
         ax.set_title(metric, fontsize=9)
     axes[0][-1].legend(fontsize=7)
