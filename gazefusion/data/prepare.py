@@ -222,8 +222,21 @@ def _sources(raw_dir: Path) -> list[Path]:
     return sources
 
 
-def run_crop_stage(cfg: PrepareConfig, workers: _Workers, report: PrepareReport, progress: Progress) -> None:
+@dataclass(frozen=True)
+class StageRun:
+    """What every stage of one ``prepare`` run works with: the config, this process's share of
+    the work (``workers``), the report it adds to, the progress callback and the model device."""
+
+    cfg: PrepareConfig
+    workers: _Workers
+    report: PrepareReport
+    progress: Progress = NO_PROGRESS
+    device: str | None = None
+
+
+def run_crop_stage(run: StageRun) -> None:
     """Cut crops of every raw image not yet in the crop journal (this process's share)."""
+    cfg, workers, report, progress = run.cfg, run.workers, run.report, run.progress
     state = Path(cfg.out_dir) / STATE_DIR
     sources = _sources(Path(cfg.raw_dir))
     report.sources = len(sources)
@@ -330,14 +343,9 @@ def load_saliency_model(cfg: PrepareConfig, device: str | None):
     return model
 
 
-def run_saliency_stage(
-    cfg: PrepareConfig,
-    workers: _Workers,
-    report: PrepareReport,
-    progress: Progress,
-    device: str | None = None,
-) -> None:
+def run_saliency_stage(run: StageRun) -> None:
     """Predict and save the smap of every kept crop that lacks one from the configured model."""
+    cfg, workers, report, progress, device = run.cfg, run.workers, run.report, run.progress, run.device
     state = Path(cfg.out_dir) / STATE_DIR
     done = read_journal(state, "saliency", "id")
     pending = workers.share_pending([c for c in _kept_crops(state) if not _smap_done(cfg, done.get(c["id"]))])
@@ -387,14 +395,9 @@ def captioner_name(cfg: PrepareConfig) -> str:
     return f"blip2:{cfg.blip2_model}"
 
 
-def run_caption_stage(
-    cfg: PrepareConfig,
-    workers: _Workers,
-    report: PrepareReport,
-    progress: Progress,
-    device: str | None = None,
-) -> None:
+def run_caption_stage(run: StageRun) -> None:
     """Caption every kept crop that lacks a caption from the configured captioner."""
+    cfg, workers, report, progress, device = run.cfg, run.workers, run.report, run.progress, run.device
     state = Path(cfg.out_dir) / STATE_DIR
     name = captioner_name(cfg)
     done = read_journal(state, "caption", "id")
@@ -497,10 +500,11 @@ def prepare_dataset(cfg: PrepareConfig, progress: Progress = NO_PROGRESS) -> Pre
         _check_record(cfg)
     workers.barrier()
     report = PrepareReport(main_process=workers.state.is_main_process)
-    run_crop_stage(cfg, workers, report, progress)
+    run = StageRun(cfg, workers, report, progress, device)
+    run_crop_stage(run)
     workers.barrier()
-    run_saliency_stage(cfg, workers, report, progress, device)
-    run_caption_stage(cfg, workers, report, progress, device)
+    run_saliency_stage(run)
+    run_caption_stage(run)
     workers.barrier()
     if workers.world > 1:
         report = _merge_reports(report, workers)
