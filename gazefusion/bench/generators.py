@@ -64,7 +64,7 @@ class PipelineGenerator:
         device: str | None = None,
         dtype: str | None = None,
     ) -> PipelineGenerator:
-        """Load ``model`` (None: ``$GAZEFUSION_MODEL`` if set, else the tiny random model)."""
+        """Load ``model`` (None: ``$GAZEFUSION_MODEL`` if set, else the built-in toy GazeFusion)."""
         from gazefusion.pipeline import GazeFusionPipeline
 
         return cls(

@@ -65,7 +65,8 @@ def run(
     model: str = typer.Option(
         None,
         "--model",
-        help="Model folder or checkpoint (default: $GAZEFUSION_MODEL if set, else the tiny random model).",
+        help="Model folder or checkpoint (default: $GAZEFUSION_MODEL if set, else the built-in toy "
+        "GazeFusion; 'tiny': the random test model).",
     ),
     scorers: str = typer.Option(
         None, "--scorers", help="Comma-separated saliency models (default: every model usable here)."

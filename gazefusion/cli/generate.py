@@ -53,7 +53,7 @@ def generate(
         None,
         "--model",
         help="Diffusers folder, cldm checkpoint or cached hub id "
-        "(default: $GAZEFUSION_MODEL, else the tiny random model).",
+        "(default: $GAZEFUSION_MODEL, else the built-in toy GazeFusion; 'tiny': the random test model).",
     ),
     device: str | None = typer.Option(
         None, "--device", help="cuda, cuda:1, cpu (default: cuda if available)."

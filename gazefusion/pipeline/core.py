@@ -233,7 +233,7 @@ class GazeFusionPipeline:
     def from_pretrained(
         cls, model: str | os.PathLike | None = None, *, device: str | None = None, dtype: Any = None
     ) -> GazeFusionPipeline:
-        """Load a model (None: the default weights if on disk, else the tiny random model)."""
+        """Load a model (None: ``$GAZEFUSION_MODEL`` if set, else the built-in toy GazeFusion)."""
         from gazefusion.models.loading import load_components
 
         dev, dt = resolve_device_dtype(device, dtype)
