@@ -247,7 +247,21 @@ def _judd_compiled(
     sub = flat[sel] if len(todo) < n else flat
     rs = r if r.shape[0] <= 1 else r[sel]
     counts = np.zeros((sel.size, _blocks(size), k_max + 1), dtype=np.int64)
-    args = (sub, rs, 10000000.0, lo[sel], span[sel], th[sel], n_th[sel], _JUDD_GRID, base[sel], BLOCK, counts)
+    flags = (base[sel, 1:] > base[sel, :-1]).astype(np.uint8)  # bins holding thresholds
+    args = (
+        sub,
+        rs,
+        10000000.0,
+        lo[sel],
+        span[sel],
+        th[sel],
+        n_th[sel],
+        _JUDD_GRID,
+        base[sel],
+        flags,
+        BLOCK,
+        counts,
+    )
     launch(fused.level_counts, sel.size, size, *args)
     hist = counts.sum(axis=1)
     for j, i in enumerate(todo):
