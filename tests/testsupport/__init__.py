@@ -102,3 +102,21 @@ def check_progress(log: ProgressLog) -> None:
         total = seen[0][1]
         if total is not None:
             assert dones[-1] == total and max(dones) <= total, f"{task}: not done == total at the end: {seen}"
+
+
+def bench_run_args(
+    prompts: Path,
+    smaps: Path,
+    out: Path,
+    *,
+    steps: int,
+    scorers: str,
+    metrics: str,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """``gazefusion bench run`` arguments for a quick bench: seed 0, guidance 1, ``steps`` DDIM steps."""
+    return [
+        *("bench", "run", "--prompts", str(prompts), "--smaps", str(smaps), "--out", str(out)),
+        *("--seeds", "0", "--steps", str(steps), "--guidance", "1"),
+        *("--scorers", scorers, "--metrics", metrics, *extra),
+    ]

@@ -40,28 +40,17 @@ def write_inputs(folder: Path) -> tuple[Path, Path]:
 
 
 def bench_args(prompts: Path, smaps: Path, out: Path) -> list[str]:
-    return [
-        "bench",
-        "run",
-        "--prompts",
-        str(prompts),
-        "--smaps",
-        str(smaps),
-        "--seeds",
-        "0",
-        "--steps",
-        "2",
-        "--guidance",
-        "1",
-        "--scorers",
-        "spectral-residual,centre-bias",
-        "--metrics",
-        "cc,nss,auc_shuffled",  # a density, a location and a seeded stochastic metric
-        "--out",
-        str(out),
-        "--device",
-        "cpu",  # both runs on the CPU, also on a GPU machine
-    ]
+    from testsupport import bench_run_args  # not at the top, as above
+
+    return bench_run_args(
+        prompts,
+        smaps,
+        out,
+        steps=2,
+        scorers="spectral-residual,centre-bias",
+        metrics="cc,nss,auc_shuffled",  # a density, a location and a seeded stochastic metric
+        extra=("--device", "cpu"),  # both runs on the CPU, also on a GPU machine
+    )
 
 
 def test_two_process_run_equals_one_process_run(tmp_path, torchrun):

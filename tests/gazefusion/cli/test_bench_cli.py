@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from testsupport import write_bench_inputs
+from testsupport import bench_run_args, write_bench_inputs
 
 from gazefusion.bench.results import COLUMNS, read_results
 from gazefusion.cli import main
@@ -30,26 +30,7 @@ def write_inputs(folder: Path) -> tuple[Path, Path]:
 
 
 def bench_args(prompts, smaps, out):
-    return [
-        "bench",
-        "run",
-        "--prompts",
-        str(prompts),
-        "--smaps",
-        str(smaps),
-        "--steps",
-        "1",
-        "--guidance",
-        "1",
-        "--seeds",
-        "0",
-        "--scorers",
-        SCORERS,
-        "--metrics",
-        ",".join(METRICS),
-        "--out",
-        str(out),
-    ]
+    return bench_run_args(prompts, smaps, out, steps=1, scorers=SCORERS, metrics=",".join(METRICS))
 
 
 def run_in_process(args):
