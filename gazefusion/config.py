@@ -19,7 +19,6 @@ line, which is passed on verbatim.
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from collections.abc import Sequence
@@ -87,8 +86,7 @@ class Config(BaseModel):
 
     def differences(self, other: Config) -> list[str]:
         """Names of the fields whose JSON values differ from ``other``'s, in field order."""
-        mine = json.loads(json.dumps(self.to_json()))
-        theirs = json.loads(json.dumps(other.to_json()))
+        mine, theirs = self.to_json(), other.to_json()  # already plain JSON values
         return [k for k in mine if mine[k] != theirs.get(k)]
 
 
