@@ -48,8 +48,11 @@ def inline(fn):
 
 @intrinsic
 def _bits(typingctx, x):
-    """The IEEE-754 bits of a float64 as int64 (a bit cast, no conversion)."""
-    sig = types.int64(types.float64)
+    """The IEEE-754 bits of a float64 as uint64 (a bit cast, no conversion).
+
+    Unsigned, so right shifts are logical: AVX2 has 64-bit logical but not arithmetic shifts.
+    """
+    sig = types.uint64(types.float64)
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.IntType(64))
@@ -59,8 +62,8 @@ def _bits(typingctx, x):
 
 @intrinsic
 def _from_bits(typingctx, i):
-    """The float64 whose IEEE-754 bits are the int64 ``i``."""
-    sig = types.float64(types.int64)
+    """The float64 whose IEEE-754 bits are the uint64 ``i``."""
+    sig = types.float64(types.uint64)
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.DoubleType())
@@ -73,6 +76,8 @@ _LN2_LO = 1.90821492927058770002e-10
 _LG1, _LG2, _LG3 = 6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01
 _LG4, _LG5 = 2.222219843214978396e-01, 1.818357216161805012e-01
 _LG6, _LG7 = 1.531383769920937332e-01, 1.479819860511658591e-01
+_U = np.uint64
+_U32 = np.uint64(32)
 #: The range of :func:`_log_normal`: positive normal finite float64.
 TINY, HUGE = 2.2250738585072014e-308, 1.7976931348623157e308
 
@@ -85,10 +90,10 @@ def _log_normal(x):
     (callers check the range and use ``math.log`` there).
     """
     u = _bits(x)
-    hx = (u >> 32) + (0x3FF00000 - 0x3FE6A09E)
-    k = (hx >> 20) - 0x3FF
-    hx = (hx & 0x000FFFFF) + 0x3FE6A09E
-    f = _from_bits((hx << 32) | (u & 0xFFFFFFFF)) - 1.0
+    hx = (u >> _U32) + _U(0x3FF00000 - 0x3FE6A09E)
+    k = np.int32(hx >> _U(20)) - np.int32(0x3FF)  # int32: AVX2 converts it to float64 in vectors
+    hx = (hx & _U(0x000FFFFF)) + _U(0x3FE6A09E)
+    f = _from_bits((hx << _U32) | (u & _U(0xFFFFFFFF))) - 1.0
     hfsq = 0.5 * f * f
     s = f / (2.0 + f)
     z = s * s
