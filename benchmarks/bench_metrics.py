@@ -114,13 +114,15 @@ def single_map(repeats: int) -> list[dict]:
     theirs = _pysaliency_calls(pred, dens, pts, np.flatnonzero(other))
     rows = []
     for name, fn in ours.items():
-        reps = repeats if name != "emd" else max(1, repeats // 2)
+        # millisecond calls: 4x the repeats (their medians move with the machine's load); a
+        # median of pysaliency's calls over the full repeats, too (two runs differed by 2x)
+        reps = 4 * repeats if name != "emd" else max(1, repeats // 2)
         t = median_seconds(fn, reps)
         t32 = median_seconds(ours32[name], reps)
         diff = abs(float(ours32[name]()) - float(fn()))
         with _compiled.backend("numpy"):
-            tn = median_seconds(fn, max(1, reps // 2))
-        tp = median_seconds(theirs[name], max(1, repeats // 2)) if name in theirs else None
+            tn = median_seconds(fn, max(1, repeats // 2))
+        tp = median_seconds(theirs[name], repeats) if name in theirs else None
         rows.append(
             {
                 "metric": name,
