@@ -447,3 +447,33 @@ def colon_auc(pos, neg, step, eps):
         area += (1.0 - fp_prev) * (1.0 + tp_prev)
         total += area / 2
     return total / n_splits
+
+
+#: Columns per item of :func:`resize_rows`: the input rows one output row reads, cut to this
+#: width, stay in the L2 cache for the next output rows (which share most of them).
+STRIP = 512
+
+
+@jit
+def resize_rows(x, first, count, w, out, t0, t1):
+    """Items ``t0..t1-1`` of the (map, strip of :data:`STRIP` columns) grid of a resize along the
+    rows (axis -2).
+
+    ``out[n, o, :] = sum(w[o, k] * x[n, first[o] + k, :] for k < count[o])``, taps in order, in
+    float64 (``x`` float64 or float32, read as float64). ``first``/``count``/``w``: each output
+    row's contiguous input range and its weights (:func:`metrics.imresize._taps`). The inner loop
+    runs along a row (contiguous, vectorised).
+    """
+    n_strips = (x.shape[2] + STRIP - 1) // STRIP
+    for t in range(t0, t1):
+        src, dst = x[t // n_strips], out[t // n_strips]
+        c0 = (t % n_strips) * STRIP
+        c1 = min(c0 + STRIP, x.shape[2])
+        for o in range(out.shape[1]):
+            acc = dst[o, c0:c1]
+            acc[:] = 0.0
+            for k in range(count[o]):
+                wk = w[o, k]
+                row = src[first[o] + k, c0:c1]
+                for c in range(acc.size):
+                    acc[c] += wk * np.float64(row[c])

@@ -19,18 +19,23 @@ rounds uint8 inputs to uint8 after each axis; this function never rounds).
 
 The resize is separable: one pass per axis, each a few matrix products over bands of the
 weight matrix (consecutive output pixels whose taps cover a short input range), so the cost is
-proportional to the taps, not to ``in x out``, and no map is transposed. The weights and bands
-are cached per (in, out, scale) triple.
+proportional to the taps, not to ``in x out``, and no map is transposed. Where the compiled
+kernels are in use (:mod:`metrics._compiled`) the pass along the rows is a compiled loop instead
+(float32 maps are read as they are, without a float64 copy; 1/32 shrink of a 480 x 640 map: see
+``benchmarks/bench_metrics.py``); the two agree up to rounding. The weights, bands and taps are
+cached per (in, out, scale) triple.
 """
 
 from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import torch
 
+from metrics import _compiled
 from metrics._kernels import PARALLEL_MIN, THREADS, split
 
 __all__ = ["imresize", "resize_weights"]
@@ -95,7 +100,8 @@ def imresize(
     the identity).
     """
     t = maps.detach().cpu().numpy() if isinstance(maps, torch.Tensor) else np.asarray(maps)
-    t = t.astype(np.float64, copy=False)
+    if t.dtype not in (np.float64, np.float32):
+        t = t.astype(np.float64)
     if (output_shape is None) == (scale is None):
         raise ValueError("imresize needs exactly one of output_shape and scale")
     h, w = int(t.shape[-2]), int(t.shape[-1])
@@ -110,18 +116,65 @@ def imresize(
             raise ValueError(f"output_shape must be positive, got {output_shape!r}")
         sh, sw = oh / h, ow / w
     if sh == 1 and sw == 1:
-        return t
+        return t.astype(np.float64, copy=False)
     out = t if t.ndim == 3 else t[None]
+    fused = _compiled.kernels()
     # Order the two passes so the first one produces the smaller intermediate (MATLAB resizes
-    # the axis with the smaller scale first; the result is the same up to rounding). Each pass
-    # is one 2-D matrix product over the whole batch.
-    if oh * w <= h * ow:
-        out = _rows_pass(_bands(h, oh, sh), out) if sh != 1 else out
-        out = _cols_pass(_bands(w, ow, sw), out) if sw != 1 else out
+    # the axis with the smaller scale first; the result is the same up to rounding). The
+    # compiled pass along the rows reads the input as it is, so it goes first unless its
+    # intermediate is more than twice the other one.
+    if oh * w <= (2 if fused is not None else 1) * h * ow:
+        out = _rows(fused, h, oh, sh, out) if sh != 1 else out
+        out = _cols(fused, w, ow, sw, out) if sw != 1 else out
     else:
-        out = _cols_pass(_bands(w, ow, sw), out) if sw != 1 else out
-        out = _rows_pass(_bands(h, oh, sh), out) if sh != 1 else out
+        out = _cols(fused, w, ow, sw, out) if sw != 1 else out
+        out = _rows(fused, h, oh, sh, out) if sh != 1 else out
+    out = out.astype(np.float64, copy=False)
     return out if t.ndim == 3 else out[0]
+
+
+def _rows(fused: Any, in_len: int, out_len: int, scale: float, x: np.ndarray) -> np.ndarray:
+    """(N, H, W) float64 or float32 -> (N, oh, W) float64 along the rows.
+
+    With the compiled kernels (``fused``, else ``None``): :func:`metrics._fused.resize_rows`,
+    which reads float32 as it is (no float64 copy of the input) and sums each output row's taps
+    in order; else band-by-band matrix products. The two agree up to rounding.
+    """
+    if fused is None:
+        return _rows_pass(_bands(in_len, out_len, scale), x.astype(np.float64, copy=False))
+    first, count, w = _taps(in_len, out_len, scale)
+    x = np.ascontiguousarray(x)
+    out = np.empty((x.shape[0], out_len, x.shape[2]))
+    split(
+        lambda t0, t1: fused.resize_rows(x, first, count, w, out, t0, t1),
+        x.shape[0] * -(-x.shape[2] // fused.STRIP),
+        threads=THREADS if x.size >= PARALLEL_MIN else 1,
+    )
+    return out
+
+
+def _cols(fused: Any, in_len: int, out_len: int, scale: float, x: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (N, H, ow) float64 along the columns: band-by-band matrix products, or for a
+    shrink with the compiled kernels, the compiled rows pass on the transposed maps (a shrink's
+    taps outnumber the transposes' copies; an enlargement's do not)."""
+    if fused is None or scale > 1:
+        return _cols_pass(_bands(in_len, out_len, scale), x.astype(np.float64, copy=False))
+    turned = np.ascontiguousarray(x.transpose(0, 2, 1))
+    return np.ascontiguousarray(_rows(fused, in_len, out_len, scale, turned).transpose(0, 2, 1))
+
+
+@lru_cache(maxsize=64)
+def _taps(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each output pixel's contiguous input range and weights: ``first`` (out,), ``count`` (out,)
+    and ``w`` (out, max count), zero-padded; the non-zero span of each row of the weight matrix."""
+    dense = _weights_cached(in_len, out_len, scale)
+    nz = dense != 0
+    first = nz.argmax(axis=1)
+    count = in_len - nz[:, ::-1].argmax(axis=1) - first
+    w = np.zeros((out_len, int(count.max())))
+    for o in range(out_len):
+        w[o, : count[o]] = dense[o, first[o] : first[o] + count[o]]
+    return first.astype(np.int64), count.astype(np.int64), w
 
 
 @lru_cache(maxsize=64)

@@ -90,6 +90,24 @@ def test_fixation_metrics_agree(m: tuple[np.ndarray, np.ndarray, np.ndarray], se
     assert_same(metrics.auc_shuffled, pred, fix, other=other, n_splits=7, seed=seed)
 
 
+@SETTINGS
+@given(
+    st.integers(1, 2),
+    st.integers(1, 130),
+    st.integers(1, 700),
+    st.sampled_from(DTYPES),
+    st.one_of(
+        st.tuples(st.integers(1, 160), st.integers(1, 160)).map(lambda s: {"output_shape": s}),
+        st.sampled_from([1 / 32, 1 / 7, 0.5, 3.0]).map(lambda f: {"scale": f}),
+    ),
+)
+def test_resize_agrees(n: int, h: int, w: int, dtype: type, size: dict) -> None:
+    # shrinks and enlargements on either axis, rows of several column strips, either pass first
+    x = np.random.default_rng(h * w).random((n, h, w)).astype(dtype)
+    assert_same(metrics.imresize, x, **size)
+    assert_same(metrics.imresize, x[0], **size)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 def test_multi_block_rows_and_points_agree(dtype: type) -> None:
     # rows of 1.6 blocks (a partial last block, lengths not a multiple of the lanes) and points
