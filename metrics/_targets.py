@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from metrics import _compiled
 from metrics._inputs import as_maps, check_batch, check_finite, check_nonnegative, is_points, row_mins, rows
 from metrics._kernels import row_stats
 from metrics.fixations import fixation_indices
@@ -48,9 +49,14 @@ def flat_true(mask: np.ndarray) -> np.ndarray:
     """Sorted flat indices of the True entries of a bool array (``np.flatnonzero``).
 
     Fixation maps are sparse: the array is scanned 8 bytes at a time and only the non-zero words
-    are looked into (plain ``flatnonzero`` when that does not pay).
+    are looked into (compiled: :func:`metrics._fused.true_indices`; NumPy: plain ``flatnonzero``
+    when that does not pay).
     """
     flat = np.ascontiguousarray(mask).reshape(-1)
+    fused = _compiled.kernels()
+    if fused is not None and flat.dtype == np.bool_:
+        byte = flat.view(np.uint8)
+        return fused.true_indices(byte[: flat.size - flat.size % 8].view(np.uint64), byte)
     if flat.size % 8:
         return np.flatnonzero(flat)
     words = np.flatnonzero(flat.view(np.uint64))
