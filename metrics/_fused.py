@@ -402,24 +402,38 @@ def level_counts(x, r, scale, low, span, th, n_th, grid, base, flags, block, out
                 oc[bi[g]] += hist[0, g] + hist[1, g] + hist[2, g] + hist[3, g]
 
 
+@inline
+def _count_levels(values, th, nn, step, hist):
+    """``hist[c] += 1`` for each value, ``c`` = how many of the ascending thresholds
+    ``th[0..nn]`` are ``<= value``: first guessed from ``value / step``, then corrected by exact
+    comparisons (the thresholds are close to multiples of ``step``)."""
+    for j in range(values.size):
+        v = values[j]
+        g = min(max(int(v / step), 0), nn)  # a guess of the last threshold <= v
+        while g >= 0 and th[g] > v:
+            g -= 1
+        while g < nn and th[g + 1] <= v:
+            g += 1
+        hist[g + 1] += 1
+
+
 @jit
 def colon_auc(pos, neg, step, eps):
     """Mean over splits of the ROC area with MATLAB ``0:step:max`` thresholds (AUC-Borji/shuffled).
 
-    ``pos`` (P,) sorted ascending; ``neg`` (S, M) the negatives of each split. ``TP = #pos >= t / P``,
-    ``FP = #neg >= t / M``; the curve runs from (0, 0) through the thresholds in descending order
-    to (1, 1) (trapezoidal area). Thresholds as :func:`metrics.auc.matlab_colon`.
+    ``pos`` (P,) the positives; ``neg`` (S, M) the negatives of each split. ``TP = #pos
+    >= t / P``, ``FP = #neg >= t / M``; the curve runs from (0, 0) through the thresholds in
+    descending order to (1, 1) (trapezoidal area). Thresholds as :func:`metrics.auc.matlab_colon`.
+    Each value is placed among a split's thresholds (no sorting): ``hist[c]`` counts the values
+    above exactly ``c`` thresholds.
     """
     n_pos = pos.size
     n_splits, n_neg = neg.shape
+    pmax = pos.max()
     total = 0.0
-    sneg = np.empty(n_neg)
     for sp in range(n_splits):
-        stop = pos[n_pos - 1]
-        for j in range(n_neg):
-            sneg[j] = neg[sp, j]
-            stop = sneg[j] if sneg[j] > stop else stop
-        sneg.sort()
+        row = neg[sp]
+        stop = max(pmax, row.max())
         tol = 2.0 * eps * abs(stop)
         nn = np.rint(stop / step)
         if nn * step - stop > tol:
@@ -429,19 +443,24 @@ def colon_auc(pos, neg, step, eps):
             cend = stop
         half = math.floor(nn / 2)
         even = nn - 2.0 * math.floor(nn / 2) == 0.0
-        area = fp_prev = tp_prev = 0.0
-        ip, ineg = n_pos, n_neg  # pos[ip:], sneg[ineg:] are >= the threshold (it only decreases)
-        for kr in range(int(nn), -1, -1):
+        n_th = int(nn) + 1
+        th = np.empty(n_th)
+        for kr in range(n_th):
             k = float(kr)
-            v = k * step if k <= half else cend - (nn - k) * step
+            th[kr] = k * step if k <= half else cend - (nn - k) * step
             if even and k == nn / 2:
-                v = cend / 2
-            while ip > 0 and pos[ip - 1] >= v:
-                ip -= 1
-            while ineg > 0 and sneg[ineg - 1] >= v:
-                ineg -= 1
-            tp = (n_pos - ip) / n_pos
-            fp = (n_neg - ineg) / n_neg
+                th[kr] = cend / 2
+        hp = np.zeros(n_th + 1, np.int64)
+        hn = np.zeros(n_th + 1, np.int64)
+        _count_levels(pos, th, n_th - 1, step, hp)
+        _count_levels(row, th, n_th - 1, step, hn)
+        area = fp_prev = tp_prev = 0.0
+        ip = ineg = 0  # values >= th[kr]: those above more than kr thresholds
+        for kr in range(n_th - 1, -1, -1):
+            ip += hp[kr + 1]
+            ineg += hn[kr + 1]
+            tp = ip / n_pos
+            fp = ineg / n_neg
             area += (fp - fp_prev) * (tp + tp_prev)
             fp_prev, tp_prev = fp, tp
         area += (1.0 - fp_prev) * (1.0 + tp_prev)
@@ -477,3 +496,30 @@ def resize_rows(x, first, count, w, out, t0, t1):
                 row = src[first[o] + k, c0:c1]
                 for c in range(acc.size):
                     acc[c] += wk * np.float64(row[c])
+
+
+@jit
+def true_indices(words, flat):
+    """Ascending flat indices of the non-zero bytes of ``flat`` (uint8, a bool array's bytes), whose
+    first ``8 * words.size`` bytes are also given as ``words`` (uint64).
+
+    One vectorised pass counts the non-zero words (fixation maps are sparse), a second looks into
+    them only; the bytes after the last whole word are checked one by one.
+    """
+    busy = 0
+    for i in range(words.size):
+        busy += words[i] != 0
+    tail = flat.size - 8 * words.size
+    out = np.empty(8 * busy + tail, np.int64)
+    m = 0
+    for i in range(words.size):
+        if words[i] != 0:
+            for j in range(8 * i, 8 * i + 8):
+                if flat[j] != 0:
+                    out[m] = j
+                    m += 1
+    for j in range(flat.size - tail, flat.size):
+        if flat[j] != 0:
+            out[m] = j
+            m += 1
+    return out[:m]

@@ -348,7 +348,7 @@ def _shuffle_order(seed: int | None, n_splits: int, n_other: int, n_neg: int) ->
 
 def _colon_auc(fused: Any, positives: np.ndarray, negatives: np.ndarray, step: float) -> float:
     """:func:`auc_from_negatives` by the compiled kernel (one map)."""
-    pos = np.sort(np.asarray(positives, dtype=np.float64))
+    pos = np.ascontiguousarray(positives, dtype=np.float64)
     neg = np.ascontiguousarray(negatives, dtype=np.float64)
     return float(fused.colon_auc(pos, neg, float(step), EPS))
 

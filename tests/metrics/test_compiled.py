@@ -108,6 +108,19 @@ def test_resize_agrees(n: int, h: int, w: int, dtype: type, size: dict) -> None:
     assert_same(metrics.imresize, x[0], **size)
 
 
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.1, 0.05, 0.3]))
+def test_roc_on_the_thresholds_themselves(seed: int, step: float) -> None:
+    # values exactly on MATLAB's colon thresholds (8-bit maps put pixels there), near and between
+    rng = np.random.default_rng(seed)
+    th = metrics.auc.matlab_colon(np.array([1.0]), step)[0]
+    pool = np.concatenate([th, np.nextafter(th, -1), np.nextafter(th, 2), rng.random(20)]).clip(0, 1)
+    pos = rng.choice(pool, rng.integers(2, 40))
+    neg = rng.choice(pool, (6, rng.integers(2, 40)))
+    want = metrics.auc.auc_from_negatives(pos, neg, step)
+    assert _fused.colon_auc(pos, neg, step, np.finfo(float).eps) == pytest.approx(want, abs=1e-12)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
 def test_multi_block_rows_and_points_agree(dtype: type) -> None:
     # rows of 1.6 blocks (a partial last block, lengths not a multiple of the lanes) and points
