@@ -163,14 +163,19 @@ def _cols(fused: Any, in_len: int, out_len: int, scale: float, x: np.ndarray) ->
     return np.ascontiguousarray(_rows(fused, in_len, out_len, scale, turned).transpose(0, 2, 1))
 
 
+def _spans(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``first``, ``last`` (out,): each row of a weight matrix is zero outside ``[first, last)``."""
+    nz = dense != 0
+    return nz.argmax(axis=1), dense.shape[1] - nz[:, ::-1].argmax(axis=1)
+
+
 @lru_cache(maxsize=64)
 def _taps(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each output pixel's contiguous input range and weights: ``first`` (out,), ``count`` (out,)
     and ``w`` (out, max count), zero-padded; the non-zero span of each row of the weight matrix."""
     dense = _weights_cached(in_len, out_len, scale)
-    nz = dense != 0
-    first = nz.argmax(axis=1)
-    count = in_len - nz[:, ::-1].argmax(axis=1) - first
+    first, last = _spans(dense)
+    count = last - first
     w = np.zeros((out_len, int(count.max())))
     for o in range(out_len):
         w[o, : count[o]] = dense[o, first[o] : first[o] + count[o]]
@@ -186,9 +191,7 @@ def _bands(in_len: int, out_len: int, scale: float) -> tuple[tuple[int, int, int
     the wasted multiplications by zero bounded.
     """
     dense = _weights_cached(in_len, out_len, scale)
-    nz = dense != 0
-    first = nz.argmax(axis=1)
-    last = in_len - nz[:, ::-1].argmax(axis=1)
+    first, last = _spans(dense)
     limit = 2 * int((last - first).max()) + 16
     bands, o0 = [], 0
     while o0 < out_len:
