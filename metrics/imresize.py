@@ -129,7 +129,6 @@ def imresize(
     else:
         out = _cols(fused, w, ow, sw, out) if sw != 1 else out
         out = _rows(fused, h, oh, sh, out) if sh != 1 else out
-    out = out.astype(np.float64, copy=False)
     return out if t.ndim == 3 else out[0]
 
 
