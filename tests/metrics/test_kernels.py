@@ -84,19 +84,23 @@ def test_float32_maps_score_as_their_float64_copies() -> None:
     assert abs(float(np.float32(1 / 3)) - 1 / 3) > 1e-9
 
 
+@pytest.mark.parametrize("backend", _compiled.BACKENDS)
 @pytest.mark.parametrize(
     ("shape", "out"), [((200, 300), None), ((48, 64), (192, 256)), ((70, 90), (33, 180))], ids=str
 )
 def test_banded_resize_equals_dense_weight_products(
-    shape: tuple[int, int], out: tuple[int, int] | None
+    shape: tuple[int, int], out: tuple[int, int] | None, backend: str
 ) -> None:
+    # both the band-by-band matrix products (NumPy) and the compiled taps, against the dense matrices
     x = np.random.default_rng(3).random((2, *shape))
     if out is None:
-        got = imresize(x, scale=1 / 32)
+        with _compiled.backend(backend):
+            got = imresize(x, scale=1 / 32)
         oh, ow = got.shape[-2:]
         wr, wc = resize_weights(shape[0], oh, 1 / 32), resize_weights(shape[1], ow, 1 / 32)
     else:
-        got = imresize(x, out)
+        with _compiled.backend(backend):
+            got = imresize(x, out)
         wr, wc = resize_weights(shape[0], out[0]), resize_weights(shape[1], out[1])
     ref = np.stack([wr @ m @ wc.T for m in x])
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13)
